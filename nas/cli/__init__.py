@@ -1,0 +1,80 @@
+"""The ``nas`` command: one sub-command group per user task.
+
+Each group lives in its own module under ``nas.cli`` and is registered in
+:data:`_GROUPS`. Errors deriving from :class:`nas.errors.NasError` are printed as one
+line on stderr with exit code 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from nas.errors import NasError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="nas",
+    help="Hardware-aware neural architecture search for mobile DensePose.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# (module under nas.cli, group name); a module exposes `app` (a typer.Typer) that is
+# mounted as `nas <name> ...`, or `register(app)` adding top-level commands.
+_GROUPS: list[tuple[str, str | None]] = [
+    ("arch", "arch"),
+    ("space", "space"),
+    ("data", "data"),
+]
+
+
+def _mount() -> None:
+    for module_name, group in _GROUPS:
+        module = importlib.import_module(f"nas.cli.{module_name}")
+        if group is None:
+            module.register(app)
+        else:
+            app.add_typer(module.app, name=group)
+
+
+_mount()
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print one error line and exit with ``code`` (used by commands themselves)."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point; returns the process exit code."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except NasError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return 2
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
+    except Exception as exc:  # click usage errors and friends
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":  # python -m nas.cli
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Exceptions a user can act on.
+
+Every error raised for bad input derives from :class:`NasError`. Its message says what
+was wrong, where, and what to do; the CLI prints it as one line and exits non-zero
+instead of showing a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "NasError",
+    "SpecError",
+    "RegistryError",
+    "SearchSpaceError",
+    "DataError",
+]
+
+
+class NasError(Exception):
+    """Base class of all errors caused by user input or user files."""
+
+
+class SpecError(NasError, ValueError):
+    """A malformed architecture spec string, JSON or value."""
+
+
+class RegistryError(NasError, KeyError):
+    """An unknown name looked up in a registry (block, neck, runtime, ...)."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class SearchSpaceError(NasError, ValueError):
+    """An invalid search-space YAML file."""
+
+
+class DataError(NasError, ValueError):
+    """Malformed dataset files (annotations, images, body surface)."""
