@@ -30,6 +30,8 @@ _GROUPS: list[tuple[str, str | None]] = [
     ("arch", "arch"),
     ("space", "space"),
     ("data", "data"),
+    ("profile", None),
+    ("latency", "latency"),
 ]
 
 
