@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pycocotools.mask as mask_utils
 from PIL import Image, ImageDraw, ImageFilter
 
 from nas.data.parts import FINE_TO_COARSE, N_COARSE_PARTS
@@ -151,7 +152,7 @@ def _sample_person(
 def _value_noise(rng: np.random.Generator, size: int, cells: int, channels: int) -> np.ndarray:
     low = (rng.random((cells, cells, channels)) * 255).astype(np.uint8)
     img = Image.fromarray(low.squeeze() if channels == 1 else low).resize((size, size), Image.BICUBIC)
-    out = np.asarray(img, dtype=np.float64) / 255.0
+    out = np.asarray(img, dtype=np.float32) / 255.0
     return out[..., None] if channels == 1 else out
 
 
@@ -171,7 +172,8 @@ def _draw_clutter(draw: ImageDraw.ImageDraw, rng: np.random.Generator, size: int
         elif kind == 1:
             draw.ellipse([x0, y0, x0 + w, y0 + h], fill=colour)
         elif kind == 2:
-            pts = [tuple(p) for p in (rng.uniform(-0.1, 1.1, (int(rng.integers(3, 7)), 2)) * size)]
+            corners = rng.uniform(0, 1, (int(rng.integers(3, 7)), 2)) * (w, h) + (x0, y0)
+            pts = [(float(px), float(py)) for px, py in corners]
             draw.polygon(pts, fill=colour)
         else:
             draw.line([x0, y0, x0 + rng.uniform(-0.6, 0.6) * size, y0 + rng.uniform(-0.6, 0.6) * size],
@@ -182,7 +184,7 @@ def _background(rng: np.random.Generator, size: int) -> np.ndarray:
     """Gradient + multi-octave colour noise + random shapes + optional stripes/tiles, blurred."""
     c0, c1 = np.array(_random_colour(rng)) / 255.0, np.array(_random_colour(rng)) / 255.0
     angle = rng.uniform(0, 2 * np.pi)
-    yy, xx = np.mgrid[0:size, 0:size] / size
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
     t = np.clip((xx - 0.5) * np.cos(angle) + (yy - 0.5) * np.sin(angle) + 0.5, 0, 1)[..., None]
     img = c0 * (1 - t) + c1 * t
     img = img * (0.6 + 0.4 * _value_noise(rng, size, int(rng.integers(3, 8)), 3))
@@ -201,7 +203,7 @@ def _background(rng: np.random.Generator, size: int) -> np.ndarray:
     radius = rng.uniform(0, 1.6) * size / 256
     if radius > 0.3:  # out-of-focus background
         pil = pil.filter(ImageFilter.GaussianBlur(radius))
-    return np.asarray(pil, dtype=np.float64) / 255.0
+    return np.asarray(pil, dtype=np.float32) / 255.0
 
 
 # ------------------------------------------------------------------------- shading
@@ -316,8 +318,9 @@ def render_scene(rng: np.random.Generator, size: int = 256, config: SceneConfig 
 
     if rng.random() < cfg.occluder_prob:
         _occlude(rng, image, person, part, uv, canonical, size)
-    noise = rng.uniform(0, 0.025)
-    image = image * rng.uniform(0.85, 1.15) + rng.normal(0, noise, image.shape)
+    noise = np.float32(rng.uniform(0, 0.025))
+    image = image.astype(np.float32) * np.float32(rng.uniform(0.85, 1.15))
+    image += rng.standard_normal(image.shape, dtype=np.float32) * noise  # sensor noise
     out = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
     scene = RenderedScene(out, person, part, uv, canonical)
     _annotate(scene, rng, [p.crowd for p in people], cfg)
@@ -417,10 +420,15 @@ def _dp_fields(scene: RenderedScene, mask: np.ndarray, bbox: list[float], rng: n
     gx = np.floor(x0 + (np.arange(s) + 0.5) * w / s).astype(np.int64)
     gy = np.floor(y0 + (np.arange(s) + 0.5) * h / s).astype(np.int64)
     coarse = np.where(mask[np.ix_(gy, gx)], FINE_TO_COARSE[scene.part[np.ix_(gy, gx)]], 0)
-    masks: list[Any] = []
-    for c in range(1, N_COARSE_PARTS + 1):
-        m = coarse == c
-        masks.append(rle_encode(m) if m.any() else [])
+    present = np.unique(coarse)
+    present = present[present > 0]
+    stack = np.asfortranarray((coarse[..., None] == present[None, None, :]).astype(np.uint8))
+    encoded = dict(zip(present.tolist(), mask_utils.encode(stack))) if present.size else {}
+    # Absent parts are stored as [] (falsy), as in DensePose-COCO.
+    masks: list[Any] = [
+        {"size": [s, s], "counts": encoded[c]["counts"].decode("ascii")} if c in encoded else []
+        for c in range(1, N_COARSE_PARTS + 1)
+    ]
     return {
         "dp_x": [float(v) for v in (px + 0.5 - x0) * s / w],
         "dp_y": [float(v) for v in (py + 0.5 - y0) * s / h],
