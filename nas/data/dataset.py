@@ -118,7 +118,7 @@ class DensePoseDataset(torch.utils.data.Dataset[tuple[torch.Tensor, Target]]):
         rec = self.records[index]
         try:
             with Image.open(rec.path) as im:
-                image = np.asarray(im.convert("RGB"))
+                image = np.array(im.convert("RGB"))  # writable copy (torch warns on read-only)
         except OSError as exc:
             raise DataError(f"image id {rec.image_id}, field 'file_name': cannot read {rec.path} ({exc})") from exc
         n = len(rec.instances)

@@ -154,6 +154,6 @@ def resolve_arch(text: str) -> ArchSpec:
         if not path.is_file():
             raise SpecError(f"architecture file {text} does not exist")
         return ArchSpec.from_json(path.read_text())
-    if "_" not in text and "+" not in text:
+    if SEP not in text:
         raise SpecError(f"unknown architecture name {text!r}; known names: {', '.join(REFERENCES)} (or give a spec string)")
     return decode(text)

@@ -1,0 +1,81 @@
+"""The `nas` command for issue 2's groups: arch info, space show/sample, error exits."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from nas.cli import main
+from tests.conftest import DEFAULT_SPACE, REPO
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_arch_info_mobilenet_v2_published_size(capsys) -> None:
+    code, out, _ = run(capsys, "arch", "info", "mobilenet_v2", "--input", "224", "224", "--classifier", "1000", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert round(data["params"] / 1e6, 2) == 3.50
+    assert round(data["macs"] / 1e6) == pytest.approx(300, abs=3)
+    assert data["stages"][-1]["resolution"] == [7, 7]
+    assert data["input"] == [224, 224]
+
+
+def test_arch_info_table(capsys) -> None:
+    code, out, _ = run(capsys, "arch", "info", "densemobile")
+    assert code == 0
+    assert "backbone + fpn neck at 512x384" in out
+    assert "s6" in out and "16x12" in out
+
+
+def test_space_show_and_sample(capsys) -> None:
+    code, out, _ = run(capsys, "space", "show", str(DEFAULT_SPACE))
+    assert code == 0 and "densepose_mobile" in out and "size:" in out
+    code, first, _ = run(capsys, "space", "sample", str(DEFAULT_SPACE), "-n", "5", "--seed", "0")
+    assert code == 0
+    lines = first.strip().splitlines()
+    assert len(lines) == 5 and all(line.startswith("stem_") for line in lines)
+    _, again, _ = run(capsys, "space", "sample", str(DEFAULT_SPACE), "-n", "5", "--seed", "0")
+    assert again == first
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["arch", "info", "stem_c32+ir_k3_x5_c16"], "unknown option 'x5'"),
+        (["arch", "info", "resnet51"], "unknown architecture name 'resnet51'"),
+        (["arch", "info", "mobilenet_v2", "--input", "0", "224"], "--input 0 224"),
+        (["arch", "info", "stem_k3_c16_s2_relu+ir_k3_e3_c24_n1_s2_relu+ir_k3_e3_c32_n1_s2_relu+fpn_c32_l2.5"], "no feature c4, c5"),
+        (["space", "show", "no/such.yaml"], "does not exist"),
+    ],
+)
+def test_bad_input_exits_non_zero_with_one_line(capsys, argv: list[str], fragment: str) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert err.startswith("error: ") and fragment in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err + out
+
+
+def test_invalid_yaml_via_console_script(tmp_path) -> None:
+    """The installed console script: non-zero exit, one line, no traceback."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("stages: [unclosed")
+    exe = shutil.which("nas") or sys.executable
+    cmd = [exe, "space", "show", str(bad)] if exe.endswith("nas") else [exe, "-m", "nas", "space", "show", str(bad)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 2
+    assert "not valid YAML" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_usage_error_exit_code(capsys) -> None:
+    code, _, err = run(capsys, "arch", "info")
+    assert code == 2 and "Missing argument" in err
