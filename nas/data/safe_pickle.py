@@ -25,7 +25,9 @@ _ALLOWED: frozenset[tuple[str, str]] = frozenset(
     for name in ("_reconstruct", "scalar")
 ) | frozenset(
     (module, name) for module in ("numpy.core.numeric", "numpy._core.numeric") for name in ("_frombuffer",)
-) | frozenset({("numpy", "ndarray"), ("numpy", "dtype")})
+) | frozenset({("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")})
+# _codecs.encode rebuilds the bytes of array buffers in protocol-2 pickles written by
+# Python 3; it only converts a string with a registered codec and runs no other code.
 
 
 class UnsafePickleError(pickle.UnpicklingError):
