@@ -29,6 +29,7 @@ def test_layout_and_split(synth: SynthSummary) -> None:
     assert not list(synth.out.rglob("*.tmp")), "atomic writes must not leave temp files"
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # inside pycocotools, numpy 2
 def test_pycocotools_loads_json(synth: SynthSummary) -> None:
     coco = COCO(str(synth.train_json))
     assert coco.getCatIds() == [1]
