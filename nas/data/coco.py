@@ -16,7 +16,6 @@ annotation id and the field, or — with ``on_error="skip"`` — drops the annot
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections import Counter
 from dataclasses import dataclass, field

@@ -94,6 +94,7 @@ class BodySurface:
             self._graph = g.tocsr()
         self._pdist = None if pdist is None else np.asarray(pdist).reshape(-1)
         self._pdist_index = None if pdist_index is None else np.asarray(pdist_index, dtype=np.int64).reshape(n)
+        self._pdist_n = 0  # number of geodesic targets of the precomputed backend
         if self._pdist is not None:
             m = self._pdist.size
             k = int(round((1 + np.sqrt(1 + 8 * m)) / 2))  # m = k (k - 1) / 2 targets

@@ -15,13 +15,13 @@ image order after rendering. Every file is written atomically.
 from __future__ import annotations
 
 import io
+import multiprocessing as mp
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-import multiprocessing as mp
 import numpy as np
 from PIL import Image
 from tqdm import tqdm

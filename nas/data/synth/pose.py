@@ -127,7 +127,6 @@ def pose_body(
     rot_world = np.empty((n_seg, 3, 3))
     pivot_world = np.empty((n_seg, 3))
     lin = np.empty((n_seg, 3, 3))  # world rotation times the segment's scaling
-    root = segs[0]
     for s in segs:  # parents come before children
         scale = s.frame @ np.diag([shape.girth[s.index], shape.length[s.index], shape.girth[s.index]]) @ s.frame.T
         if s.parent < 0:
@@ -138,7 +137,6 @@ def pose_body(
             rot_world[s.index] = rot_world[p] @ joint_rotations[s.index]
             pivot_world[s.index] = pivot_world[p] + lin[p] @ (s.pivot - segs[p].pivot)
         lin[s.index] = rot_world[s.index] @ scale
-    del root
     seg = template.segment
     rel = template.xyz - np.stack([s.pivot for s in segs])[seg]
     xyz = np.einsum("nij,nj->ni", lin[seg], rel) + pivot_world[seg]

@@ -378,7 +378,6 @@ def _annotate(scene: RenderedScene, rng: np.random.Generator, crowd: list[bool],
         if area < min_area:
             continue
         ann = _person_annotation(mask)
-        ys, xs = np.nonzero(mask)
         if ann["bbox"][3] >= cfg.min_dp_height * size and area >= 2 * min_area:
             ann.update(_dp_fields(scene, mask, ann["bbox"], rng, cfg))
         links[i] = len(anns)
