@@ -133,6 +133,11 @@ class BodySurface:
         return self.mirror is not None
 
     @property
+    def part_swap(self) -> np.ndarray:
+        """``(25,)`` fine part seen at the same place after a horizontal flip (0 -> 0)."""
+        return FINE_FLIP.copy()
+
+    @property
     def has_geodesics(self) -> bool:
         """Whether :meth:`geodesic` can answer."""
         return self._graph is not None or self._pdist is not None

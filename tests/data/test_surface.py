@@ -81,7 +81,8 @@ def test_mirror_map_and_flip(surface: BodySurface) -> None:
     m = surface.mirror
     np.testing.assert_array_equal(m[m], np.arange(surface.num_vertices))
     np.testing.assert_allclose(surface.xyz[m], surface.xyz * [-1, 1, 1], atol=1e-9)
-    np.testing.assert_array_equal(surface.part[m], FINE_FLIP[surface.part])
+    np.testing.assert_array_equal(surface.part[m], surface.part_swap[surface.part])
+    np.testing.assert_array_equal(surface.part_swap[surface.part_swap], np.arange(25))
     # Flip of vertex coordinates lands on the mirrored vertex; twice is the identity.
     i, u, v = surface.flip_iuv(surface.part, surface.uv[:, 0], surface.uv[:, 1])
     np.testing.assert_array_equal(i, surface.part[m])
