@@ -37,3 +37,7 @@ class SearchSpaceError(NasError, ValueError):
 
 class DataError(NasError, ValueError):
     """Malformed dataset files (annotations, images, body surface)."""
+
+
+class EvalError(NasError, ValueError):
+    """Malformed DensePose results or an evaluation that cannot run as asked."""
