@@ -13,7 +13,7 @@ import io
 import json
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -54,11 +54,14 @@ class GroundTruth:
         coco: the pycocotools index over the file (stdout-silent).
         points: DensePose points by annotation id, for annotations that have them.
         name: where the file came from, used in messages.
+        mask_cache: image-sized person-mask RLEs by annotation id, filled by the
+            evaluator so repeated evaluations against one ground truth decode masks once.
     """
 
     coco: COCO
     points: dict[int, GtPoints]
     name: str
+    mask_cache: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def image_size(self, image_id: int) -> tuple[int, int]:
         """``(height, width)`` of an image."""

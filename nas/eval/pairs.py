@@ -180,7 +180,12 @@ def compute_pair_scores(
         if masks:
             h, w = gt.image_size(iid)
             d_rles = [encode_mask(paste_box_mask(results[k].labels > 0, results[k].bbox, h, w)) for k in dk]
-            g_rles = [encode_mask(gt_mask(a, h, w)) for a in g]
+            g_rles = []
+            for a in g:
+                rle = gt.mask_cache.get(int(a["id"]))
+                if rle is None:
+                    rle = gt.mask_cache[int(a["id"])] = encode_mask(gt_mask(a, h, w))
+                g_rles.append(rle)
             miou = mask_ious(d_rles, g_rles, crowd)
         biou = box_ious(np.array([results[k].bbox for k in dk]), np.array([a["bbox"] for a in g]), crowd)
         out[key] = PairScores(
