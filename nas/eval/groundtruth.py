@@ -165,7 +165,8 @@ def _from_dataset(data: Any, name: str) -> GroundTruth:
         if pts is not None:
             points[int(ann["id"])] = pts
     coco = COCO()
-    coco.dataset = data
+    # pycocotools' COCOeval writes flags into annotation dicts: keep the caller's intact.
+    coco.dataset = {**data, "annotations": [dict(a) for a in data["annotations"]]}
     with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress
         coco.createIndex()
     return GroundTruth(coco=coco, points=points, name=name)
