@@ -137,7 +137,7 @@ def _mutate(**changes):
         (_mutate(**{"stem.act": ["relu", "gelu"]}), "stem.act[1]: 'gelu' is not one of"),
         (_mutate(**{"stages.1.width": [24, 24]}), "stages[1].width: repeated choices"),
         (_mutate(**{"stages.0.stride": 3}), "stages[0].stride: 3 is not 1 or 2"),
-        (_mutate(**{"stages.2.block": ["mix"]}), "stages[2].block[0]: 'mix' is not one of ir, fire"),
+        (_mutate(**{"stages.2.block": ["mix"]}), "stages[2].block[0]: 'mix' is not one of"),
         (_mutate(**{"stages.3.width": 47}), "stages[3].width: fire stages need even widths"),
         (_mutate(**{"stages.3.stride": 1}), "never reaches stride [32]"),
         (_mutate(**{"blocks.ir.kernel": [3, 4]}), "blocks.ir.kernel: kernel sizes must be odd"),

@@ -1,0 +1,100 @@
+"""Box utilities: IoU, (batched) non-maximum suppression, delta encoding.
+
+Plain torch (torchvision's compiled ops do not load with the CPU wheel, see DESIGN.md).
+Boxes are ``(N, 4)`` tensors ``x1, y1, x2, y2`` in pixels.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+__all__ = ["box_area", "box_iou", "nms", "batched_nms", "BoxCoder", "clip_boxes"]
+
+
+def box_area(boxes: Tensor) -> Tensor:
+    return (boxes[:, 2] - boxes[:, 0]).clamp(min=0) * (boxes[:, 3] - boxes[:, 1]).clamp(min=0)
+
+
+def box_iou(a: Tensor, b: Tensor) -> Tensor:
+    """``(N, M)`` intersection over union; 0 where the union is empty."""
+    lt = torch.maximum(a[:, None, :2], b[None, :, :2])
+    rb = torch.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = (rb - lt).clamp(min=0).prod(dim=2)
+    union = box_area(a)[:, None] + box_area(b)[None, :] - inter
+    return torch.where(union > 0, inter / union.clamp(min=1e-12), torch.zeros_like(inter))
+
+
+def nms(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
+    """Greedy NMS: indices of kept boxes by decreasing score (torchvision ``nms`` semantics:
+    a box is dropped when its IoU with a kept higher-scoring box is strictly above the threshold).
+
+    Computed as the fixed point of ``keep[i] = no kept j < i overlaps i``, which equals the
+    greedy result and converges in as many vectorised passes as the longest suppression
+    chain (a handful), instead of one Python step per box.
+    """
+    if boxes.numel() == 0:
+        return torch.empty(0, dtype=torch.int64, device=boxes.device)
+    order = torch.argsort(scores, descending=True, stable=True)
+    overlaps = torch.triu(box_iou(boxes[order], boxes[order]) > iou_threshold, diagonal=1)  # j < i suppresses i
+    keep = torch.ones(len(order), dtype=torch.bool, device=boxes.device)
+    for _ in range(len(order)):
+        new_keep = ~(overlaps & keep[:, None]).any(dim=0)
+        if torch.equal(new_keep, keep):
+            break
+        keep = new_keep
+    return order[keep]
+
+
+def batched_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: float) -> Tensor:
+    """NMS within each category of ``idxs`` (torchvision ``batched_nms``): boxes of
+    different categories never suppress each other. Kept indices by decreasing score.
+
+    Runs one NMS per category, so the cost is the sum of the squared group sizes rather
+    than the square of the total (RPN levels are categories).
+    """
+    if boxes.numel() == 0:
+        return torch.empty(0, dtype=torch.int64, device=boxes.device)
+    kept = []
+    for category in torch.unique(idxs):
+        members = torch.nonzero(idxs == category).flatten()
+        kept.append(members[nms(boxes[members], scores[members], iou_threshold)])
+    keep = torch.cat(kept)
+    return keep[torch.argsort(scores[keep], descending=True, stable=True)]
+
+
+def clip_boxes(boxes: Tensor, size: tuple[int, int]) -> Tensor:
+    """Clip to an image of ``size = (h, w)``."""
+    h, w = size
+    return torch.stack([boxes[:, 0].clamp(0, w), boxes[:, 1].clamp(0, h), boxes[:, 2].clamp(0, w), boxes[:, 3].clamp(0, h)], dim=1)
+
+
+class BoxCoder:
+    """Faster R-CNN box deltas ``(dx, dy, dw, dh)`` scaled by ``weights``."""
+
+    # log(1000 / 16): caps exp() of width/height deltas, as detectron2 does
+    _CLAMP = math.log(1000.0 / 16)
+
+    def __init__(self, weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)) -> None:
+        self.weights = weights
+
+    def encode(self, reference: Tensor, target: Tensor) -> Tensor:
+        wx, wy, ww, wh = self.weights
+        rw, rh = reference[:, 2] - reference[:, 0], reference[:, 3] - reference[:, 1]
+        rx, ry = reference[:, 0] + 0.5 * rw, reference[:, 1] + 0.5 * rh
+        tw, th = target[:, 2] - target[:, 0], target[:, 3] - target[:, 1]
+        tx, ty = target[:, 0] + 0.5 * tw, target[:, 1] + 0.5 * th
+        return torch.stack([wx * (tx - rx) / rw, wy * (ty - ry) / rh, ww * torch.log(tw / rw), wh * torch.log(th / rh)], dim=1)
+
+    def decode(self, deltas: Tensor, reference: Tensor) -> Tensor:
+        wx, wy, ww, wh = self.weights
+        rw, rh = reference[:, 2] - reference[:, 0], reference[:, 3] - reference[:, 1]
+        rx, ry = reference[:, 0] + 0.5 * rw, reference[:, 1] + 0.5 * rh
+        dx, dy = deltas[:, 0] / wx, deltas[:, 1] / wy
+        dw = (deltas[:, 2] / ww).clamp(max=self._CLAMP)
+        dh = (deltas[:, 3] / wh).clamp(max=self._CLAMP)
+        cx, cy = dx * rw + rx, dy * rh + ry
+        w, h = torch.exp(dw) * rw, torch.exp(dh) * rh
+        return torch.stack([cx - 0.5 * w, cy - 0.5 * h, cx + 0.5 * w, cy + 0.5 * h], dim=1)

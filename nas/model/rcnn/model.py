@@ -1,0 +1,148 @@
+"""DensePose R-CNN for any searched backbone and neck.
+
+``image -> FeatureNetwork (backbone + neck) -> RPN -> box head -> DensePose head``.
+Training returns a dict of weighted losses; inference returns, per image, person
+boxes, scores and a per-box I, U, V map.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from nas.model.features import FeatureNetwork
+from nas.model.rcnn.box_head import BOX_WEIGHTS, BoxHead, box_losses, detect
+from nas.model.rcnn.boxes import BoxCoder, box_iou
+from nas.model.rcnn.config import RCNNConfig
+from nas.model.rcnn.densepose_head import DensePoseHead, densepose_losses, iuv_from_output
+from nas.model.rcnn.matching import match, sample_balanced
+from nas.model.rcnn.pooler import MultiScaleRoIAlign
+from nas.model.rcnn.rpn import RPN
+from nas.space.spec import ArchSpec
+
+__all__ = ["DensePoseRCNN", "build_densepose_rcnn", "Detections"]
+
+Detections = dict[str, Tensor]  # boxes (D, 4), scores (D,), iuv (D, 3, out, out)
+
+
+class DensePoseRCNN(nn.Module):
+    def __init__(self, arch: ArchSpec, config: RCNNConfig | None = None) -> None:
+        super().__init__()
+        self.arch = arch
+        self.config = config or RCNNConfig()
+        cfg = self.config
+        self.features = FeatureNetwork(arch)
+        levels = self.features.output_shape()
+        channels = arch.neck.channels
+        self.rpn = RPN(levels, cfg)
+        self.box_pooler = MultiScaleRoIAlign(levels, cfg.box_pool, cfg.canonical_level, cfg.canonical_size)
+        self.box_head = BoxHead(channels, cfg.box_pool, arch.head.box_dim)
+        self.dp_pooler = MultiScaleRoIAlign(levels, arch.head.pool, cfg.canonical_level, cfg.canonical_size)
+        self.dp_head = DensePoseHead(channels, arch.head)
+        self.register_buffer("pixel_mean", torch.tensor(cfg.pixel_mean).reshape(1, 3, 1, 1), persistent=False)
+        self.register_buffer("pixel_std", torch.tensor(cfg.pixel_std).reshape(1, 3, 1, 1), persistent=False)
+        self.box_coder = BoxCoder(BOX_WEIGHTS)
+
+    def forward(self, images: Tensor, targets: Sequence[dict[str, Any]] | None = None, image_sizes: list[tuple[int, int]] | None = None) -> Any:
+        """Losses (training, ``targets`` given) or detections (eval mode).
+
+        Args:
+            images: ``(B, 3, H, W)`` in [0, 1].
+            targets: per image, :class:`nas.data.Target` dicts (training).
+            image_sizes: valid ``(h, w)`` per image (default: targets' ``image_size`` or the tensor size).
+        """
+        if image_sizes is None:
+            image_sizes = [tuple(t["image_size"]) for t in targets] if targets is not None else [tuple(images.shape[-2:])] * len(images)
+        feats = self.features((images - self.pixel_mean) / self.pixel_std)
+        if self.training:
+            if targets is None:
+                raise ValueError("training mode needs targets; call model.eval() for inference")
+            return self._losses(feats, targets, image_sizes)
+        return self._inference(feats, image_sizes)
+
+    # -- inference ---------------------------------------------------------------------
+    def _inference(self, feats: dict[str, Tensor], image_sizes: list[tuple[int, int]]) -> list[Detections]:
+        cfg = self.config
+        proposals, _ = self.rpn(feats, image_sizes)
+        logits, deltas = self.box_head(self.box_pooler(feats, proposals))
+        dets = detect(logits, deltas, proposals, image_sizes, cfg.score_threshold, cfg.box_nms, cfg.detections_per_image)
+        boxes = [b for b, _ in dets]
+        out_size = self.arch.head.out
+        if sum(len(b) for b in boxes):
+            iuv = iuv_from_output(self.dp_head(self.dp_pooler(feats, boxes)))
+        else:
+            iuv = feats[self.dp_pooler.names[0]].new_zeros((0, 3, out_size, out_size))
+        return [{"boxes": b, "scores": s, "iuv": part} for (b, s), part in zip(dets, iuv.split([len(b) for b in boxes]))]
+
+    # -- training ----------------------------------------------------------------------
+    def _losses(self, feats: dict[str, Tensor], targets: Sequence[dict[str, Any]], image_sizes: list[tuple[int, int]]) -> dict[str, Tensor]:
+        cfg = self.config
+        device = next(iter(feats.values())).device
+        keep = [~t["is_crowd"].to(device) for t in targets]
+        gt_boxes = [t["boxes"].to(device)[k] for t, k in zip(targets, keep)]
+        gt_index = [torch.nonzero(k).flatten() for k in keep]  # row in the target arrays
+        proposals, losses = self.rpn(feats, image_sizes, gt_boxes)
+
+        sampled, labels, box_targets, dp_rois = [], [], [], []
+        for i, (props, gt) in enumerate(zip(proposals, gt_boxes)):
+            props = torch.cat([props.detach(), gt])
+            iou = box_iou(gt, props)
+            index, label = match(iou, cfg.roi_fg_iou, cfg.roi_fg_iou, allow_low_quality=False)
+            pos, neg = sample_balanced(label, cfg.roi_batch_per_image, cfg.roi_positive_fraction)
+            chosen = torch.cat([pos, neg])
+            sampled.append(props[chosen])
+            labels.append(torch.cat([torch.ones_like(pos), torch.zeros_like(neg)]))
+            target = props.new_zeros((len(chosen), 4))
+            if len(pos):
+                target[: len(pos)] = self.box_coder.encode(props[pos], gt[index[pos]])
+            box_targets.append(target)
+            # DensePose RoIs: close foreground proposals of GT instances with dp data
+            if len(gt):
+                best = iou.max(dim=0).values
+                has_dp = targets[i]["has_dp"].to(device)[gt_index[i][index]]
+                dp_pick = torch.nonzero((best >= cfg.dp_fg_iou) & has_dp).flatten()
+                dp_pick = dp_pick[torch.randperm(len(dp_pick), device="cpu")[: cfg.dp_max_rois_per_image].to(device)]
+                dp_rois.append((i, props[dp_pick], gt_index[i][index[dp_pick]]))
+        logits, deltas = self.box_head(self.box_pooler(feats, sampled))
+        losses.update(box_losses(logits, deltas, torch.cat(labels), torch.cat(box_targets)))
+        losses.update(self._densepose_losses(feats, targets, dp_rois, len(image_sizes), device))
+        weights = cfg.loss
+        return {name: value * getattr(weights, name) for name, value in losses.items()}
+
+    def _densepose_losses(self, feats: dict[str, Tensor], targets: Sequence[dict[str, Any]], dp_rois: list, batch: int, device: torch.device) -> dict[str, Tensor]:
+        per_image: list[Tensor] = [feats[self.dp_pooler.names[0]].new_zeros((0, 4)) for _ in range(batch)]
+        gt_boxes, gt_masks, p_roi, p_xy, p_i, p_u, p_v = [], [], [], [], [], [], []
+        offset = 0
+        for i, boxes, inst in dp_rois:
+            per_image[i] = boxes
+            t = targets[i]
+            dp_inst = t["dp_inst"].to(device)
+            for k, g in enumerate(inst.tolist()):
+                pts = torch.nonzero(dp_inst == g).flatten()
+                p_roi.append(torch.full((len(pts),), offset + k, dtype=torch.int64, device=device))
+                p_xy.append(t["dp_xy"].to(device)[pts])
+                p_i.append(t["dp_I"].to(device)[pts])
+                p_u.append(t["dp_U"].to(device)[pts])
+                p_v.append(t["dp_V"].to(device)[pts])
+            gt_boxes.append(t["boxes"].to(device)[inst])
+            gt_masks.append(t["dp_masks"].to(device)[inst])
+            offset += len(inst)
+        if offset == 0:
+            zero = sum(p.sum() for p in self.dp_head.parameters()) * 0
+            return {"dp_segm": zero, "dp_part": zero, "dp_uv": zero}
+        # per_image lists RoIs in image order, matching the concatenation order above
+        order = [i for i, _, _ in dp_rois]
+        if order != sorted(order):  # pragma: no cover - dp_rois is built in image order
+            raise RuntimeError("DensePose RoIs out of image order")
+        output = self.dp_head(self.dp_pooler(feats, per_image))
+        return densepose_losses(
+            output, torch.cat([b for _, b, _ in dp_rois]), torch.cat(gt_boxes), torch.cat(gt_masks),
+            torch.cat(p_roi), torch.cat(p_xy), torch.cat(p_i), torch.cat(p_u), torch.cat(p_v),
+        )
+
+
+def build_densepose_rcnn(arch: ArchSpec, config: RCNNConfig | None = None) -> DensePoseRCNN:
+    """The full DensePose R-CNN for ``arch`` (backbone + neck + RPN + box and DensePose heads)."""
+    return DensePoseRCNN(arch, config)

@@ -1,0 +1,143 @@
+"""Region proposal network: anchors over the neck levels, objectness and box deltas,
+proposal selection with NMS, and its training losses."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from nas.model.rcnn.boxes import BoxCoder, batched_nms, box_iou, clip_boxes
+from nas.model.rcnn.config import RCNNConfig
+from nas.model.rcnn.matching import match, sample_balanced
+from nas.model.shapes import ShapeSpec
+
+__all__ = ["AnchorGenerator", "RPN"]
+
+
+class AnchorGenerator(nn.Module):
+    """Anchors ``(H*W*A, 4)`` per level, ordered location-major then anchor."""
+
+    def __init__(self, levels: dict[str, ShapeSpec], ratios: tuple[float, ...]) -> None:
+        super().__init__()
+        self.names = list(levels)
+        strides = [levels[n].stride for n in self.names]
+        if len(strides) == 1:  # single level: every size there (32 .. 512 px)
+            sizes = [(32.0, 64.0, 128.0, 256.0, 512.0)]
+        else:
+            sizes = [(8.0 * s,) for s in strides]
+        self.strides = strides
+        self.cell_anchors = [self._cell(sz, ratios) for sz in sizes]
+        self.num_anchors = len(self.cell_anchors[0])
+
+    @staticmethod
+    def _cell(sizes: tuple[float, ...], ratios: tuple[float, ...]) -> Tensor:
+        cells = []
+        for size in sizes:
+            area = size * size
+            for ratio in ratios:  # ratio = height / width
+                w = math.sqrt(area / ratio)
+                h = w * ratio
+                cells.append([-w / 2, -h / 2, w / 2, h / 2])
+        return torch.tensor(cells)
+
+    def forward(self, features: list[Tensor]) -> list[Tensor]:
+        anchors = []
+        for feat, stride, cell in zip(features, self.strides, self.cell_anchors):
+            h, w = feat.shape[-2:]
+            ys = torch.arange(h, device=feat.device, dtype=torch.float32) * stride
+            xs = torch.arange(w, device=feat.device, dtype=torch.float32) * stride
+            yy, xx = torch.meshgrid(ys, xs, indexing="ij")
+            shifts = torch.stack([xx, yy, xx, yy], dim=-1).reshape(-1, 1, 4)
+            anchors.append((shifts + cell.to(feat.device)[None]).reshape(-1, 4))
+        return anchors
+
+
+class RPNHead(nn.Module):
+    """Shared 3x3 conv + ReLU, then 1x1 objectness (A) and 1x1 deltas (4A) per level."""
+
+    def __init__(self, channels: int, num_anchors: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 3, padding=1)
+        self.objectness = nn.Conv2d(channels, num_anchors, 1)
+        self.deltas = nn.Conv2d(channels, 4 * num_anchors, 1)
+        for layer in (self.conv, self.objectness, self.deltas):
+            nn.init.normal_(layer.weight, std=0.01)
+            nn.init.zeros_(layer.bias)
+
+    def forward(self, features: list[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
+        logits, deltas = [], []
+        for feat in features:
+            t = F.relu(self.conv(feat))
+            n = feat.shape[0]
+            logits.append(self.objectness(t).permute(0, 2, 3, 1).reshape(n, -1))
+            deltas.append(self.deltas(t).permute(0, 2, 3, 1).reshape(n, -1, 4))
+        return logits, deltas
+
+
+class RPN(nn.Module):
+    """Proposals for every image, plus objectness/box losses when targets are given."""
+
+    def __init__(self, levels: dict[str, ShapeSpec], config: RCNNConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.level_names = list(levels)
+        self.anchor_generator = AnchorGenerator(levels, config.anchor_ratios)
+        channels = {s.channels for s in levels.values()}
+        if len(channels) != 1:
+            raise ValueError(f"RPN needs equal channels on every level, got {sorted(channels)}")
+        self.head = RPNHead(channels.pop(), self.anchor_generator.num_anchors)
+        self.coder = BoxCoder()
+
+    def forward(
+        self, features: dict[str, Tensor], image_sizes: list[tuple[int, int]], gt_boxes: list[Tensor] | None = None
+    ) -> tuple[list[Tensor], dict[str, Tensor]]:
+        feats = [features[n] for n in self.level_names]
+        anchors = self.anchor_generator(feats)
+        logits, deltas = self.head(feats)
+        proposals = self._select(anchors, [l.detach() for l in logits], [d.detach() for d in deltas], image_sizes)
+        losses: dict[str, Tensor] = {}
+        if gt_boxes is not None:
+            losses = self._losses(torch.cat(anchors), torch.cat(logits, 1), torch.cat(deltas, 1), gt_boxes)
+        return proposals, losses
+
+    def _select(self, anchors: list[Tensor], logits: list[Tensor], deltas: list[Tensor], image_sizes: list[tuple[int, int]]) -> list[Tensor]:
+        cfg = self.config
+        pre = cfg.rpn_pre_nms_train if self.training else cfg.rpn_pre_nms_test
+        post = cfg.rpn_post_nms_train if self.training else cfg.rpn_post_nms_test
+        out = []
+        for i, size in enumerate(image_sizes):
+            boxes, scores, levels = [], [], []
+            for lvl, (anc, lg, dl) in enumerate(zip(anchors, logits, deltas)):
+                k = min(pre, lg.shape[1])
+                top_scores, top = lg[i].topk(k)
+                boxes.append(clip_boxes(self.coder.decode(dl[i, top], anc[top]), size))
+                scores.append(top_scores)
+                levels.append(torch.full((k,), lvl, dtype=torch.int64, device=lg.device))
+            b, s, l = torch.cat(boxes), torch.cat(scores), torch.cat(levels)
+            valid = ((b[:, 2] - b[:, 0]) > 1e-3) & ((b[:, 3] - b[:, 1]) > 1e-3) & torch.isfinite(s)
+            b, s, l = b[valid], s[valid], l[valid]
+            keep = batched_nms(b, s, l, cfg.rpn_nms)[:post]
+            out.append(b[keep])
+        return out
+
+    def _losses(self, anchors: Tensor, logits: Tensor, deltas: Tensor, gt_boxes: list[Tensor]) -> dict[str, Tensor]:
+        cfg = self.config
+        labels, targets, picks = [], [], []
+        for i, gt in enumerate(gt_boxes):
+            index, label = match(box_iou(gt, anchors), cfg.rpn_fg_iou, cfg.rpn_bg_iou, allow_low_quality=True)
+            pos, neg = sample_balanced(label, cfg.rpn_batch_per_image, cfg.rpn_positive_fraction)
+            chosen = torch.cat([pos, neg])
+            picks.append((i, chosen, pos.numel()))
+            labels.append(torch.cat([torch.ones_like(pos), torch.zeros_like(neg)]).float())
+            targets.append(self.coder.encode(anchors[pos], gt[index[pos]]) if pos.numel() else anchors.new_zeros((0, 4)))
+        total = max(1, sum(p[1].numel() for p in picks))
+        cls = logits.new_zeros(())
+        reg = logits.new_zeros(())
+        for (i, chosen, num_pos), label, target in zip(picks, labels, targets):
+            cls = cls + F.binary_cross_entropy_with_logits(logits[i, chosen], label, reduction="sum")
+            if num_pos:
+                reg = reg + F.smooth_l1_loss(deltas[i, chosen[:num_pos]], target, beta=1.0 / 9, reduction="sum")
+        return {"rpn_cls": cls / total, "rpn_box": reg / total}
