@@ -30,12 +30,13 @@ def format_summary(metrics: Mapping[str, float]) -> str:
     Values print with three decimals; -1 (undefined: no person in the area range) as ``-``.
     """
     modes = [m for m in MODES if f"{m}_ap" in metrics]
-    head = f"{'':<64}" + "".join(f"{_LABEL[m]:>8}" for m in modes)
+    width = max(len(r) for r in _ROWS.values())
+    head = " " * width + "".join(f"{_LABEL[m]:>8}" for m in modes)
     lines = [head.rstrip()]
     for stat in STAT_NAMES:
         cells = []
         for m in modes:
             val = metrics.get(f"{m}_{stat}", -1.0)
             cells.append(f"{'-' if val < 0 else f'{val:.3f}':>8}")
-        lines.append(f"{_ROWS[stat]:<64}" + "".join(cells))
+        lines.append(f"{_ROWS[stat]:<{width}}" + "".join(cells))
     return "\n".join(lines)
