@@ -122,3 +122,14 @@ def test_uv_noise_lowers_gps_monotonically(gt, surface: BodySurface) -> None:
     assert all(a > b for a, b in zip(means, means[1:])), means
     assert all(a >= b for a, b in zip(aps, aps[1:])), aps
     assert aps[0] == pytest.approx(1.0) and aps[-1] < 0.5
+
+
+def test_random_iuv_scores_near_zero(gt, surface: BodySurface) -> None:
+    rng = np.random.default_rng(5)
+    noise = []
+    for r in ground_truth_results(gt):
+        _, h, w = r.iuv.shape
+        iuv = np.stack([rng.integers(0, 25, (h, w)), rng.integers(0, 256, (h, w)), rng.integers(0, 256, (h, w))])
+        noise.append(DensePoseResult(r.image_id, r.category_id, r.bbox, r.score, iuv.astype(np.uint8)))
+    m = evaluate(gt, noise, surface, modes=["gps", "gpsm"])
+    assert m["gps_ap"] < 0.05 and m["gpsm_ap"] < 0.05
