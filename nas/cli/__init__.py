@@ -32,6 +32,8 @@ _GROUPS: list[tuple[str, str | None]] = [
     ("data", "data"),
     ("profile", None),
     ("latency", "latency"),
+    ("train", None),
+    ("eval", None),
 ]
 
 

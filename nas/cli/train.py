@@ -1,0 +1,53 @@
+"""``nas train``: proxy-train one architecture and print its DensePose metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from nas.cli.format import print_json
+
+
+def register(app: typer.Typer) -> None:
+    """Add the top-level ``train`` command to ``app``."""
+
+    @app.command("train")
+    def train_command(
+        spec: Annotated[str, typer.Argument(help="Spec string, reference name or arch.json.")],
+        data: Annotated[Path, typer.Option("--data", help="Dataset folder (annotations/{train,val}.json, images/, surface.npz).")],
+        budget_steps: Annotated[Optional[int], typer.Option("--budget-steps", help="Train for N optimiser steps.")] = None,
+        budget_epochs: Annotated[Optional[float], typer.Option("--budget-epochs", help="Train for E passes over the training set.")] = None,
+        budget_seconds: Annotated[Optional[float], typer.Option("--budget-seconds", help="Train for S seconds (evaluation not counted).")] = None,
+        input_size: Annotated[Optional[tuple[int, int]], typer.Option("--input", help="Proxy input height and width.")] = None,
+        batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 4,
+        lr: Annotated[float, typer.Option("--lr", help="Peak AdamW learning rate.")] = 2e-3,
+        evals: Annotated[int, typer.Option("--evals", min=1, help="Evaluation points over the budget.")] = 2,
+        val_images: Annotated[Optional[int], typer.Option("--val-images", min=1, help="Evaluate on the first N validation images.")] = None,
+        seed: Annotated[int, typer.Option("--seed")] = 0,
+        device: Annotated[str, typer.Option("--device", help="cpu, cuda or auto.")] = "auto",
+        out: Annotated[Optional[Path], typer.Option("--out", help="Folder for checkpoint.pt and metrics.json.")] = None,
+        resume: Annotated[bool, typer.Option("--resume", help="Continue from --out/checkpoint.pt.")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the final metrics as JSON.")] = False,
+    ) -> None:
+        """Train SPEC's DensePose R-CNN under a budget, evaluate GPS/GPSm AP on the validation split."""
+        from nas.errors import NasError
+        from nas.space.references import resolve_arch
+        from nas.train import Budget, TrainConfig, train
+
+        arch = resolve_arch(spec)
+        if not any(v is not None for v in (budget_steps, budget_epochs, budget_seconds)):
+            budget_steps = TrainConfig().budget.steps
+        budget = Budget(steps=budget_steps, epochs=budget_epochs, seconds=budget_seconds)
+        if resume and out is None:
+            raise NasError("--resume needs --out, the folder holding checkpoint.pt")
+        config = TrainConfig(budget=budget, input_size=tuple(input_size) if input_size else TrainConfig().input_size, batch_size=batch_size,
+                             lr=lr, evals=evals, val_images=val_images, seed=seed, device=device)
+        result = train(arch, data, config, out_dir=out, resume=resume, progress=True)
+        m = result.metrics
+        if as_json:
+            print_json(m)
+            return
+        typer.echo(f"{arch.id}: GPS AP {m['gps_ap']:.1f}  GPSm AP {m['gpsm_ap']:.1f}  AP50 {m['ap50']:.1f}  AP75 {m['ap75']:.1f}  "
+                   f"IOU AP {m['iou_ap']:.1f}  ({m['train_seconds']:.0f} s training, {int(m['steps'])} steps)")

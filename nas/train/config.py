@@ -1,0 +1,51 @@
+"""Proxy training settings."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from nas.train.budget import Budget
+
+__all__ = ["TrainConfig"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a candidate is trained and evaluated by the proxy.
+
+    Attributes:
+        budget: steps, epochs or seconds of training.
+        input_size: ``(H, W)`` images are fitted into (the space's proxy input).
+        batch_size: images per step.
+        lr: peak AdamW learning rate (training starts from scratch: no weights are downloaded).
+        weight_decay: AdamW weight decay.
+        warmup: fraction of the budget spent warming the learning rate up.
+        evals: evaluation points spread evenly over the budget (the last at its end);
+            each reports metrics so a scheduler can stop a bad trial early.
+        val_images: evaluate on the first N validation images (None: all).
+        seed: seeds torch (weights, sampling order, augmentation).
+        device: ``cpu``, ``cuda`` or ``auto``.
+        amp: mixed precision on CUDA.
+        mask_size: side of the coarse-mask targets read from the 256 box frame.
+        grad_clip: max gradient norm.
+    """
+
+    budget: Budget = field(default_factory=lambda: Budget(steps=150))
+    input_size: tuple[int, int] = (256, 192)
+    batch_size: int = 4
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup: float = 0.1
+    evals: int = 2
+    val_images: int | None = None
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True
+    mask_size: int = 64
+    grad_clip: float = 10.0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["input_size"] = list(self.input_size)
+        return data

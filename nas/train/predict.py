@@ -1,0 +1,38 @@
+"""Run a DensePose R-CNN over a dataset and produce DensePose results entries."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from nas.data import DensePoseDataset, collate
+from nas.eval import DensePoseResult
+from nas.model.rcnn import DensePoseRCNN
+
+__all__ = ["predict"]
+
+
+@torch.no_grad()
+def predict(model: DensePoseRCNN, dataset: DensePoseDataset, device: torch.device, batch_size: int = 4, progress: bool = False) -> list[DensePoseResult]:
+    """Detections with per-box I, U, V for every image of ``dataset``, in original image pixels."""
+    was_training = model.training
+    model.eval()
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate, num_workers=0)
+    results: list[DensePoseResult] = []
+    try:
+        for images, targets in tqdm(loader, desc="evaluate", unit="batch", disable=not progress, leave=False):
+            outputs = model(images.to(device), image_sizes=[tuple(t["image_size"]) for t in targets])
+            for out, target in zip(outputs, targets):
+                scale = float(target["scale"])
+                boxes = (out["boxes"] / scale).cpu().numpy()
+                scores = out["scores"].cpu().numpy()
+                iuv = out["iuv"].cpu().numpy()
+                for box, score, maps in zip(boxes, scores, iuv):
+                    x1, y1, x2, y2 = (float(v) for v in box)
+                    quantised = np.stack([maps[0], np.round(maps[1] * 255), np.round(maps[2] * 255)]).astype(np.uint8)
+                    results.append(DensePoseResult(int(target["image_id"]), 1, (x1, y1, x2 - x1, y2 - y1), float(score), quantised))
+    finally:
+        model.train(was_training)
+    return results
