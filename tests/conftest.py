@@ -20,3 +20,13 @@ def default_space():
     from nas.space.search_space import SearchSpace
 
     return SearchSpace.from_yaml(DEFAULT_SPACE)
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory) -> Path:
+    """10 synthetic 128 px images (8 train, 2 val) shared by model and training tests."""
+    from nas.data import SynthConfig, generate_dataset
+
+    out = tmp_path_factory.mktemp("dp_tiny") / "data"
+    generate_dataset(out, SynthConfig(images=10, size=128, seed=3), workers=1, progress=False)
+    return out

@@ -121,7 +121,8 @@ def train(
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     steps_per_epoch = math.ceil(len(train_set) / config.batch_size)
 
-    state: dict[str, Any] = {"step": 0, "epoch": 0, "position": 0, "elapsed": 0.0, "history": []}
+    # everything needed to continue exactly where a checkpoint was taken
+    state: dict[str, Any] = {"step": 0, "epoch": 0, "position": 0, "elapsed": 0.0, "history": [], "recent_losses": []}
     ckpt_path = out / CHECKPOINT if out is not None else None
     if resume and ckpt_path is not None and ckpt_path.exists():
         saved = load_checkpoint(ckpt_path)
@@ -143,7 +144,7 @@ def train(
     total = budget.total_steps(steps_per_epoch)
     bar = tqdm(total=total if total is not None else float(budget.seconds), initial=state["step"] if total is not None else state["elapsed"],
                desc=f"train {arch.id}", unit="step" if total is not None else "s", disable=not progress, dynamic_ncols=True)
-    recent: deque[float] = deque(maxlen=20)
+    recent: deque[float] = deque(state["recent_losses"], maxlen=20)
     model.train()
     done = budget.progress(state["step"], state["elapsed"], steps_per_epoch)
     while done < 1.0 or len(state["history"]) < len(eval_points):
@@ -177,6 +178,7 @@ def train(
             state["position"] += len(indices)
             state["elapsed"] += seconds
             recent.append(float(loss.item()))
+            state["recent_losses"] = list(recent)
             bar.update(1 if total is not None else seconds)
             bar.set_postfix(loss=f"{sum(recent) / len(recent):.3f}")
             done = budget.progress(state["step"], state["elapsed"], steps_per_epoch)
