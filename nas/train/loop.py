@@ -143,7 +143,8 @@ def train(
     eval_points = [(k + 1) / config.evals for k in range(config.evals)]
     total = budget.total_steps(steps_per_epoch)
     bar = tqdm(total=total if total is not None else float(budget.seconds), initial=state["step"] if total is not None else state["elapsed"],
-               desc=f"train {arch.id}", unit="step" if total is not None else "s", disable=not progress, dynamic_ncols=True)
+               desc=f"train {arch.id}", unit="step" if total is not None else "s", disable=not progress, dynamic_ncols=True,
+               bar_format=None if total is not None else "{l_bar}{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}{postfix}]")
     recent: deque[float] = deque(state["recent_losses"], maxlen=20)
     model.train()
     done = budget.progress(state["step"], state["elapsed"], steps_per_epoch)
