@@ -13,6 +13,10 @@ __all__ = [
     "RegistryError",
     "SearchSpaceError",
     "DataError",
+    "LatencyError",
+    "TableError",
+    "MissingKeysError",
+    "DeviceError",
 ]
 
 
@@ -41,3 +45,26 @@ class DataError(NasError, ValueError):
 
 class EvalError(NasError, ValueError):
     """Malformed DensePose results or an evaluation that cannot run as asked."""
+
+
+class LatencyError(NasError, RuntimeError):
+    """Profiling or latency prediction failed (runtime, device, measurement)."""
+
+
+class TableError(LatencyError, ValueError):
+    """A latency table is missing, corrupt or belongs to another format/device/space."""
+
+
+class MissingKeysError(TableError, KeyError):
+    """Op keys an architecture needs are not in the latency table."""
+
+    def __init__(self, message: str, keys: list[str]) -> None:
+        super().__init__(message)
+        self.keys = keys
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class DeviceError(LatencyError):
+    """A remote device stopped answering or answered something unparsable."""

@@ -2,6 +2,87 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+from nas.cli.format import print_json
+from nas.cli.profile import BenchOpt, CpusOpt, PythonOpt, RemoteDirOpt, RemoteOpt, TemplateOpt
+
 app = typer.Typer(help="Latency tables: predict an architecture's latency, validate a table end to end.", no_args_is_help=True)
+
+TableOpt = Annotated[Path, typer.Option("--table", help="Latency table folder, e.g. latency_tables/cpu-executorch-xnnpack-t1.")]
+
+
+@app.command("predict")
+def predict(
+    table: TableOpt,
+    spec: Annotated[str, typer.Argument(help="Spec string, reference name or arch.json path.")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON with latency_ms and the per-op breakdown.")] = False,
+) -> None:
+    """Predicted latency of an architecture, with its per-op breakdown."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from nas.latency.table import LatencyTable
+    from nas.space.references import resolve_arch
+
+    arch = resolve_arch(spec)
+    result = LatencyTable.load(table).predict(arch)
+    if as_json:
+        print_json({"arch": arch.to_string(), "id": arch.id, "table": str(table), **result.to_dict()})
+        return
+    console = Console()
+    view = Table("part", "op", "key", "ms")
+    for op, ms in result.breakdown:
+        view.add_row(op.part, op.name, op.key, f"{ms:.3f}")
+    console.print(view)
+    console.print(f"[bold]{arch.id}[/bold]: {result.latency_ms:.2f} ms predicted (plain sum {result.sum_ms:.2f} ms over {len(result.breakdown)} ops)")
+
+
+@app.command("validate")
+def validate(
+    table: TableOpt,
+    space: Annotated[Path | None, typer.Option("--space", help="Space to sample from (default: the table's space).")] = None,
+    samples: Annotated[int, typer.Option("--samples", help="Architectures measured end to end.")] = 50,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    warmup: Annotated[int, typer.Option("--warmup")] = 3,
+    rounds: Annotated[int, typer.Option("--rounds", help="Timed runs per model.")] = 9,
+    workers: Annotated[int, typer.Option("--workers")] = 2,
+    cache: Annotated[Path | None, typer.Option("--cache")] = None,
+    report_dir: Annotated[Path | None, typer.Option("--report-dir", help="Where validation.json/png go (default: the table folder).")] = None,
+    remote: RemoteOpt = None,
+    remote_dir: RemoteDirOpt = None,
+    bench: BenchOpt = None,
+    bench_template: TemplateOpt = None,
+    python: PythonOpt = "python3",
+    cpus: CpusOpt = "f0",
+) -> None:
+    """Measure sampled architectures end to end and compare with the table's predictions."""
+    from nas.errors import TableError
+    from nas.latency.runtimes import get_runtime
+    from nas.latency.table import LatencyTable
+    from nas.latency.transports import MeasureSettings, make_transport
+    from nas.latency.validate import validate_table
+    from nas.space.search_space import SearchSpace
+
+    lut = LatencyTable.load(table)
+    space_path = space or lut.meta.get("space", {}).get("path")
+    if not space_path:
+        raise TableError(f"{table}/meta.json names no search space; pass --space")
+    meta = lut.meta
+    rt = get_runtime(meta["runtime"], device=meta.get("device", "cpu"), threads=int(meta.get("threads", 1)), dtype=meta.get("dtype", "fp32"), cache=cache)
+    transport = make_transport(remote, remote_dir, bench, bench_template, python, cpus)
+    report = validate_table(lut, SearchSpace.from_yaml(space_path), rt, transport, MeasureSettings(warmup, rounds, seed), samples, seed, workers, report_dir=report_dir)
+    if as_json:
+        print_json({k: v for k, v in report.items() if k != "rows"})
+        return
+    p, h = report["plain_sum"], report["heldout"]
+    typer.echo(f"{report['samples']} architectures on {meta['runtime']}/{meta.get('device')} ({meta.get('threads')} thread(s))")
+    typer.echo(f"plain sums, all:      MAPE {p['mape']:.2f}%  ±5% {100 * p['within_5']:.0f}%  ±10% {100 * p['within_10']:.0f}%  Spearman {p['spearman']:.3f}  Kendall {p['kendall']:.3f}")
+    for name in ("plain_sum", "corrected"):
+        m = h[name]
+        typer.echo(f"{name + ', held-out:':<21} MAPE {m['mape']:.2f}%  ±5% {100 * m['within_5']:.0f}%  ±10% {100 * m['within_10']:.0f}%  Spearman {m['spearman']:.3f}  Kendall {m['kendall']:.3f}")
+    typer.echo(f"correction {'kept' if report['correction']['kept'] else 'not kept'}; report in {report_dir or table}/validation.json, plot validation.png")

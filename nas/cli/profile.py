@@ -2,8 +2,53 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+RemoteOpt = Annotated[str | None, typer.Option("--remote", help="Command prefix reaching the device: 'adb -s SERIAL', 'ssh HOST' (or 'sh -c' for a local loopback).")]
+RemoteDirOpt = Annotated[str | None, typer.Option("--remote-dir", help="Working folder on the device (default /data/local/tmp/nas for adb, /tmp/nas-latency otherwise).")]
+BenchOpt = Annotated[str | None, typer.Option("--bench", help="Benchmark program on the device: executor-runner (adb default) or nas-runner (ssh default).")]
+TemplateOpt = Annotated[str | None, typer.Option("--bench-template", help="Override the device benchmark command line (placeholders: {dir} {files} {file} {python} {threads} {warmup} {rounds} {seed} {cpus} {iterations}).")]
+PythonOpt = Annotated[str, typer.Option("--python", help="Python with executorch on the device (nas-runner).")]
+CpusOpt = Annotated[str, typer.Option("--cpus", help="taskset CPU mask on the device (executor-runner); f0 = cores 4-7, the big cluster of most phones.")]
 
 
 def register(app: typer.Typer) -> None:
     """Add the top-level ``profile`` command to ``app``."""
+
+    @app.command("profile")
+    def profile(
+        space: Annotated[Path, typer.Option("--space", help="Search space YAML whose op keys are profiled.")],
+        out: Annotated[Path, typer.Option("--out", help="Table folder, e.g. latency_tables/pixel7-executorch-t1 (resumed if it exists).")],
+        runtime: Annotated[str, typer.Option("--runtime", help="executorch (XNNPACK .pte) or torch (eager).")] = "executorch",
+        device: Annotated[str, typer.Option("--device", help="cpu or cuda (cuda: torch runtime only).")] = "cpu",
+        threads: Annotated[int, typer.Option("--threads", help="Intra-op threads (1 for a phone's single big core).")] = 1,
+        dtype: Annotated[str, typer.Option("--dtype")] = "fp32",
+        remote: RemoteOpt = None,
+        remote_dir: RemoteDirOpt = None,
+        bench: BenchOpt = None,
+        bench_template: TemplateOpt = None,
+        python: PythonOpt = "python3",
+        cpus: CpusOpt = "f0",
+        warmup: Annotated[int, typer.Option("--warmup", help="Untimed runs per op.")] = 5,
+        rounds: Annotated[int, typer.Option("--rounds", help="Timed runs per op (interleaved; unstable ops get as many again).")] = 15,
+        extra_rounds: Annotated[int | None, typer.Option("--extra-rounds", help="Timed runs added to ops whose median is not stable to 1% (default: --rounds; 0: none).")] = None,
+        chunk: Annotated[int, typer.Option("--chunk", help="Ops per measuring chunk (the table is saved after each).")] = 64,
+        workers: Annotated[int, typer.Option("--workers", help="Processes building programs in parallel.")] = 2,
+        cache: Annotated[Path | None, typer.Option("--cache", help="Program cache folder (default ~/.cache/nas/programs or $NAS_CACHE/programs).")] = None,
+        limit: Annotated[int | None, typer.Option("--limit", help="Measure at most N missing ops in this run.")] = None,
+    ) -> None:
+        """Profile every op a search space can produce into a latency table (resumable)."""
+        from nas.latency.profile import profile_space
+        from nas.latency.runtimes import get_runtime
+        from nas.latency.transports import MeasureSettings, make_transport
+
+        rt = get_runtime(runtime, device=device, threads=threads, dtype=dtype, cache=cache)
+        transport = make_transport(remote, remote_dir, bench, bench_template, python, cpus)
+        report = profile_space(space, out, rt, transport, MeasureSettings(warmup, rounds), workers=workers, chunk=chunk, limit=limit, extra_rounds=extra_rounds)
+        typer.echo(
+            f"{out}: {report.total} keys in the space, {report.already} already in the table, "
+            f"{report.measured} measured now (build {report.build_s:.0f} s, measure {report.measure_s:.0f} s)"
+        )

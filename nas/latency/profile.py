@@ -1,0 +1,162 @@
+"""``nas profile``: measure every op key of a search space into a latency table, resumably.
+
+Steps: derive the space's keys; open the table at ``out`` (a new one, or an existing one
+of the same runtime, device, threads and dtype); build the programs of the keys it lacks
+(parallel, cached); measure them in chunks, each chunk interleaved, saving the table
+atomically after every chunk, so a killed run loses at most one chunk and the next run
+measures only what is missing. Ops whose median is not yet stable to 1% get extra rounds.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from nas.errors import TableError
+from nas.latency.keys import DEFAULT_ROIS, space_keys
+from nas.latency.runtimes.base import LatencyRuntime
+from nas.latency.stats import is_stable, summarize
+from nas.latency.table import FORMAT, VERSION, LatencyTable
+from nas.latency.transports.base import MeasureSettings, Transport
+from nas.space.search_space import SearchSpace
+
+__all__ = ["ProfileReport", "profile_space", "profile_keys", "open_table", "tool_version"]
+
+# meta.json fields that must match for a run to add rows to an existing table
+_IDENTITY = ("runtime", "device", "threads", "dtype")
+
+
+def tool_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nas")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass(frozen=True)
+class ProfileReport:
+    """What a profile run did.
+
+    Attributes:
+        total: keys the space needs.
+        already: keys the table had before the run.
+        measured: keys measured by this run.
+        build_s: seconds spent building programs.
+        measure_s: seconds spent measuring.
+    """
+
+    total: int
+    already: int
+    measured: int
+    build_s: float
+    measure_s: float
+
+
+def open_table(out: Path, meta: dict[str, Any]) -> LatencyTable:
+    """The table at ``out``, created with ``meta`` if absent; a table of another runtime,
+    device, thread count or dtype is refused rather than mixed."""
+    if not (out / "meta.json").exists() and not (out / "table.csv").exists():
+        return LatencyTable(out, meta)
+    table = LatencyTable.load(out)
+    clash = {f: (table.meta.get(f), meta.get(f)) for f in _IDENTITY if table.meta.get(f) != meta.get(f)}
+    if clash:
+        what = ", ".join(f"{f} {old!r} (table) vs {new!r} (now)" for f, (old, new) in clash.items())
+        raise TableError(f"{out} holds a table measured differently: {what}; use another --out or the table's settings")
+    table.meta.update({k: v for k, v in meta.items() if k not in ("date", "created")})
+    return table
+
+
+def profile_keys(
+    keys: list[str],
+    table: LatencyTable,
+    runtime: LatencyRuntime,
+    transport: Transport,
+    settings: MeasureSettings,
+    workers: int = 1,
+    chunk: int = 64,
+    max_extra_rounds: int | None = None,
+) -> ProfileReport:
+    """Measure the ``keys`` the table lacks into it (see the module doc)."""
+    todo = [k for k in dict.fromkeys(keys) if k not in table]
+    already = len(set(keys)) - len(todo)
+    start = time.perf_counter()
+    runtime.prepare(todo, workers=workers)
+    build_s = time.perf_counter() - start
+    random.Random(settings.seed).shuffle(todo)  # mix kinds and sizes in every chunk
+    extra = settings.rounds if max_extra_rounds is None else max_extra_rounds
+    start = time.perf_counter()
+    bar = tqdm(total=len(todo), desc="measuring ops", unit="op", dynamic_ncols=True)
+    try:
+        for begin in range(0, len(todo), chunk):
+            names = todo[begin : begin + chunk]
+            samples = transport.measure(runtime, names, settings)
+            stats = {n: summarize(samples[n]) for n in names}
+            unstable = [n for n in names if not is_stable(stats[n])]
+            if unstable and extra > 0:
+                more = transport.measure(runtime, unstable, MeasureSettings(settings.warmup, extra, settings.seed + 1))
+                stats.update({n: summarize(samples[n] + more[n]) for n in unstable})
+            for name in names:
+                table.add(name, stats[name])
+            table.meta["updated"] = _now()
+            table.save()
+            bar.update(len(names))
+    finally:
+        bar.close()
+    return ProfileReport(len(set(keys)), already, len(todo), build_s, time.perf_counter() - start)
+
+
+def profile_space(
+    space_path: str | Path,
+    out: str | Path,
+    runtime: LatencyRuntime,
+    transport: Transport,
+    settings: MeasureSettings,
+    workers: int = 1,
+    chunk: int = 64,
+    rois: int = DEFAULT_ROIS,
+    limit: int | None = None,
+    extra_rounds: int | None = None,
+) -> ProfileReport:
+    """Profile every key of the space at ``space_path`` into the table folder ``out``.
+
+    Args:
+        limit: measure at most this many missing keys (a partial table; re-run to go on).
+        extra_rounds: timed runs added to unstable ops (default: ``settings.rounds``).
+    """
+    space = SearchSpace.from_yaml(space_path)
+    keys = space_keys(space, rois)
+    out = Path(out)
+    meta: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        **runtime.info(),
+        "transport": transport.describe(),
+        "space": {"path": str(space_path), "name": space.name, "hash": space.hash, "keys": len(keys), "deploy_input": list(space.deploy_input)},
+        "rois": rois,
+        "measurement": {"warmup": settings.warmup, "rounds": settings.rounds, "interleaved": True, "chunk": chunk, "statistic": "median, far-out (Q3 + 3 IQR) slow samples dropped"},
+        "tool_version": tool_version(),
+        "created": _now(),
+    }
+    table = open_table(out, meta)
+    if table.meta.get("space", {}).get("hash") != space.hash:
+        table.meta.setdefault("other_spaces", []).append(meta["space"])
+        table.meta["space"] = meta["space"]
+    todo = [k for k in keys if k not in table]
+    already = len(keys) - len(todo)
+    if limit is not None:
+        todo = todo[:limit]
+    run = profile_keys(todo, table, runtime, transport, settings, workers, chunk, extra_rounds)
+    return ProfileReport(len(keys), already, run.measured, run.build_s, run.measure_s)
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+

@@ -1,0 +1,148 @@
+"""Programs to time: op keys and whole models, built once and cached on disk as ``.pte``.
+
+A *program name* is an op key, or ``model:<arch string>`` for a whole feature network
+(end-to-end validation). ExecuTorch programs are cached under
+``<cache>/<flavour>/<sha256 of the name>.pte`` (flavour: backend, dtype and ExecuTorch
+version), so profiling a second device with the same runtime reuses every file; the
+building itself runs in worker processes because lowering (~1.5 s an op here) is CPU-bound
+Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+from tqdm import tqdm
+
+from nas.errors import RegistryError
+from nas.latency.atomic import write_bytes_atomic
+from nas.latency.opkinds import BuiltOp, build_op
+
+__all__ = [
+    "MODEL_PREFIX",
+    "model_program",
+    "build_program",
+    "default_cache_dir",
+    "ProgramCache",
+    "LOWERINGS",
+    "executorch_version",
+]
+
+MODEL_PREFIX = "model:"
+
+
+class _FlatOutputs(nn.Module):
+    """A feature network with its dict output flattened to a tuple (sorted by level)."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: Tensor) -> tuple[Tensor, ...]:
+        out = self.net(x)
+        return tuple(out[k] for k in sorted(out))
+
+
+def model_program(arch_string: str) -> str:
+    return MODEL_PREFIX + arch_string
+
+
+def build_program(name: str) -> BuiltOp:
+    """The module and inputs a program name stands for (an op key or a whole model)."""
+    if name.startswith(MODEL_PREFIX):
+        from nas.model.features import FeatureNetwork
+        from nas.space.spec import ArchSpec
+
+        arch = ArchSpec.from_string(name[len(MODEL_PREFIX) :])
+        h, w = arch.input_size
+        return BuiltOp(_FlatOutputs(FeatureNetwork(arch)).eval(), (torch.randn(1, 3, h, w),))
+    return build_op(name)
+
+
+def executorch_version() -> str:
+    from importlib.metadata import version
+
+    return version("executorch")
+
+
+# -- lowering: dtype -> function(module, inputs) -> .pte bytes ----------------------------
+def _lower_xnnpack_fp32(module: nn.Module, inputs: tuple[Tensor, ...]) -> bytes:
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.exir import to_edge_transform_and_lower
+
+    with torch.no_grad():
+        exported = torch.export.export(module, inputs)
+    edge = to_edge_transform_and_lower(exported, partitioner=[XnnpackPartitioner()])
+    return bytes(edge.to_executorch().buffer)
+
+
+# int8 plugs in here (a PT2E XNNPACK quantizer pass before lowering) under the name "int8".
+LOWERINGS: dict[str, Callable[[nn.Module, tuple[Tensor, ...]], bytes]] = {"fp32": _lower_xnnpack_fp32}
+
+
+def default_cache_dir() -> Path:
+    """``$NAS_CACHE/programs`` or ``~/.cache/nas/programs``."""
+    root = os.environ.get("NAS_CACHE")
+    return Path(root) / "programs" if root else Path.home() / ".cache" / "nas" / "programs"
+
+
+def _build_one(name: str, dtype: str, path: str) -> str:
+    warnings.filterwarnings("ignore")
+    torch.set_num_threads(1)  # one lowering per worker process, workers run side by side
+    built = build_program(name)
+    write_bytes_atomic(path, LOWERINGS[dtype](built.module, built.inputs))
+    return name
+
+
+class ProgramCache:
+    """ExecuTorch programs on disk, one ``.pte`` per program name.
+
+    Args:
+        root: cache folder (default :func:`default_cache_dir`).
+        dtype: lowering flavour, a key of :data:`LOWERINGS`.
+    """
+
+    def __init__(self, root: str | Path | None = None, dtype: str = "fp32") -> None:
+        if dtype not in LOWERINGS:
+            raise RegistryError(f"unknown dtype {dtype!r} for ExecuTorch programs; known: {', '.join(LOWERINGS)}")
+        self.dtype = dtype
+        self.flavour = f"xnnpack-{dtype}-et{executorch_version()}"
+        self.root = Path(root) if root is not None else default_cache_dir()
+        self.folder = self.root / self.flavour
+
+    def path(self, name: str) -> Path:
+        return self.folder / f"{hashlib.sha256(name.encode()).hexdigest()[:32]}.pte"
+
+    def missing(self, names: list[str]) -> list[str]:
+        return [n for n in names if not self.path(n).is_file()]
+
+    def build(self, names: list[str], workers: int = 1, desc: str = "building programs") -> int:
+        """Build every missing program (``workers`` processes); returns how many were built."""
+        todo = self.missing(list(dict.fromkeys(names)))
+        if not todo:
+            return 0
+        self.folder.mkdir(parents=True, exist_ok=True)
+        bar = tqdm(total=len(todo), desc=desc, unit="prog", dynamic_ncols=True)
+        try:
+            if workers <= 1:
+                for name in todo:
+                    _build_one(name, self.dtype, str(self.path(name)))
+                    bar.update()
+            else:
+                # spawn: forked children of a process that already ran torch can deadlock
+                with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+                    futures = [pool.submit(_build_one, n, self.dtype, str(self.path(n))) for n in todo]
+                    for future in as_completed(futures):
+                        future.result()
+                        bar.update()
+        finally:
+            bar.close()
+        return len(todo)

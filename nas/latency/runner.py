@@ -1,0 +1,123 @@
+"""Benchmark runner for ExecuTorch programs; also a standalone script pushed to devices.
+
+This module imports only the standard library and ``executorch.runtime``, so it runs on
+any board with Python and ExecuTorch (the transports push this very file next to the
+``.pte`` files). Usage on the device::
+
+    python3 nas_runner.py --threads 1 --warmup 5 --rounds 15 --seed 0 a.pte b.pte ...
+
+Measurement: every program is loaded, warmed up ``warmup`` times, then timed in
+``rounds`` rounds; each round runs every program once in a freshly shuffled order, so
+slow machine drift (thermal, frequency, background load) spreads over all programs
+instead of biasing the ones measured last. Output is one line per program::
+
+    NASLAT <file name> <ms>,<ms>,...        # wall time of each timed run, ms, batch 1
+
+followed by ``NASLAT-END <count>``; a failing program prints ``NASLAT-ERROR <file> <why>``.
+Lines not starting with ``NASLAT`` (runtime logging) are ignored by the parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+__all__ = ["TimedFn", "interleaved", "load_executorch", "main", "PREFIX", "END", "ERROR"]
+
+PREFIX = "NASLAT"
+END = "NASLAT-END"
+ERROR = "NASLAT-ERROR"
+
+TimedFn = Callable[[], float]  # runs the program once, returns its duration in ms
+
+
+def interleaved(
+    timers: dict[str, TimedFn],
+    warmup: int,
+    rounds: int,
+    seed: int = 0,
+    on_round: Callable[[int], None] | None = None,
+) -> dict[str, list[float]]:
+    """Time every program ``rounds`` times, shuffling the order each round.
+
+    Args:
+        timers: name -> function running the program once and returning ms.
+        warmup: untimed runs of each program first (caches, allocator, thread pool).
+        rounds: timed runs of each program.
+        seed: shuffle seed (reproducible orders).
+        on_round: called after each round with its index (progress).
+
+    Returns:
+        name -> the ``rounds`` durations in ms, in round order.
+    """
+    names = list(timers)
+    for name in names:
+        for _ in range(warmup):
+            timers[name]()
+    samples: dict[str, list[float]] = {n: [] for n in names}
+    order = list(names)
+    rng = random.Random(seed)
+    for index in range(rounds):
+        rng.shuffle(order)
+        for name in order:
+            samples[name].append(timers[name]())
+        if on_round is not None:
+            on_round(index)
+    return samples
+
+
+def set_threads(threads: int) -> None:
+    """Size ExecuTorch's XNNPACK thread pool (0 keeps the runtime's default)."""
+    if threads <= 0:
+        return
+    from executorch.extension.pybindings import portable_lib
+
+    portable_lib._unsafe_reset_threadpool(threads)
+
+
+def load_executorch(path: str) -> TimedFn:
+    """Load one ``.pte`` and return a timed runner with inputs of its declared shapes."""
+    import torch
+    from executorch.runtime import Runtime, Verification
+
+    program = Runtime.get().load_program(path, verification=Verification.Minimal)
+    method = program.load_method("forward")
+    meta = method.metadata
+    inputs = [torch.randn(*meta.input_tensor_meta(i).sizes()) for i in range(meta.num_inputs())]
+
+    def run() -> float:
+        start = time.perf_counter_ns()
+        method.execute(inputs)
+        return (time.perf_counter_ns() - start) / 1e6
+
+    return run
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Time ExecuTorch programs, interleaved (nas latency runner).")
+    parser.add_argument("files", nargs="+")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    set_threads(args.threads)
+    timers: dict[str, TimedFn] = {}
+    for path in args.files:
+        name = path.rsplit("/", 1)[-1]
+        try:
+            timers[name] = load_executorch(path)
+        except Exception as exc:  # report and go on: one bad program must not hide the rest
+            print(f"{ERROR} {name} {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", flush=True)
+    samples = interleaved(timers, args.warmup, args.rounds, args.seed)
+    for name, values in samples.items():
+        print(f"{PREFIX} {name} {','.join(f'{v:.6f}' for v in values)}", flush=True)
+    print(f"{END} {len(samples)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Latency tables: ``table.csv`` (one row per op key) + ``meta.json``, and prediction.
+
+``table.csv`` columns: ``key,median_ms,p10_ms,p90_ms,std_ms,count`` (ms, batch 1;
+``count`` timed samples kept). ``meta.json`` holds ``format`` (``nas-latency-table``),
+``version``, the device, runtime and its version, threads, affinity, dtype, date, the
+search space file and hash, the tool version, the measurement settings and, when
+``nas latency validate`` fitted one, a ``correction``. Both files are written atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nas.errors import MissingKeysError, TableError
+from nas.latency.atomic import write_text_atomic
+from nas.latency.keys import DEFAULT_ROIS, Op, arch_ops, op_keys
+from nas.latency.stats import OpStats
+from nas.space.spec import ArchSpec
+
+__all__ = ["FORMAT", "VERSION", "COLUMNS", "Prediction", "LatencyTable", "profile_command"]
+
+FORMAT = "nas-latency-table"
+VERSION = 1
+COLUMNS = ("key", "median_ms", "p10_ms", "p90_ms", "std_ms", "count")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A predicted latency.
+
+    Attributes:
+        latency_ms: predicted end-to-end latency (the corrected sum when the table has a
+            correction, else the plain sum).
+        sum_ms: plain sum of the op medians.
+        breakdown: per op (in execution order), the op and its median ms.
+    """
+
+    latency_ms: float
+    sum_ms: float
+    breakdown: tuple[tuple[Op, float], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "latency_ms": self.latency_ms,
+            "sum_ms": self.sum_ms,
+            "breakdown": [{"part": op.part, "name": op.name, "key": op.key, "ms": ms} for op, ms in self.breakdown],
+        }
+
+
+def profile_command(meta: dict[str, Any], path: str | Path) -> str:
+    """The ``nas profile`` command that (re)fills the table at ``path``."""
+    parts = ["nas profile", f"--space {meta.get('space', {}).get('path', 'SPACE.yaml')}", f"--runtime {meta.get('runtime', 'executorch')}", f"--device {meta.get('device', 'cpu')}", f"--threads {meta.get('threads', 1)}"]
+    remote = meta.get("transport", {}).get("remote")
+    if remote:
+        parts.append(f"--remote '{remote}'")
+    parts.append(f"--out {path}")
+    return " ".join(parts)
+
+
+class LatencyTable:
+    """Per-op latencies of one device + runtime; sums them into architecture latencies.
+
+    Args:
+        path: the table folder.
+        meta: meta.json content.
+        rows: key -> statistics.
+    """
+
+    def __init__(self, path: str | Path, meta: dict[str, Any], rows: dict[str, OpStats] | None = None) -> None:
+        self.path = Path(path)
+        self.meta = meta
+        self.rows: dict[str, OpStats] = dict(rows or {})
+        self._ms = {k: r.median_ms for k, r in self.rows.items()}
+
+    # -- files -----------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | Path) -> LatencyTable:
+        """Read and check a table folder; corrupt or foreign tables fail with what is wrong."""
+        path = Path(path)
+        meta_path, csv_path = path / "meta.json", path / "table.csv"
+        if not meta_path.is_file() or not csv_path.is_file():
+            raise TableError(f"{path} is not a latency table: it needs meta.json and table.csv (create one with `nas profile --out {path}`)")
+        try:
+            meta = json.loads(meta_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise TableError(f"{meta_path} is corrupt (not JSON: {exc}); re-profile with `nas profile --out {path}`") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise TableError(f"{meta_path} is not a nas latency table (format {meta.get('format') if isinstance(meta, dict) else None!r}, expected {FORMAT!r})")
+        if meta.get("version") != VERSION:
+            raise TableError(f"{meta_path} has table version {meta.get('version')!r}; this tool reads version {VERSION}: re-profile it")
+        return cls(path, meta, _read_rows(csv_path))
+
+    def save(self) -> None:
+        """Write table.csv then meta.json, each atomically."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for key in sorted(self.rows):
+            r = self.rows[key]
+            writer.writerow([key, f"{r.median_ms:.6f}", f"{r.p10_ms:.6f}", f"{r.p90_ms:.6f}", f"{r.std_ms:.6f}", r.count])
+        write_text_atomic(self.path / "table.csv", buffer.getvalue())
+        write_text_atomic(self.path / "meta.json", json.dumps(self.meta, indent=2, sort_keys=True) + "\n")
+
+    def add(self, key: str, stats: OpStats) -> None:
+        self.rows[key] = stats
+        self._ms[key] = stats.median_ms
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._ms
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    # -- prediction --------------------------------------------------------------------
+    @property
+    def rois(self) -> int:
+        return int(self.meta.get("rois", DEFAULT_ROIS))
+
+    def missing(self, keys: list[str]) -> list[str]:
+        return sorted({k for k in keys if k not in self._ms})
+
+    def _missing_error(self, arch: ArchSpec, keys: list[str]) -> MissingKeysError:
+        missing = self.missing(keys)
+        shown = "\n  ".join(missing[:20]) + (f"\n  ... and {len(missing) - 20} more" if len(missing) > 20 else "")
+        return MissingKeysError(
+            f"latency table {self.path} lacks {len(missing)} op(s) of architecture {arch.id}:\n  {shown}\n"
+            f"profile them (only missing ops are measured) with: {profile_command(self.meta, self.path)}",
+            missing,
+        )
+
+    def correct(self, sum_ms: float, n_ops: int) -> float:
+        """Apply the table's fitted correction (identity when it has none)."""
+        c = self.meta.get("correction")
+        if not c:
+            return sum_ms
+        return float(c["scale"]) * sum_ms + float(c["per_op_ms"]) * n_ops + float(c["offset_ms"])
+
+    def predict_ms(self, arch: ArchSpec) -> float:
+        """Predicted latency in ms (the fast path a search calls)."""
+        keys = op_keys(arch, self.rois)
+        ms = self._ms
+        try:
+            total = sum(ms[k] for k in keys)
+        except KeyError:
+            raise self._missing_error(arch, keys) from None
+        return self.correct(total, len(keys))
+
+    def predict(self, arch: ArchSpec) -> Prediction:
+        """Predicted latency with the per-op breakdown."""
+        ops = arch_ops(arch, self.rois)
+        keys = [op.key for op in ops]
+        if self.missing(keys):
+            raise self._missing_error(arch, keys)
+        breakdown = tuple((op, self._ms[op.key]) for op in ops)
+        total = math.fsum(ms for _, ms in breakdown)
+        return Prediction(self.correct(total, len(ops)), total, breakdown)
+
+
+def _read_rows(csv_path: Path) -> dict[str, OpStats]:
+    try:
+        text = csv_path.read_text()
+    except UnicodeDecodeError:
+        raise TableError(f"{csv_path} is corrupt (not text)") from None
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None or tuple(header) != COLUMNS:
+        raise TableError(f"{csv_path} has header {header!r}, expected {','.join(COLUMNS)}")
+    rows: dict[str, OpStats] = {}
+    for line, row in enumerate(reader, 2):
+        if len(row) != len(COLUMNS):
+            raise TableError(f"{csv_path} line {line} is corrupt: {len(row)} fields, expected {len(COLUMNS)}; delete the line and re-run `nas profile` to measure it again")
+        key = row[0]
+        try:
+            values = [float(v) for v in row[1:5]]
+            count = int(row[5])
+        except ValueError:
+            raise TableError(f"{csv_path} line {line} is corrupt: non-numeric value in {row!r}") from None
+        if not all(math.isfinite(v) and v >= 0 for v in values) or values[0] <= 0 or count < 1:
+            raise TableError(f"{csv_path} line {line} is corrupt: latencies must be finite and positive, count >= 1, got {row!r}")
+        if key in rows:
+            raise TableError(f"{csv_path} line {line}: key {key!r} appears twice")
+        rows[key] = OpStats(values[0], values[1], values[2], values[3], count)
+    return rows

@@ -1,0 +1,37 @@
+"""Transports: local (this process) and remote through a command prefix."""
+
+from __future__ import annotations
+
+from nas.latency.transports.base import MeasureSettings, Transport
+from nas.latency.transports.command import BENCH_COMMANDS, AdbTransport, BenchCommand, CommandTransport, remote_transport
+from nas.latency.transports.local import LocalTransport
+
+__all__ = ["MeasureSettings", "Transport", "LocalTransport", "CommandTransport", "AdbTransport", "BenchCommand", "BENCH_COMMANDS", "remote_transport"]
+
+
+def make_transport(
+    remote: str | None,
+    workdir: str | None = None,
+    bench_format: str | None = None,
+    template: str | None = None,
+    python: str = "python3",
+    cpus: str = "f0",
+    iterations: int = 10,
+) -> Transport:
+    """Local when ``remote`` is empty, else the remote kind for the prefix; ``bench_format``
+    picks a known benchmark command, ``template`` overrides its command line."""
+    from nas.errors import RegistryError
+
+    if not remote:
+        return LocalTransport()
+    bench = None
+    if bench_format or template:
+        kind = remote_transport(remote)
+        name = bench_format or kind.bench.format
+        if name not in BENCH_COMMANDS:
+            raise RegistryError(f"unknown benchmark format {name!r}; known formats: {', '.join(BENCH_COMMANDS)}")
+        bench = BenchCommand(name, template or BENCH_COMMANDS[name].template)
+    return remote_transport(remote, workdir=workdir, bench=bench, python=python, cpus=cpus, iterations=iterations)
+
+
+__all__ += ["make_transport"]

@@ -1,0 +1,40 @@
+"""Transport registry: where programs run (this process, or a device behind a command)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from nas.latency.runtimes.base import LatencyRuntime
+
+__all__ = ["MeasureSettings", "Transport"]
+
+
+@dataclass(frozen=True)
+class MeasureSettings:
+    """How each op is timed.
+
+    Attributes:
+        warmup: untimed runs of each program before timing.
+        rounds: timed runs of each program (interleaved, see :mod:`nas.latency.runner`).
+        seed: shuffle seed of the interleaving.
+    """
+
+    warmup: int = 5
+    rounds: int = 15
+    seed: int = 0
+
+
+class Transport(ABC):
+    """Runs a chunk of programs somewhere and returns their raw samples (ms)."""
+
+    name: str = "transport"
+
+    def describe(self) -> dict[str, Any]:
+        """What meta.json records about the transport and the device."""
+        return {"transport": self.name}
+
+    @abstractmethod
+    def measure(self, runtime: LatencyRuntime, names: list[str], settings: MeasureSettings) -> dict[str, list[float]]:
+        """Time ``names`` with ``runtime``; name -> samples in ms."""

@@ -1,0 +1,213 @@
+"""Remote transports: a device reached through a command prefix (``adb -s SERIAL``, ``ssh HOST``).
+
+The transport pushes the cached ``.pte`` files (and, for the ``nas-runner`` format, the
+runner script) into a working folder on the device, then runs the benchmark command
+template there and parses its output strictly (:mod:`nas.latency.parsers`).
+
+Kinds, chosen by the prefix's program name (registry :data:`REMOTE_KINDS`):
+
+* ``adb``: push with ``<prefix> push FILE DIR/``, run with ``<prefix> shell CMD``;
+  default format ``executor-runner``: ExecuTorch's C++ runner (build
+  ``executor_runner`` with ``-DEXECUTORCH_BUILD_XNNPACK=ON`` for Android arm64 and push it
+  into the folder), pinned to the big cores with ``taskset``.
+* anything else (``ssh HOST``, or ``sh -c`` for a local loopback device): push with
+  ``<prefix> 'cat > DIR/FILE'`` (file on stdin), run with ``<prefix> CMD``; default
+  format ``nas-runner``: ``python3`` with the ``executorch`` wheel on the device.
+
+Template placeholders: ``{dir}`` working folder, ``{files}`` (space-separated) or
+``{file}`` (one invocation per program and round), ``{python}``, ``{threads}``,
+``{warmup}``, ``{rounds}``, ``{seed}``, ``{cpus}`` (taskset mask), ``{iterations}``.
+"""
+
+from __future__ import annotations
+
+import random
+import shlex
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nas.errors import DeviceError, LatencyError
+from nas.latency import runner as runner_module
+from nas.latency.parsers import get_parser
+from nas.latency.runtimes.base import LatencyRuntime
+from nas.latency.transports.base import MeasureSettings, Transport
+
+__all__ = ["BenchCommand", "BENCH_COMMANDS", "CommandTransport", "AdbTransport", "REMOTE_KINDS", "remote_transport"]
+
+RUNNER_NAME = "nas_runner.py"
+
+
+@dataclass(frozen=True)
+class BenchCommand:
+    """A benchmark command template and the parser of its output.
+
+    Attributes:
+        format: parser name (:data:`nas.latency.parsers.PARSERS`).
+        template: shell command run on the device (placeholders in the module doc).
+    """
+
+    format: str
+    template: str
+
+    @property
+    def per_file(self) -> bool:
+        return "{file}" in self.template
+
+
+BENCH_COMMANDS: dict[str, BenchCommand] = {
+    "nas-runner": BenchCommand(
+        "nas-runner",
+        "cd {dir} && {python} " + RUNNER_NAME + " --threads {threads} --warmup {warmup} --rounds {rounds} --seed {seed} {files}",
+    ),
+    # ExecuTorch's portable runner with the XNNPACK backend linked in; on a big.LITTLE
+    # phone 'f0' pins it to cores 4-7 (the big cluster on most 4+4 SoCs)
+    "executor-runner": BenchCommand(
+        "executor-runner",
+        "cd {dir} && taskset {cpus} ./executor_runner --model_path {file} --num_executions {iterations}",
+    ),
+}
+
+
+class CommandTransport(Transport):
+    """A device behind a command prefix that takes one shell command string (``ssh HOST``).
+
+    Args:
+        prefix: the command prefix, e.g. ``ssh pi@board`` or ``sh -c`` (loopback).
+        workdir: working folder on the device.
+        bench: benchmark command (default: :attr:`default_bench`).
+        python: Python interpreter on the device (``nas-runner`` format).
+        cpus: taskset CPU mask (``executor-runner`` format).
+        iterations: executions per ``executor_runner`` invocation.
+        timeout: seconds one device command may take before the device counts as gone.
+    """
+
+    name = "command"
+    default_bench = "nas-runner"
+    default_workdir = "/tmp/nas-latency"
+
+    def __init__(
+        self,
+        prefix: str,
+        workdir: str | None = None,
+        bench: BenchCommand | None = None,
+        python: str = "python3",
+        cpus: str = "f0",
+        iterations: int = 10,
+        timeout: float = 900.0,
+    ) -> None:
+        self.prefix = shlex.split(prefix)
+        if not self.prefix:
+            raise LatencyError("--remote needs a command prefix, e.g. 'adb -s SERIAL' or 'ssh HOST'")
+        self.workdir = workdir or self.default_workdir
+        self.bench = bench or BENCH_COMMANDS[self.default_bench]
+        self.parse = get_parser(self.bench.format)
+        self.python, self.cpus, self.iterations, self.timeout = python, cpus, iterations, timeout
+        self._present: set[str] | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "transport": self.name,
+            "remote": shlex.join(self.prefix),
+            "workdir": self.workdir,
+            "bench_format": self.bench.format,
+            "bench_template": self.bench.template,
+            "cpus": self.cpus if "{cpus}" in self.bench.template else None,
+        }
+
+    # -- device commands -----------------------------------------------------------
+    def _run_argv(self, command: str) -> list[str]:
+        return [*self.prefix, command]
+
+    def _push_file(self, local: Path, remote_name: str) -> None:
+        with local.open("rb") as handle:
+            self._call(self._run_argv(f"cat > {shlex.quote(self.workdir + '/' + remote_name)}"), stdin=handle)
+
+    def _call(self, argv: list[str], stdin: Any = None) -> str:
+        what = shlex.join(argv)
+        try:
+            done = subprocess.run(argv, stdin=stdin, capture_output=True, timeout=self.timeout, check=False)
+        except FileNotFoundError:
+            raise DeviceError(f"cannot run {argv[0]!r} for --remote {shlex.join(self.prefix)!r}: not found on this machine's PATH") from None
+        except subprocess.TimeoutExpired:
+            raise DeviceError(f"device {shlex.join(self.prefix)!r} did not answer within {self.timeout:.0f} s running: {what}; the rows measured so far are saved, re-run the same command to resume") from None
+        out = done.stdout.decode(errors="replace")
+        if done.returncode != 0:
+            err = (done.stderr.decode(errors="replace") + out).strip().splitlines()
+            raise DeviceError(
+                f"device {shlex.join(self.prefix)!r} failed (exit {done.returncode}) running: {what}: "
+                f"{err[-1] if err else 'no output'}; the rows measured so far are saved: reconnect the device and re-run the same command to measure only the missing ops"
+            )
+        return out
+
+    def _ensure_files(self, files: dict[str, Path]) -> None:
+        if self._present is None:
+            listing = self._call(self._run_argv(f"mkdir -p {shlex.quote(self.workdir)} && ls -1 {shlex.quote(self.workdir)}"))
+            self._present = set(listing.split())
+        for remote_name, local in files.items():
+            if remote_name not in self._present:
+                self._push_file(local, remote_name)
+                self._present.add(remote_name)
+
+    # -- measuring -------------------------------------------------------------------
+    def measure(self, runtime: LatencyRuntime, names: list[str], settings: MeasureSettings) -> dict[str, list[float]]:
+        if not runtime.remote:
+            runtime.program_file(names[0])  # raises the runtime's own explanation
+        files = {runtime.program_file(n).name: runtime.program_file(n) for n in names}
+        by_file = {runtime.program_file(n).name: n for n in names}
+        if self.bench.format == "nas-runner":
+            files[RUNNER_NAME] = Path(runner_module.__file__)
+        self._ensure_files(files)
+        fields = {
+            "dir": shlex.quote(self.workdir),
+            "python": self.python,
+            "threads": runtime.threads,
+            "warmup": settings.warmup,
+            "rounds": settings.rounds,
+            "seed": settings.seed,
+            "cpus": self.cpus,
+            "iterations": self.iterations,
+        }
+        samples: dict[str, list[float]] = {n: [] for n in names}
+        if not self.bench.per_file:
+            out = self._call(self._run_argv(self.bench.template.format(files=" ".join(by_file), **fields)))
+            for file, values in self.parse(out, list(by_file)).items():
+                samples[by_file[file]] = values
+            return samples
+        # one invocation per program and round, in a new shuffled order every round
+        order = list(by_file)
+        rng = random.Random(settings.seed)
+        if settings.warmup > 0:  # one warm-up invocation each: the runner warms up inside
+            for file in order:
+                self._call(self._run_argv(self.bench.template.format(file=file, **fields)))
+        for _ in range(settings.rounds):
+            rng.shuffle(order)
+            for file in order:
+                out = self._call(self._run_argv(self.bench.template.format(file=file, **fields)))
+                samples[by_file[file]].extend(self.parse(out, [file])[file])
+        return samples
+
+
+class AdbTransport(CommandTransport):
+    """An Android phone: ``adb push`` files, ``adb shell`` commands."""
+
+    name = "adb"
+    default_bench = "executor-runner"
+    default_workdir = "/data/local/tmp/nas"
+
+    def _run_argv(self, command: str) -> list[str]:
+        return [*self.prefix, "shell", command]
+
+    def _push_file(self, local: Path, remote_name: str) -> None:
+        self._call([*self.prefix, "push", str(local), f"{self.workdir}/{remote_name}"])
+
+
+REMOTE_KINDS: dict[str, type[CommandTransport]] = {"adb": AdbTransport}
+
+
+def remote_transport(prefix: str, **kwargs: Any) -> CommandTransport:
+    """The transport for a ``--remote`` prefix, by its program name (default: command)."""
+    words = shlex.split(prefix)
+    program = Path(words[0]).name if words else ""
+    return REMOTE_KINDS.get(program, CommandTransport)(prefix, **kwargs)

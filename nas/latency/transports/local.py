@@ -1,0 +1,20 @@
+"""Local transport: programs run in this process, interleaved."""
+
+from __future__ import annotations
+
+from nas.latency.runner import interleaved
+from nas.latency.runtimes.base import LatencyRuntime
+from nas.latency.transports.base import MeasureSettings, Transport
+
+__all__ = ["LocalTransport"]
+
+
+class LocalTransport(Transport):
+    name = "local"
+
+    def measure(self, runtime: LatencyRuntime, names: list[str], settings: MeasureSettings) -> dict[str, list[float]]:
+        timers = runtime.timers(names)
+        try:
+            return interleaved(timers, settings.warmup, settings.rounds, settings.seed)
+        finally:
+            timers.clear()  # drop loaded programs before the next chunk loads its own
