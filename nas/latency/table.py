@@ -127,9 +127,9 @@ class LatencyTable:
 
     def _missing_error(self, arch: ArchSpec, keys: list[str]) -> MissingKeysError:
         missing = self.missing(keys)
-        shown = "\n  ".join(missing[:20]) + (f"\n  ... and {len(missing) - 20} more" if len(missing) > 20 else "")
+        shown = ", ".join(missing[:20]) + (f" and {len(missing) - 20} more" if len(missing) > 20 else "")
         return MissingKeysError(
-            f"latency table {self.path} lacks {len(missing)} op(s) of architecture {arch.id}:\n  {shown}\n"
+            f"latency table {self.path} lacks {len(missing)} op(s) of architecture {arch.id}: {shown}; "
             f"profile them (only missing ops are measured) with: {profile_command(self.meta, self.path)}",
             missing,
         )

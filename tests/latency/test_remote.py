@@ -1,0 +1,96 @@
+"""The remote path for real: a loopback "device" (a local folder and a local shell) running
+the real ExecuTorch runtime through the pushed runner script; the device vanishing mid-run;
+output parsers on real runner output."""
+
+from __future__ import annotations
+
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from nas.errors import DeviceError
+from nas.latency.parsers import parse_executor_runner, parse_nas_runner
+from nas.latency.table import LatencyTable
+
+from .conftest import TINY_SPACE, run_nas
+
+# a device reached through a command prefix: runs the command in a local shell while
+# $ONLINE exists; after the second benchmark run it unplugs itself (adb-like error)
+FLAKY_DEVICE = """#!/bin/sh
+if [ ! -e "{online}" ]; then echo "error: device 'loop0' not found" >&2; exit 1; fi
+case "$1" in *"nas_runner.py --threads"*)
+  n=$(cat "{count}" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "{count}"
+  if [ $n -ge 2 ]; then rm -f "{online}"; echo "error: device 'loop0' not found" >&2; exit 1; fi;;
+esac
+exec sh -c "$1"
+"""
+
+
+def _profile(out: Path, device_dir: Path, cache: Path, prefix: str, *extra: str):
+    return run_nas(
+        "profile", "--space", str(TINY_SPACE), "--runtime", "executorch", "--out", str(out), "--cache", str(cache),
+        "--remote", prefix, "--remote-dir", str(device_dir), "--python", sys.executable,
+        "--warmup", "2", "--rounds", "5", "--extra-rounds", "0", "--workers", "1", *extra,
+        timeout=400,
+    )
+
+
+def test_loopback_device_disappears_then_resumes(tmp_path, program_cache) -> None:
+    out, device_dir = tmp_path / "table", tmp_path / "device"
+    online, count = tmp_path / "online", tmp_path / "count"
+    online.touch()
+    script = tmp_path / "flaky-device"
+    script.write_text(FLAKY_DEVICE.format(online=online, count=count))
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    done = _profile(out, device_dir, program_cache, str(script), "--chunk", "1", "--limit", "3")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "failed (exit 1)" in done.stderr and "device 'loop0' not found" in done.stderr
+    assert "re-run the same command" in done.stderr and "Traceback" not in done.stderr
+    assert len(LatencyTable.load(out)) == 1  # the chunk measured before the device vanished
+    assert (device_dir / "nas_runner.py").is_file() and len(list(device_dir.glob("*.pte"))) >= 1
+    # the device is back (a plain local shell): only the missing ops are measured
+    done = _profile(out, device_dir, program_cache, "sh -c", "--chunk", "4", "--limit", "2")
+    assert done.returncode == 0, done.stderr
+    assert "1 already in the table, 2 measured now" in done.stdout
+    table = LatencyTable.load(out)
+    assert len(table) == 3 and all(r.count >= 3 and r.median_ms > 0 for r in table.rows.values())
+    assert table.meta["transport"]["remote"] == "sh -c" and table.meta["runtime"] == "executorch"
+
+
+def test_parsers_on_real_runner_output(program_cache, capsys) -> None:
+    from nas.latency import runner
+    from nas.latency.programs import ProgramCache
+
+    cache = ProgramCache(program_cache)
+    key = "dw-in:32x32x8-out:32x32x8-s1-relu-k3-se0"
+    cache.build([key])
+    path = cache.path(key)
+    runner.main(["--threads", "1", "--warmup", "1", "--rounds", "4", str(path)])
+    output = capsys.readouterr().out
+    samples = parse_nas_runner(output, [path.name])
+    assert len(samples[path.name]) == 4 and all(0 < v < 1000 for v in samples[path.name])
+    with pytest.raises(DeviceError, match="lacks 1 of 2 programs"):
+        parse_nas_runner(output, [path.name, "other.pte"])
+    with pytest.raises(DeviceError, match="ended early"):
+        parse_nas_runner("\n".join(line for line in output.splitlines() if not line.startswith("NASLAT-END")), [path.name])
+    with pytest.raises(DeviceError, match="non-numeric"):
+        parse_nas_runner(output.replace(",", ",x", 1), [path.name])
+    with pytest.raises(DeviceError, match="twice"):
+        line = next(line for line in output.splitlines() if line.startswith("NASLAT "))
+        parse_nas_runner(line + "\n" + output, [path.name])
+    runner.main(["--rounds", "1", str(path.parent / "missing.pte")])
+    with pytest.raises(DeviceError, match="failed to run 1 program"):
+        parse_nas_runner(capsys.readouterr().out, ["missing.pte"])
+
+
+def test_executor_runner_parser() -> None:
+    # the log line of ExecuTorch's examples/portable/executor_runner (ET_LOG Info level)
+    output = (
+        "I 00:00:00.001203 executorch:executor_runner.cpp:155] Model file a.pte is loaded.\n"
+        "I 00:00:00.052127 executorch:executor_runner.cpp:282] Model executed successfully 10 time(s) in 48.125000 ms.\n"
+    )
+    assert parse_executor_runner(output, ["a.pte"]) == {"a.pte": [pytest.approx(4.8125)]}
+    with pytest.raises(DeviceError, match="0 timing lines"):
+        parse_executor_runner("Segmentation fault", ["a.pte"])
