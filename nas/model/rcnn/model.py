@@ -36,7 +36,7 @@ class DensePoseRCNN(nn.Module):
         self.features = FeatureNetwork(arch)
         levels = self.features.output_shape()
         channels = arch.neck.channels
-        self.rpn = RPN(levels, cfg)
+        self.rpn = RPN(levels, cfg, depthwise=arch.neck.depthwise)
         self.box_pooler = MultiScaleRoIAlign(levels, cfg.box_pool, cfg.canonical_level, cfg.canonical_size)
         self.box_head = BoxHead(channels, cfg.box_pool, arch.head.box_dim)
         self.dp_pooler = MultiScaleRoIAlign(levels, arch.head.pool, cfg.canonical_level, cfg.canonical_size)

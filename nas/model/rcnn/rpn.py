@@ -56,16 +56,26 @@ class AnchorGenerator(nn.Module):
 
 
 class RPNHead(nn.Module):
-    """Shared 3x3 conv + ReLU, then 1x1 objectness (A) and 1x1 deltas (4A) per level."""
+    """Shared 3x3 conv + ReLU, then 1x1 objectness (A) and 1x1 deltas (4A) per level.
 
-    def __init__(self, channels: int, num_anchors: int) -> None:
+    With ``depthwise`` the 3x3 conv is depthwise-separable (a light RPN for mobile
+    pyramids: on P2 at 512x384 a 128-channel full 3x3 conv alone costs 1.8G MACs).
+    """
+
+    def __init__(self, channels: int, num_anchors: int, depthwise: bool = False) -> None:
         super().__init__()
-        self.conv = nn.Conv2d(channels, channels, 3, padding=1)
+        if depthwise:
+            self.conv: nn.Module = nn.Sequential(
+                nn.Conv2d(channels, channels, 3, padding=1, groups=channels), nn.Conv2d(channels, channels, 1)
+            )
+        else:
+            self.conv = nn.Conv2d(channels, channels, 3, padding=1)
         self.objectness = nn.Conv2d(channels, num_anchors, 1)
         self.deltas = nn.Conv2d(channels, 4 * num_anchors, 1)
-        for layer in (self.conv, self.objectness, self.deltas):
-            nn.init.normal_(layer.weight, std=0.01)
-            nn.init.zeros_(layer.bias)
+        for layer in self.modules():
+            if isinstance(layer, nn.Conv2d):
+                nn.init.normal_(layer.weight, std=0.01)
+                nn.init.zeros_(layer.bias)
 
     def forward(self, features: list[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
         logits, deltas = [], []
@@ -80,7 +90,7 @@ class RPNHead(nn.Module):
 class RPN(nn.Module):
     """Proposals for every image, plus objectness/box losses when targets are given."""
 
-    def __init__(self, levels: dict[str, ShapeSpec], config: RCNNConfig) -> None:
+    def __init__(self, levels: dict[str, ShapeSpec], config: RCNNConfig, depthwise: bool = False) -> None:
         super().__init__()
         self.config = config
         self.level_names = list(levels)
@@ -88,7 +98,7 @@ class RPN(nn.Module):
         channels = {s.channels for s in levels.values()}
         if len(channels) != 1:
             raise ValueError(f"RPN needs equal channels on every level, got {sorted(channels)}")
-        self.head = RPNHead(channels.pop(), self.anchor_generator.num_anchors)
+        self.head = RPNHead(channels.pop(), self.anchor_generator.num_anchors, depthwise)
         self.coder = BoxCoder()
 
     def forward(

@@ -1,0 +1,26 @@
+"""The default proxy: how every candidate of a search is trained and scored.
+
+One place defines it so the search, the benchmarks and ``nas train`` agree. Training
+is counted in optimiser steps, not seconds, so that every candidate sees the same
+images whatever its speed and a run is reproducible on any machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from nas.train.budget import Budget
+from nas.train.config import TrainConfig
+
+__all__ = ["DEFAULT_PROXY", "proxy_config", "PROXY_DATA_IMAGES"]
+
+# Synthetic images rendered for searches and benchmarks when no data is given (80% train).
+PROXY_DATA_IMAGES = 400
+
+DEFAULT_PROXY = TrainConfig(budget=Budget(steps=150), input_size=(256, 192), batch_size=4, evals=2, val_images=40)
+
+
+def proxy_config(scale: float = 1.0, seed: int = 0, **changes: object) -> TrainConfig:
+    """The default proxy with its step budget multiplied by ``scale`` (fidelity runs use 10)."""
+    steps = max(1, round(DEFAULT_PROXY.budget.steps * scale))  # type: ignore[operator]
+    return replace(DEFAULT_PROXY, budget=Budget(steps=steps), seed=seed, **changes)  # type: ignore[arg-type]
