@@ -1,0 +1,146 @@
+"""Benchmarks of the proxy (issue 5): cost of one trial, discrimination between
+architectures, and fidelity of the proxy ranking to a 10x longer training.
+
+    python bench/bench_proxy.py cost           [--data DIR]
+    python bench/bench_proxy.py discrimination [--data DIR] [--seeds 0 1] [--samples 3]
+    python bench/bench_proxy.py fidelity       [--data DIR] [--archs 12] [--factor 10]
+
+Each prints its figures and writes a JSON report to bench/reports/. Without --data a
+synthetic dataset of nas.train.proxy.PROXY_DATA_IMAGES images is rendered once into
+.cache/bench_data. All runs use the default proxy (nas.train.proxy.DEFAULT_PROXY).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from scipy import stats
+
+from nas.model import FeatureNetwork
+from nas.model.complexity import count_macs
+from nas.space.references import reference
+from nas.space.search_space import SearchSpace
+from nas.space.spec import ArchSpec
+from nas.train import train
+from nas.train.proxy import DEFAULT_PROXY, PROXY_DATA_IMAGES, proxy_config
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORTS = ROOT / "bench" / "reports"
+SPACE = ROOT / "search_spaces" / "densepose_mobile.yaml"
+
+
+def ensure_data(path: str | None) -> Path:
+    if path:
+        return Path(path)
+    out = ROOT / ".cache" / "bench_data"
+    if not (out / "annotations" / "val.json").exists():
+        from nas.data import SynthConfig, generate_dataset
+
+        generate_dataset(out, SynthConfig(images=PROXY_DATA_IMAGES, size=256, seed=0), workers=2, overwrite=True)
+    return out
+
+
+def sampled(space: SearchSpace, count: int, seed: int) -> list[ArchSpec]:
+    rng = np.random.default_rng(seed)
+    return [space.sample(rng) for _ in range(count)]
+
+
+def mid_size(space: SearchSpace, pool: int = 31) -> ArchSpec:
+    """The architecture of median MACs among ``pool`` samples (seed 0) at the proxy input."""
+    h, w = space.proxy_input
+    archs = sampled(space, pool, seed=0)
+    macs = [count_macs(FeatureNetwork(a), torch.randn(1, 3, h, w)) for a in archs]
+    return archs[int(np.argsort(macs)[len(macs) // 2])]
+
+
+def trial(arch: ArchSpec, data: Path, scale: float = 1.0, seed: int = 0) -> dict[str, float]:
+    start = time.perf_counter()
+    result = train(arch, data, proxy_config(scale, seed=seed), progress=True)
+    metrics = dict(result.metrics)
+    metrics["wall_seconds"] = round(time.perf_counter() - start, 1)
+    return metrics
+
+
+def write(name: str, report: dict[str, Any]) -> None:
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    path = REPORTS / f"{name}.json"
+    path.write_text(json.dumps(report, indent=2))
+    print(f"report: {path}")
+
+
+def cost(args: argparse.Namespace) -> None:
+    data = ensure_data(args.data)
+    arch = mid_size(SearchSpace.from_yaml(SPACE))
+    m = trial(arch, data)
+    print(f"mid-size candidate {arch.id}: {arch.to_string()}")
+    print(f"proxy: {DEFAULT_PROXY.budget.describe()}, batch {DEFAULT_PROXY.batch_size}, input {DEFAULT_PROXY.input_size}, "
+          f"{DEFAULT_PROXY.evals} evaluations on {DEFAULT_PROXY.val_images} val images, device {'cuda' if torch.cuda.is_available() else 'cpu'}")
+    print(f"train {m['train_seconds']:.0f} s + evaluation {m['eval_seconds']:.0f} s (last point); whole trial {m['wall_seconds']:.0f} s "
+          f"= {m['wall_seconds'] / 60:.2f} min; GPS AP {m['gps_ap']:.1f}")
+    write("proxy_cost", {"arch": arch.to_string(), "metrics": m, "threads": torch.get_num_threads()})
+
+
+def discrimination(args: argparse.Namespace) -> None:
+    data = ensure_data(args.data)
+    names = ["densemobile", "densesqueeze", "r50_fpn"]
+    archs = {n: reference(n) for n in names}
+    for i, arch in enumerate(sampled(SearchSpace.from_yaml(SPACE), args.samples, seed=1)):
+        archs[f"sample{i}"] = arch
+    table: dict[str, dict[int, float]] = {n: {} for n in archs}
+    for seed in args.seeds:
+        for name, arch in archs.items():
+            table[name][seed] = trial(arch, data, seed=seed)["gps_ap"]
+            print(f"seed {seed} {name:12s} GPS AP {table[name][seed]:.1f}", flush=True)
+    print(f"\n{'architecture':14s}" + "".join(f"  seed {s:>2d}" for s in args.seeds))
+    for name, row in table.items():
+        print(f"{name:14s}" + "".join(f"  {row[s]:7.1f}" for s in args.seeds))
+    spreads = {s: max(r[s] for r in table.values()) - min(r[s] for r in table.values()) for s in args.seeds}
+    report: dict[str, Any] = {"gps_ap": table, "spread": spreads}
+    for s, spread in spreads.items():
+        print(f"spread (max - min GPS AP), seed {s}: {spread:.1f} points")
+    if len(args.seeds) >= 2:
+        a, b = ([table[n][s] for n in archs] for s in args.seeds[:2])
+        tau = stats.kendalltau(a, b).statistic
+        report["kendall_tau_between_seeds"] = tau
+        print(f"ranking agreement between seeds {args.seeds[0]} and {args.seeds[1]}: Kendall tau {tau:.2f}")
+    write("proxy_discrimination", report)
+
+
+def fidelity(args: argparse.Namespace) -> None:
+    data = ensure_data(args.data)
+    archs = sampled(SearchSpace.from_yaml(SPACE), args.archs, seed=2)
+    short, long = [], []
+    for i, arch in enumerate(archs):
+        short.append(trial(arch, data)["gps_ap"])
+        long.append(trial(arch, data, scale=args.factor)["gps_ap"])
+        print(f"{i:2d} {arch.id}: proxy GPS AP {short[-1]:.1f}, {args.factor:g}x proxy {long[-1]:.1f}", flush=True)
+    tau = stats.kendalltau(short, long).statistic
+    print(f"Kendall tau between proxy and {args.factor:g}x proxy GPS AP over {len(archs)} architectures: {tau:.2f}")
+    write("proxy_fidelity", {"archs": [a.to_string() for a in archs], "proxy": short, "long": long, "factor": args.factor, "kendall_tau": tau})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="what", required=True)
+    for name in ("cost", "discrimination", "fidelity"):
+        p = sub.add_parser(name)
+        p.add_argument("--data", default=None)
+        if name == "discrimination":
+            p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+            p.add_argument("--samples", type=int, default=3)
+        if name == "fidelity":
+            p.add_argument("--archs", type=int, default=12)
+            p.add_argument("--factor", type=float, default=10.0)
+    args = parser.parse_args()
+    {"cost": cost, "discrimination": discrimination, "fidelity": fidelity}[args.what](args)
+
+
+if __name__ == "__main__":
+    main()
