@@ -1,0 +1,48 @@
+"""Validation: metrics by hand, the correction fitted on one half and scored on the other."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nas.latency.validate import fit_correction, metrics, sample_archs
+
+from .conftest import TINY_SPACE, run_nas
+
+
+def test_metrics_by_hand() -> None:
+    m = metrics([1.0, 2.19, 2.9, 4.5], [1.0, 2.0, 3.0, 4.0])
+    # errors 0%, 9.5%, 3.33%, 12.5% -> MAPE 6.33%; within 5%: 2 of 4; within 10%: 3 of 4
+    assert m.mape == pytest.approx(100 * (0 + 0.095 + 0.1 / 3 + 0.125) / 4)
+    assert (m.within_5, m.within_10) == (0.5, 0.75)
+    assert m.spearman == pytest.approx(1.0) and m.kendall == pytest.approx(1.0)
+
+
+def test_fit_correction_recovers_coefficients() -> None:
+    sums, n_ops = [10.0, 20.0, 30.0, 12.0, 40.0], [10, 25, 12, 30, 18]
+    measured = [0.8 * s + 0.05 * n + 1.5 for s, n in zip(sums, n_ops)]
+    c = fit_correction(sums, n_ops, measured)
+    assert c == {"scale": pytest.approx(0.8), "per_op_ms": pytest.approx(0.05), "offset_ms": pytest.approx(1.5)}
+
+
+def test_sample_archs_is_seeded(tiny_space) -> None:
+    assert [a.id for a in sample_archs(tiny_space, 8, seed=3)] == [a.id for a in sample_archs(tiny_space, 8, seed=3)]
+
+
+def test_validate_cli_end_to_end(tmp_path) -> None:
+    out = tmp_path / "table"
+    done = run_nas("profile", "--space", str(TINY_SPACE), "--runtime", "torch", "--out", str(out), "--rounds", "9", "--warmup", "2")
+    assert done.returncode == 0, done.stderr
+    done = run_nas("latency", "validate", "--table", str(out), "--samples", "8", "--rounds", "9", "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["samples"] == 8 and summary["heldout"]["n"] == 4
+    for block in (summary["plain_sum"], summary["heldout"]["plain_sum"], summary["heldout"]["corrected"]):
+        assert set(block) == {"n", "mape", "within_5", "within_10", "spearman", "kendall"}
+    report = json.loads((out / "validation.json").read_text())
+    halves = [row["half"] for row in report["rows"]]
+    assert halves.count("fit") == 4 and halves.count("heldout") == 4  # disjoint halves
+    assert (out / "validation.png").stat().st_size > 10_000
+    meta = json.loads((out / "meta.json").read_text())
+    assert ("correction" in meta) == report["correction"]["kept"]
