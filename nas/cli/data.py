@@ -30,7 +30,7 @@ def synth(
         f"wrote {s.images} images ({s.train_images} train, {s.val_images} val), {s.annotations} annotations "
         f"({s.dp_annotations} with DensePose) to {s.out}"
     )
-    typer.echo(f"  {s.train_json}\n  {s.val_json}\n  {s.surface}")
+    typer.echo(f"  {s.all_json}\n  {s.train_json}\n  {s.val_json}\n  {s.surface}")
 
 
 @app.command("show")

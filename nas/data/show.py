@@ -19,11 +19,11 @@ __all__ = ["dataset_annotation_files", "find_image", "exact_synthetic_iuv", "dra
 
 
 def dataset_annotation_files(directory: str | os.PathLike[str]) -> list[Path]:
-    """Annotation files of a dataset folder: ``annotations/*.json`` or ``annotations.json``."""
+    """Annotation files of a dataset folder: ``annotations.json`` (every image) first, then
+    ``annotations/*.json``."""
     d = Path(directory)
-    files = sorted((d / "annotations").glob("*.json")) if (d / "annotations").is_dir() else []
-    if (d / "annotations.json").is_file():
-        files.append(d / "annotations.json")
+    files = [d / "annotations.json"] if (d / "annotations.json").is_file() else []
+    files += sorted((d / "annotations").glob("*.json")) if (d / "annotations").is_dir() else []
     if not files:
         raise DataError(f"{d}: no annotations/*.json or annotations.json found; is this a dataset folder?")
     return files

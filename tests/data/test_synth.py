@@ -29,6 +29,15 @@ def test_layout_and_split(synth: SynthSummary) -> None:
     assert not list(synth.out.rglob("*.tmp")), "atomic writes must not leave temp files"
 
 
+def test_annotations_json_holds_both_splits(synth: SynthSummary) -> None:
+    whole = read_json(synth.all_json)
+    assert synth.all_json == synth.out / "annotations.json"
+    train, val = read_json(synth.train_json), read_json(synth.val_json)
+    assert whole["images"] == train["images"] + val["images"]
+    assert whole["annotations"] == train["annotations"] + val["annotations"]
+    assert whole["categories"] == train["categories"]
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # inside pycocotools, numpy 2
 def test_pycocotools_loads_json(synth: SynthSummary) -> None:
     coco = COCO(str(synth.train_json))

@@ -3,6 +3,7 @@
 Layout of the output folder::
 
     DIR/images/000001.jpg ...        RGB JPEGs, square, ``size`` px
+    DIR/annotations.json             DensePose-COCO, every image (train + val)
     DIR/annotations/train.json       DensePose-COCO, the first images
     DIR/annotations/val.json         DensePose-COCO, the last ``val_fraction`` of images
     DIR/surface.npz                  the synthetic body surface (BodySurface.load)
@@ -75,6 +76,7 @@ class SynthSummary:
     """What :func:`generate_dataset` wrote."""
 
     out: Path
+    all_json: Path
     train_json: Path
     val_json: Path
     surface: Path
@@ -164,9 +166,10 @@ def generate_dataset(
     if workers < 1:
         raise DataError(f"--workers must be at least 1, got {workers}")
     out = Path(out)
+    all_json = out / "annotations.json"
     train_json = out / "annotations" / "train.json"
     val_json = out / "annotations" / "val.json"
-    if not overwrite and (train_json.exists() or val_json.exists()):
+    if not overwrite and (train_json.exists() or val_json.exists() or all_json.exists()):
         raise DataError(f"{out} already holds a dataset; pass --overwrite or choose another --out folder")
     image_dir = out / "images"
     image_dir.mkdir(parents=True, exist_ok=True)
@@ -194,7 +197,8 @@ def generate_dataset(
         bar.close()
     atomic_write_json(train_json, _coco(config, "train", images["train"], anns["train"]))
     atomic_write_json(val_json, _coco(config, "val", images["val"], anns["val"]))
+    atomic_write_json(all_json, _coco(config, "all", images["train"] + images["val"], anns["train"] + anns["val"]))
     return SynthSummary(
-        out=out, train_json=train_json, val_json=val_json, surface=out / "surface.npz", images=config.images,
+        out=out, all_json=all_json, train_json=train_json, val_json=val_json, surface=out / "surface.npz", images=config.images,
         train_images=len(images["train"]), val_images=len(images["val"]), annotations=ann_id, dp_annotations=n_dp,
     )
