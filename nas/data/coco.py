@@ -15,7 +15,6 @@ annotation id and the field, or — with ``on_error="skip"`` — drops the annot
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ import numpy as np
 from nas.data.parts import N_COARSE_PARTS, N_FINE_PARTS
 from nas.data.rle import rle_decode
 from nas.errors import DataError
+from nas.io import read_json
 
 __all__ = [
     "DP_BOX_SIZE",
@@ -210,15 +210,9 @@ def load_densepose_coco(
     """
     path = Path(ann_json)
     image_dir = Path(image_dir)
-    if not path.is_file():
-        raise DataError(f"annotation file {path} not found")
+    data = read_json(path, DataError, "annotation file")
     if not image_dir.is_dir():
         raise DataError(f"image folder {image_dir} not found")
-    try:
-        with open(path, "rb") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: not a readable JSON file ({exc})") from exc
     if not isinstance(data, dict) or not isinstance(data.get("images"), list) or not isinstance(
         data.get("annotations"), list
     ):

@@ -28,7 +28,7 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from nas.data.io import atomic_save_npz
+from nas.io import atomic_save_npz
 from nas.data.parts import FINE_FLIP, N_FINE_PARTS
 from nas.data.safe_pickle import load_numpy_pickle
 from nas.errors import DataError

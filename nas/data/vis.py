@@ -18,7 +18,7 @@ from matplotlib.patches import Patch, Rectangle
 from scipy.interpolate import griddata
 from scipy.spatial import cKDTree
 
-from nas.data.io import atomic_write_bytes
+from nas.io import atomic_write_bytes
 from nas.data.parts import FINE_PART_NAMES, FINE_TO_COARSE, N_FINE_PARTS
 
 __all__ = ["PART_COLORS", "IUV", "annotation_iuv", "draw_densepose", "save_figure"]

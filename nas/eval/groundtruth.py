@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from pycocotools.coco import COCO
 from nas.data.coco import DP_BOX_SIZE, DP_FIELDS
 from nas.data.parts import N_FINE_PARTS
 from nas.errors import DataError
+from nas.io import read_json
 
 __all__ = ["GtPoints", "GroundTruth", "load_ground_truth"]
 
@@ -187,11 +187,4 @@ def load_ground_truth(source: str | os.PathLike[str] | COCO | Mapping[str, Any])
     if isinstance(source, Mapping):
         return _from_dataset(dict(source), "ground truth")
     path = Path(source)
-    if not path.is_file():
-        raise DataError(f"annotation file {path} not found")
-    try:
-        with open(path, "rb") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: not a readable JSON file ({exc})") from None
-    return _from_dataset(data, str(path))
+    return _from_dataset(read_json(path, DataError, "annotation file"), str(path))

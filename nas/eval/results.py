@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import json
 import math
 import os
 from dataclasses import dataclass
@@ -25,9 +24,9 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 from PIL import Image
 
-from nas.data.io import atomic_write_json
 from nas.data.parts import N_FINE_PARTS
 from nas.errors import EvalError
+from nas.io import atomic_write_json, read_json
 
 __all__ = [
     "DensePoseResult",
@@ -290,13 +289,7 @@ def load_densepose_results(
     """
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
-        if not path.is_file():
-            raise EvalError(f"results file {path} not found")
-        try:
-            with open(path, "rb") as fh:
-                data = json.load(fh)
-        except (OSError, ValueError) as exc:
-            raise EvalError(f"{path}: not a readable JSON file ({exc})") from None
+        data = read_json(path, EvalError, "results file")
         if not isinstance(data, list):
             raise EvalError(f"{path}: a DensePose results file is a JSON list of detections, got {type(data).__name__}")
         try:

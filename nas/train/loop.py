@@ -3,7 +3,6 @@ DensePose evaluation reported to a callback, checkpoints and exact resume."""
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections import deque
@@ -19,6 +18,7 @@ from tqdm import tqdm
 from nas.data import BodySurface, DensePoseDataset, collate
 from nas.errors import NasError
 from nas.eval import evaluate
+from nas.io import atomic_write_json
 from nas.model.rcnn import DensePoseRCNN, build_densepose_rcnn
 from nas.space.spec import ArchSpec
 from nas.train.budget import lr_factor
@@ -196,8 +196,6 @@ def train(
     bar.close()
     final = dict(state["history"][-1])
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        tmp = out / "metrics.json.tmp"
-        tmp.write_text(json.dumps({"arch": arch.to_string(), "id": arch.id, "config": config.to_dict(), "metrics": final, "history": state["history"]}, indent=2))
-        tmp.replace(out / "metrics.json")
+        report_data = {"arch": arch.to_string(), "id": arch.id, "config": config.to_dict(), "metrics": final, "history": state["history"]}
+        atomic_write_json(out / "metrics.json", report_data, indent=2)
     return TrainResult(final, list(state["history"]), model)

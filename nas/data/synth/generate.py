@@ -27,7 +27,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from nas.data.io import atomic_write_bytes, atomic_write_json
+from nas.io import atomic_write_bytes, atomic_write_json
 from nas.data.synth.body import body_template
 from nas.data.synth.scene import RenderedScene, SceneConfig, render_scene
 from nas.errors import DataError

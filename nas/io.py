@@ -1,0 +1,63 @@
+"""File I/O shared by the package: atomic writes and checked JSON reads.
+
+Atomic writes go to a sibling temporary file renamed into place, so a crash or Ctrl-C
+mid-write leaves either the old file or no file, never half of one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_save_npz", "read_json"]
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (same-directory temp file + ``os.replace``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write UTF-8 ``text`` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: str | os.PathLike[str], obj: Any, indent: int | None = None) -> None:
+    """Serialise ``obj`` as JSON (compact unless ``indent``) and write it atomically."""
+    separators = (",", ":") if indent is None else None
+    atomic_write_text(path, json.dumps(obj, separators=separators, indent=indent))
+
+
+def read_json(path: str | os.PathLike[str], error: type[Exception], what: str) -> Any:
+    """Parse a JSON file; a missing or unreadable file raises ``error`` naming ``what`` and the path."""
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{what} {path} not found")
+    try:
+        with open(path, "rb") as fh:
+            return json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise error(f"{path}: not a readable JSON file ({exc})") from None
+
+
+def atomic_save_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:
+    """Save arrays as a compressed ``.npz`` atomically (no pickled objects inside)."""
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    atomic_write_bytes(path, buf.getvalue())
