@@ -68,3 +68,15 @@ class MissingKeysError(TableError, KeyError):
 
 class DeviceError(LatencyError):
     """A remote device stopped answering or answered something unparsable."""
+
+
+class SearchError(NasError, ValueError):
+    """A search that cannot run as asked (bad option, table/space mismatch, cluster, resume)."""
+
+
+class ResultsError(NasError, ValueError):
+    """A search results folder that is missing, corrupt or incomplete."""
+
+
+class ExportError(NasError, RuntimeError):
+    """An architecture that cannot be exported as asked."""

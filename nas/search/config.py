@@ -1,0 +1,109 @@
+"""The resolved configuration of a search run, saved as ``results/RUN/config.json``.
+
+``--resume`` reads it back so that a continued run uses exactly the same space, table,
+data, proxy, objective and sampler; only the cluster options may differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from nas.errors import SearchError
+from nas.search.objective import Objective
+from nas.search.samplers import SAMPLERS
+from nas.space.references import DENSEPOSE_BASELINES
+from nas.train.budget import Budget
+from nas.train.config import TrainConfig
+
+__all__ = ["SearchConfig", "proxy_from_dict"]
+
+FORMAT = "nas-search-run"
+
+
+def proxy_from_dict(data: dict[str, Any]) -> TrainConfig:
+    """Inverse of ``TrainConfig.to_dict`` (budget and input size back to their types)."""
+    data = dict(data)
+    data["budget"] = Budget(**data["budget"])
+    data["input_size"] = tuple(data["input_size"])
+    return TrainConfig(**data)
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Everything a search run needs (paths are stored absolute).
+
+    Attributes:
+        space, table, data, out: search-space YAML, latency table folder, dataset folder
+            and the run folder.
+        trials: architectures to train (rejected ones are not counted: they cost nothing).
+        sampler: a key of :data:`nas.search.samplers.SAMPLERS`.
+        objective: what Optuna optimises.
+        max_latency_ms: architectures predicted slower are rejected before training.
+        baselines: reference architectures trained in the same run under the same proxy.
+        proxy: the proxy training settings of every trial.
+        asha: stop poor trials early at the proxy's evaluation points.
+        seed: sampler seed.
+        max_failures: retries of a trial that raised or whose node died.
+        address: Ray cluster (None: a local Ray instance).
+        cpus_per_trial, gpus_per_trial: resources of one trial.
+    """
+
+    space: str
+    table: str
+    data: str
+    out: str
+    trials: int
+    sampler: str = "tpe"
+    objective: Objective = field(default_factory=Objective)
+    max_latency_ms: float | None = None
+    baselines: tuple[str, ...] = DENSEPOSE_BASELINES
+    proxy: TrainConfig = field(default_factory=TrainConfig)
+    asha: bool = False
+    seed: int = 0
+    max_failures: int = 3
+    address: str | None = None
+    cpus_per_trial: float = 1.0
+    gpus_per_trial: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.trials < 0:
+            raise SearchError(f"--trials must be >= 0, got {self.trials}")
+        if self.sampler not in SAMPLERS:
+            raise SearchError(f"unknown sampler {self.sampler!r}; known: {', '.join(SAMPLERS)}")
+        if self.max_latency_ms is not None and not self.max_latency_ms > 0:
+            raise SearchError(f"--max-latency-ms must be positive, got {self.max_latency_ms}")
+        if self.cpus_per_trial <= 0 or self.gpus_per_trial < 0:
+            raise SearchError(f"--cpus-per-trial must be > 0 and --gpus-per-trial >= 0, got {self.cpus_per_trial} and {self.gpus_per_trial}")
+        if self.max_failures < 0:
+            raise SearchError(f"--max-failures must be >= 0, got {self.max_failures}")
+        if self.asha and self.proxy.evals < 2:
+            raise SearchError("--asha needs at least 2 evaluation points per trial (--evals 2 or more) to stop anything early")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["objective"] = asdict(self.objective)
+        data["baselines"] = list(self.baselines)
+        data["proxy"] = self.proxy.to_dict()
+        return {"format": FORMAT, **data}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SearchConfig:
+        if data.get("format") != FORMAT:
+            raise SearchError(f"not a search configuration (format {data.get('format')!r}, expected {FORMAT!r})")
+        values = {k: v for k, v in data.items() if k != "format"}
+        values["objective"] = Objective(**values["objective"])
+        values["baselines"] = tuple(values["baselines"])
+        values["proxy"] = proxy_from_dict(values["proxy"])
+        return cls(**values)
+
+    def with_cluster(self, address: str | None, cpus_per_trial: float | None, gpus_per_trial: float | None) -> SearchConfig:
+        """The same run on other resources (what ``--resume`` may change)."""
+        return replace(self, address=address,
+                       cpus_per_trial=self.cpus_per_trial if cpus_per_trial is None else cpus_per_trial,
+                       gpus_per_trial=self.gpus_per_trial if gpus_per_trial is None else gpus_per_trial)
+
+    @property
+    def out_path(self) -> Path:
+        return Path(self.out)

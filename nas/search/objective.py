@@ -1,0 +1,80 @@
+"""Search objectives: the Pareto pair (GPS AP up, latency down) or the MnasNet reward.
+
+MnasNet (Tan et al. 2019) scores a model by ``ACC * (LAT / T) ** w``: with the soft
+exponent ``w = -0.07`` every millisecond counts a little; with the hard one ``w`` is 0
+under the target ``T`` and -1 over it, so a model over the target is penalised in
+proportion to how far over it is. ACC here is GPS AP in percent.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from nas.errors import SearchError
+
+__all__ = ["Objective", "OBJECTIVES", "REWARD_MODES", "SOFT_W", "mnas_reward"]
+
+OBJECTIVES = ("pareto", "reward")
+REWARD_MODES = ("soft", "hard")
+SOFT_W = -0.07
+
+
+def mnas_reward(ap: float, latency_ms: float, target_ms: float, mode: str = "soft") -> float:
+    """``ap * (latency_ms / target_ms) ** w``; an undefined AP (-1 or NaN) scores 0."""
+    ap = 0.0 if not math.isfinite(ap) or ap < 0 else ap
+    if mode == "soft":
+        w = SOFT_W
+    elif mode == "hard":
+        w = 0.0 if latency_ms <= target_ms else -1.0
+    else:
+        raise SearchError(f"unknown reward mode {mode!r}; known: {', '.join(REWARD_MODES)}")
+    return ap * (latency_ms / target_ms) ** w
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What Optuna optimises.
+
+    Attributes:
+        kind: ``pareto`` (two objectives) or ``reward`` (one).
+        target_ms: the reward's latency target T (ms); required for ``reward``.
+        reward_mode: ``soft`` or ``hard`` exponent.
+    """
+
+    kind: str = "pareto"
+    target_ms: float | None = None
+    reward_mode: str = "soft"
+
+    def __post_init__(self) -> None:
+        if self.kind not in OBJECTIVES:
+            raise SearchError(f"unknown objective {self.kind!r}; known: {', '.join(OBJECTIVES)}")
+        if self.reward_mode not in REWARD_MODES:
+            raise SearchError(f"unknown reward mode {self.reward_mode!r}; known: {', '.join(REWARD_MODES)}")
+        if self.kind == "reward" and (self.target_ms is None or not self.target_ms > 0):
+            raise SearchError("--objective reward needs a positive --target-ms (the latency target T of the MnasNet reward)")
+
+    @property
+    def metrics(self) -> list[str] | str:
+        """Result keys Optuna reads (a list for multi-objective)."""
+        return ["gps_ap", "latency_ms"] if self.kind == "pareto" else "reward"
+
+    @property
+    def modes(self) -> list[str] | str:
+        return ["max", "min"] if self.kind == "pareto" else "max"
+
+    @property
+    def asha_metric(self) -> tuple[str, str]:
+        """The single metric early stopping ranks trials by, and its mode."""
+        return ("gps_ap", "max") if self.kind == "pareto" else ("reward", "max")
+
+    def reward(self, ap: float, latency_ms: float) -> float:
+        if self.kind != "reward":
+            return float("nan")
+        assert self.target_ms is not None
+        return mnas_reward(ap, latency_ms, self.target_ms, self.reward_mode)
+
+    def values(self, ap: float, latency_ms: float) -> list[float]:
+        """Objective values told to Optuna (an untrained or undefined AP counts as 0)."""
+        ap = 0.0 if not math.isfinite(ap) or ap < 0 else ap
+        return [ap, latency_ms] if self.kind == "pareto" else [self.reward(ap, latency_ms)]

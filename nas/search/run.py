@@ -1,0 +1,185 @@
+"""``nas search``: start or resume a search run and drive it to its requested trials.
+
+A run is resumable at any instant because its truth lives in two durable files: the
+Optuna journal (every ask/tell appended) and ``trials.parquet`` (every outcome, written
+before the matching tell). A new driver session (``--resume``):
+
+1. settles journal trials still RUNNING (the previous driver died while they ran): one
+   with a row is told its recorded outcome; one without is told FAIL and its parameters
+   re-enqueued, so the same architecture runs again (not lost, counted once);
+2. counts the trials already done and runs only the rest, plus baselines not yet done;
+3. starts Ray Tune on a fresh experiment folder ``ray/session-<k>``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import optuna
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalFileBackend
+from optuna.trial import TrialState
+
+from nas.errors import SearchError
+from nas.search.cluster import connect
+from nas.search.config import SearchConfig
+from nas.search.prepare import Inputs, load_inputs
+from nas.search.progress import Progress, TrialStartPrinter
+from nas.search.rows import FINISHED, TrialRow
+from nas.search.samplers import make_sampler
+from nas.search.searcher import NasSearch, tell, trial_name
+from nas.search.store import ResultsStore
+from nas.search.trial import run_trial, trial_settings
+
+__all__ = ["SearchSummary", "run_search", "resume_search", "settle_running", "front_trials"]
+
+
+@dataclass(frozen=True)
+class SearchSummary:
+    """What a driver session left behind."""
+
+    out: Path
+    requested: int
+    done: int
+    finished: int
+    stopped: int
+    rejected: int
+    failed: int
+    baselines_done: int
+    note: str = ""
+
+
+def _storage(store: ResultsStore) -> JournalStorage:
+    store.root.mkdir(parents=True, exist_ok=True)
+    return JournalStorage(JournalFileBackend(str(store.journal_path)))
+
+
+def settle_running(study: optuna.Study, store: ResultsStore, config: SearchConfig) -> list[int]:
+    """Settle trials a dead driver left RUNNING; returns the numbers re-enqueued."""
+    requeued: list[int] = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        row = store.get(trial_name(trial.number))
+        if row is not None:
+            tell(study, trial.number, row, config.objective)
+        else:
+            study.tell(trial.number, state=TrialState.FAIL)
+            study.enqueue_trial(trial.params, user_attrs={"rerun_of": trial.number})
+            requeued.append(trial.number)
+    return requeued
+
+
+def _counts(store: ResultsStore, config: SearchConfig) -> tuple[int, list[str]]:
+    """(search trials done, baselines done)."""
+    rows = store.rows().values()
+    done = sum(1 for r in rows if r.kind == "search" and r.counts)
+    baselines = [r.baseline for r in rows if r.kind == "baseline" and r.counts]
+    return done, baselines
+
+
+def front_trials(rows: list[TrialRow]) -> set[str]:
+    """Trials on the (GPS AP, latency) front of finished search trials, or of all finished
+    trials baselines included (a baseline the search does not beat keeps its weights too)."""
+    from nas.pareto.front import front_indices
+
+    keep: set[str] = set()
+    finished = [r for r in rows if r.status == FINISHED]
+    for group in ([r for r in finished if r.kind == "search"], finished):
+        for i in front_indices([(r.gps_ap, r.latency_ms) for r in group]):
+            keep.add(group[i].trial)
+    return keep
+
+
+def _prune_weights(store: ResultsStore, config: SearchConfig) -> None:
+    """Keep ``model.pt`` of front trials (and the top 5 by reward) only; they are what gets exported."""
+    rows = list(store.rows().values())
+    keep = front_trials(rows)
+    if config.objective.kind == "reward":
+        ranked = sorted((r for r in rows if r.status == FINISHED and math.isfinite(r.reward)), key=lambda r: -r.reward)
+        keep |= {r.trial for r in ranked[:5]}
+    for row in rows:
+        weights = store.trial_dir(row.trial) / "model.pt"
+        if row.trial not in keep and weights.is_file():
+            weights.unlink()
+
+
+def _session(store: ResultsStore) -> int:
+    root = store.root / "ray"
+    return len(list(root.glob("session-*"))) if root.is_dir() else 0
+
+
+def _drive(config: SearchConfig, inputs: Inputs, store: ResultsStore, session: int) -> SearchSummary:
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+
+    storage = _storage(store)
+    done, baselines_done = _counts(store, config)
+    baselines = [(n, a) for n, a in inputs.baselines if n not in baselines_done]
+    progress = Progress(config.trials, done, len(baselines))
+    sampler = make_sampler(config.sampler, config.seed, config.trials, config.max_latency_ms)
+    searcher = NasSearch(inputs.space, inputs.table, config.objective, store, sampler, storage, baselines,
+                         config.max_latency_ms, session, on_row=progress.row)
+    requeued = settle_running(searcher.study, store, config)
+    if requeued:
+        progress.print(f"resume: re-running {len(requeued)} trial(s) the previous driver left unfinished: "
+                       + ", ".join(trial_name(n) for n in requeued))
+    remaining = max(0, config.trials - done)
+    samples = remaining + len(baselines)
+    progress.print(f"search {store.root}: {remaining} of {config.trials} trial(s) to run"
+                   + (f" + baselines {', '.join(n for n, _ in baselines)}" if baselines else "")
+                   + f" (session {session}, sampler {config.sampler}, objective {config.objective.kind})")
+    if samples > 0:
+        metric, mode = config.objective.asha_metric
+        scheduler = (ASHAScheduler(metric=metric, mode=mode, time_attr="training_iteration", max_t=config.proxy.evals,
+                                   grace_period=1, reduction_factor=2) if config.asha else FIFOScheduler())
+        settings = trial_settings(str(store.root.resolve()), str(Path(config.data).resolve()), config.proxy.to_dict(),
+                                  config.to_dict()["objective"], config.cpus_per_trial)
+        trainable = tune.with_resources(tune.with_parameters(run_trial, settings=settings),
+                                        {"cpu": config.cpus_per_trial, "gpu": config.gpus_per_trial})
+        tuner = tune.Tuner(
+            trainable,
+            tune_config=tune.TuneConfig(search_alg=searcher, scheduler=scheduler, num_samples=samples, reuse_actors=False),
+            run_config=tune.RunConfig(name=f"session-{session}", storage_path=str((store.root / "ray").resolve()),
+                                      failure_config=tune.FailureConfig(max_failures=config.max_failures),
+                                      callbacks=[TrialStartPrinter(progress)], verbose=0),
+        )
+        tuner.fit()
+    _prune_weights(store, config)
+    return _summary(store, config, searcher.gave_up or "")
+
+
+def _summary(store: ResultsStore, config: SearchConfig, note: str) -> SearchSummary:
+    rows = [r for r in store.rows().values()]
+    search = [r for r in rows if r.kind == "search"]
+    count = lambda status: sum(1 for r in search if r.status == status)  # noqa: E731
+    return SearchSummary(store.root, config.trials, sum(1 for r in search if r.counts), count("finished"), count("stopped"),
+                         count("rejected"), count("failed"), sum(1 for r in rows if r.kind == "baseline" and r.counts), note)
+
+
+def run_search(config: SearchConfig) -> SearchSummary:
+    """Start a new run in ``config.out`` (which must not hold a run already)."""
+    store = ResultsStore(config.out)
+    if store.exists():
+        raise SearchError(f"{store.root} already holds a search run; continue it with --resume or choose another --out")
+    inputs = load_inputs(config)
+    connect(config.address)
+    store.save_config(config.to_dict())
+    return _drive(config, inputs, store, session=0)
+
+
+def resume_search(out: str | Path, address: str | None = None, cpus_per_trial: float | None = None,
+                  gpus_per_trial: float | None = None, trials: int | None = None) -> SearchSummary:
+    """Continue the run in ``out`` to its requested trials (or to ``trials``, when given)."""
+    store = ResultsStore(out)
+    config = SearchConfig.from_dict(store.load_config()).with_cluster(address, cpus_per_trial, gpus_per_trial)
+    if trials is not None and trials != config.trials:
+        from dataclasses import replace
+
+        config = replace(config, trials=trials)
+        store.save_config(config.to_dict())
+    inputs = load_inputs(config)
+    connect(config.address)
+    return _drive(config, inputs, store, session=_session(store))
+
+

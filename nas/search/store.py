@@ -1,0 +1,125 @@
+"""The results folder of a search run, ``results/RUN/``.
+
+Layout::
+
+    config.json        the resolved search configuration (what ``--resume`` reuses)
+    trials.parquet     one row per trial (:class:`nas.search.rows.TrialRow`), the truth
+    trials.csv         the same rows as CSV, for a quick look
+    study.journal      the Optuna study (JournalStorage; ``optuna-dashboard study.journal``)
+    trials/<trial>/    per trial: log.txt, metrics.json, model.pt (kept for Pareto trials)
+    ray/               Ray Tune's own experiment folders, one per driver session
+
+Only the driver writes the tables; each write replaces the whole file atomically, so a
+driver killed at any instant leaves the previous complete table behind.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from nas.errors import ResultsError
+from nas.latency.atomic import write_bytes_atomic, write_text_atomic
+from nas.search.rows import COLUMNS, TrialRow
+
+__all__ = ["ResultsStore"]
+
+_ARROW_TYPES = {"int": pa.int64(), "float": pa.float64(), "str": pa.string()}
+
+
+def _schema() -> pa.Schema:
+    from dataclasses import fields
+
+    return pa.schema([(f.name, _ARROW_TYPES[str(f.type)]) for f in fields(TrialRow)])
+
+
+class ResultsStore:
+    """Reads and writes one run folder.
+
+    Args:
+        root: the run folder (created on first write).
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self._rows: dict[str, TrialRow] | None = None
+
+    # -- paths -----------------------------------------------------------------------
+    @property
+    def config_path(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def parquet_path(self) -> Path:
+        return self.root / "trials.parquet"
+
+    @property
+    def csv_path(self) -> Path:
+        return self.root / "trials.csv"
+
+    @property
+    def journal_path(self) -> Path:
+        return self.root / "study.journal"
+
+    def trial_dir(self, trial: str) -> Path:
+        return self.root / "trials" / trial
+
+    def exists(self) -> bool:
+        return self.config_path.is_file()
+
+    # -- config ----------------------------------------------------------------------
+    def save_config(self, config: dict[str, Any]) -> None:
+        write_text_atomic(self.config_path, json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+    def load_config(self) -> dict[str, Any]:
+        if not self.config_path.is_file():
+            raise ResultsError(f"{self.root} is not a search run folder: it has no config.json (start one with `nas search --out {self.root}`)")
+        try:
+            data = json.loads(self.config_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ResultsError(f"{self.config_path} is corrupt (not JSON: {exc})") from None
+        if not isinstance(data, dict):
+            raise ResultsError(f"{self.config_path} is corrupt: expected a JSON object")
+        return data
+
+    # -- rows ------------------------------------------------------------------------
+    def rows(self) -> dict[str, TrialRow]:
+        """Every trial row by trial name (read once, then kept in memory by this writer)."""
+        if self._rows is None:
+            self._rows = {}
+            if self.parquet_path.is_file():
+                try:
+                    records = pq.read_table(self.parquet_path).to_pylist()
+                except (pa.ArrowInvalid, OSError) as exc:
+                    raise ResultsError(f"{self.parquet_path} is corrupt ({exc}); trials.csv holds the same rows") from None
+                for record in records:
+                    row = TrialRow.from_dict(record)
+                    self._rows[row.trial] = row
+        return self._rows
+
+    def get(self, trial: str) -> TrialRow | None:
+        return self.rows().get(trial)
+
+    def put(self, row: TrialRow) -> None:
+        """Insert or replace the row of ``row.trial`` and rewrite both tables atomically."""
+        self.rows()[row.trial] = row
+        self._write()
+
+    def frame(self) -> pd.DataFrame:
+        """All rows as a DataFrame in trial order (baselines first, then Optuna number)."""
+        rows = sorted(self.rows().values(), key=lambda r: (r.kind != "baseline", r.number, r.trial))
+        return pd.DataFrame([r.to_dict() for r in rows], columns=list(COLUMNS))
+
+    def _write(self) -> None:
+        frame = self.frame()
+        table = pa.Table.from_pandas(frame, schema=_schema(), preserve_index=False)
+        sink = io.BytesIO()
+        pq.write_table(table, sink)
+        write_bytes_atomic(self.parquet_path, sink.getvalue())
+        write_text_atomic(self.csv_path, frame.to_csv(index=False))

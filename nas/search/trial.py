@@ -1,0 +1,117 @@
+"""One trial, run by Ray Tune on any node: count, proxy-train, evaluate, report.
+
+The trial reads and writes only its own folder ``RUN/trials/<trial>/`` (shared storage
+on a cluster): ``log.txt``, the training checkpoint (so a retry after a node death
+continues where the checkpoint was taken), ``metrics.json`` and finally ``model.pt``
+(weights only). The final report carries ``final: True``; every earlier report is an
+intermediate point that a scheduler may stop the trial at.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from nas.latency.atomic import write_bytes_atomic, write_text_atomic
+from nas.search.objective import Objective
+from nas.space.spec import ArchSpec
+
+__all__ = ["run_trial", "trial_settings", "TrialLog", "count_complexity"]
+
+ATTEMPTS_FILE = "attempts"
+
+
+class TrialLog:
+    """Appends timestamped lines to ``log.txt`` (each line flushed: a killed trial keeps its log)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+
+    def __call__(self, message: str) -> None:
+        with self.path.open("a") as handle:
+            handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}\n")
+
+
+def count_complexity(arch: ArchSpec) -> tuple[int, int]:
+    """(params of the whole DensePose R-CNN, MACs of backbone + neck at the deploy input)."""
+    from nas.model.complexity import count_macs, count_params
+    from nas.model.features import FeatureNetwork
+    from nas.model.rcnn import build_densepose_rcnn
+
+    params = count_params(build_densepose_rcnn(arch))
+    h, w = arch.input_size
+    macs = count_macs(FeatureNetwork(arch), torch.randn(1, 3, h, w))
+    return params, macs
+
+
+def _node() -> str:
+    import ray
+
+    ctx = ray.get_runtime_context()
+    return f"{ray.util.get_node_ip_address()}/{ctx.get_node_id()[:8]}"
+
+
+def _bump_attempts(folder: Path) -> int:
+    path = folder / ATTEMPTS_FILE
+    attempt = (int(path.read_text()) if path.is_file() else 0) + 1
+    write_text_atomic(path, str(attempt))
+    return attempt
+
+
+def trial_settings(out: str, data: str, proxy: dict[str, Any], objective: dict[str, Any], cpus: float) -> dict[str, Any]:
+    """The static settings every trial of a run shares (plain data, shipped to workers)."""
+    return {"out": out, "data": data, "proxy": proxy, "objective": objective, "cpus": cpus}
+
+
+def run_trial(config: dict[str, Any], settings: dict[str, Any], report: Callable[[dict[str, Any]], None] | None = None) -> None:
+    """Ray Tune function trainable: ``config`` holds ``trial``, ``arch`` and ``latency_ms``."""
+    from ray import tune
+
+    from nas.search.config import proxy_from_dict
+    from nas.train import train
+
+    send = report or tune.report
+    started = time.perf_counter()
+    folder = Path(settings["out"]) / "trials" / config["trial"]
+    log = TrialLog(folder / "log.txt")
+    attempt = _bump_attempts(folder)
+    node = _node()
+    torch.set_num_threads(max(1, int(settings["cpus"])))
+    objective = Objective(**settings["objective"])
+    arch = ArchSpec.from_string(config["arch"])
+    latency = float(config["latency_ms"])
+    log(f"attempt {attempt} on node {node}: {config['trial']} {arch.id} {arch.to_string()} latency {latency:.3f} ms")
+    try:
+        params, macs = count_complexity(arch)
+        log(f"params {params} MACs {macs}")
+        common = {"trial": config["trial"], "latency_ms": latency, "params": params, "macs": macs, "node": node, "attempt": attempt}
+
+        def intermediate(metrics: dict[str, float]) -> None:
+            log(f"eval at step {int(metrics['steps'])}: GPS AP {metrics['gps_ap']:.3f} GPSm AP {metrics['gpsm_ap']:.3f}")
+            if metrics["progress"] < 1.0:  # the final point is reported once the weights are saved
+                send({**metrics, **common, "reward": objective.reward(metrics["gps_ap"], latency), "final": False,
+                      "wall_seconds": time.perf_counter() - started})
+
+        result = train(arch, settings["data"], proxy_from_dict(settings["proxy"]), out_dir=folder, resume=True,
+                       report=intermediate, progress=False)
+        assert result.model is not None
+        weights = {k: v.detach().cpu() for k, v in result.model.state_dict().items()}
+        import io
+
+        buffer = io.BytesIO()
+        torch.save({"arch": arch.to_string(), "state_dict": weights}, buffer)
+        write_bytes_atomic(folder / "model.pt", buffer.getvalue())
+        (folder / "checkpoint.pt").unlink(missing_ok=True)  # optimiser state: not needed once finished
+        metrics = result.metrics
+        wall = time.perf_counter() - started
+        log(f"finished: GPS AP {metrics['gps_ap']:.3f} in {wall:.1f} s")
+        send({**metrics, **common, "reward": objective.reward(metrics["gps_ap"], latency), "final": True, "wall_seconds": wall})
+    except BaseException:
+        log("failed:\n" + traceback.format_exc())
+        raise

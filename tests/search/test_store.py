@@ -1,0 +1,52 @@
+"""Results store: row schema, upsert, atomic tables, round trip through parquet and CSV."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from nas.errors import ResultsError
+from nas.search.rows import COLUMNS, TrialRow
+from nas.search.store import ResultsStore
+
+
+def _row(name: str, status: str = "finished", **values: object) -> TrialRow:
+    return TrialRow(trial=name, number=int(name[1:]) if name.startswith("t") else -1, kind="search" if name.startswith("t") else "baseline",
+                    baseline="" if name.startswith("t") else name[2:], arch="a", arch_id="id", status=status, **values)  # type: ignore[arg-type]
+
+
+def test_round_trip_and_upsert(tmp_path):
+    store = ResultsStore(tmp_path / "run")
+    store.put(_row("t0001", gps_ap=12.5, latency_ms=3.25, params=1000, macs=2000, node="n1"))
+    store.put(_row("b-densemobile", gps_ap=20.0, latency_ms=9.0))
+    store.put(_row("t0000", status="rejected", latency_ms=99.0))
+    store.put(_row("t0001", gps_ap=13.0, latency_ms=3.25))  # replaced, not duplicated
+    again = ResultsStore(tmp_path / "run")
+    rows = again.rows()
+    assert sorted(rows) == ["b-densemobile", "t0000", "t0001"]
+    assert rows["t0001"].gps_ap == 13.0 and rows["t0001"].params == -1
+    assert math.isnan(rows["t0000"].gps_ap) and rows["t0000"].status == "rejected"
+    frame = again.frame()
+    assert list(frame.columns) == list(COLUMNS)
+    assert list(frame.trial) == ["b-densemobile", "t0000", "t0001"]  # baselines first, then Optuna order
+    csv = pd.read_csv(tmp_path / "run" / "trials.csv")
+    assert list(csv.trial) == list(frame.trial) and csv.gps_ap.iloc[2] == 13.0
+    assert not list((tmp_path / "run").glob(".*tmp"))  # no temporary files left behind
+
+
+def test_bad_status_and_corrupt_files(tmp_path):
+    with pytest.raises(ValueError, match="unknown status"):
+        _row("t0001", status="done")
+    store = ResultsStore(tmp_path)
+    (tmp_path / "trials.parquet").write_bytes(b"not parquet")
+    with pytest.raises(ResultsError, match="corrupt"):
+        store.rows()
+    with pytest.raises(ResultsError, match="no config.json"):
+        ResultsStore(tmp_path / "none").load_config()
+
+
+def test_counts():
+    assert _row("t0001").counts and _row("t0002", status="stopped").counts and _row("t0003", status="failed").counts
+    assert not _row("t0004", status="rejected").counts
