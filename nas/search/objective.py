@@ -66,7 +66,15 @@ class Objective:
     @property
     def asha_metric(self) -> tuple[str, str]:
         """The single metric early stopping ranks trials by, and its mode."""
-        return ("gps_ap", "max") if self.kind == "pareto" else ("reward", "max")
+        return ("asha_score", "max")
+
+    def asha_score(self, ap: float, latency_ms: float) -> float:
+        """Early-stopping rank: the reward, or for the Pareto pair AP with latency breaking
+        ties (1e-6 AP point per ms: never outweighs a real AP difference, but at the
+        first evaluation points of a short proxy, where many APs are still 0, it stops
+        the slower of two equal candidates rather than none)."""
+        ap = 0.0 if not math.isfinite(ap) or ap < 0 else ap
+        return self.reward(ap, latency_ms) if self.kind == "reward" else ap - 1e-6 * latency_ms
 
     def reward(self, ap: float, latency_ms: float) -> float:
         if self.kind != "reward":

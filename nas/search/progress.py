@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from typing import Any, TextIO
+from typing import Any
 
 from ray.tune import Callback
 
@@ -21,13 +21,13 @@ def _fmt(value: float, spec: str = ".2f") -> str:
 class Progress:
     """Counts trials that used one of the run's ``--trials`` and prints each outcome."""
 
-    def __init__(self, total: int, done: int, baselines: int, stream: TextIO | None = None) -> None:
+    def __init__(self, total: int, done: int, baselines: int) -> None:
         self.total, self.done, self.baselines = total, done, baselines
-        self.stream = stream or sys.stdout
         self.started = time.monotonic()
 
     def print(self, message: str) -> None:
-        print(message, file=self.stream, flush=True)
+        # sys.stdout looked up at each call: Tune pickles its callbacks, a stream cannot be
+        print(message, file=sys.stdout, flush=True)
 
     def row(self, row: TrialRow) -> None:
         if row.kind == "search" and row.counts:

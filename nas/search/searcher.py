@@ -5,7 +5,7 @@ with our sampler and JournalStorage), this searcher:
 
 * suggests define-by-run through :meth:`SearchSpace.suggest` and predicts the latency
   of every suggestion from the table at once (stored as the trial's ``latency_ms``
-  user attribute, where the samplers' constraint function reads it);
+  user attribute, and ``latency - max`` as its Optuna constraint when a maximum is set);
 * rejects suggestions over ``--max-latency-ms`` before any training: the rejected trial
   is told to Optuna as COMPLETE with AP 0 and a violated constraint (the sampler learns
   to avoid the region), written as a ``rejected`` row, and never becomes a Ray trial;
@@ -35,7 +35,7 @@ from ray.tune.search.optuna import OptunaSearch
 from nas.latency.table import LatencyTable
 from nas.search.objective import Objective
 from nas.search.rows import FAILED, FINISHED, REJECTED, STOPPED, TrialRow
-from nas.search.samplers import LATENCY_ATTR
+from nas.search.samplers import CONSTRAINT, LATENCY_ATTR
 from nas.search.store import ResultsStore
 from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
@@ -129,6 +129,8 @@ class NasSearch(OptunaSearch):
             latency = self.table.predict_ms(arch)
             ot_trial.set_user_attr(LATENCY_ATTR, latency)
             ot_trial.set_user_attr(ARCH_ATTR, arch.to_string())
+            if self.max_latency_ms is not None:
+                ot_trial.set_constraint(CONSTRAINT, latency - self.max_latency_ms)
             pending = PendingTrial(trial_name(ot_trial.number), ot_trial.number, "", arch, latency, ot_trial)
             if self.max_latency_ms is None or latency <= self.max_latency_ms:
                 self._ot_trials[trial_id] = ot_trial

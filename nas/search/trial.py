@@ -95,7 +95,8 @@ def run_trial(config: dict[str, Any], settings: dict[str, Any], report: Callable
         def intermediate(metrics: dict[str, float]) -> None:
             log(f"eval at step {int(metrics['steps'])}: GPS AP {metrics['gps_ap']:.3f} GPSm AP {metrics['gpsm_ap']:.3f}")
             if metrics["progress"] < 1.0:  # the final point is reported once the weights are saved
-                send({**metrics, **common, "reward": objective.reward(metrics["gps_ap"], latency), "final": False,
+                send({**metrics, **common, "reward": objective.reward(metrics["gps_ap"], latency),
+                      "asha_score": objective.asha_score(metrics["gps_ap"], latency), "final": False,
                       "wall_seconds": time.perf_counter() - started})
 
         result = train(arch, settings["data"], proxy_from_dict(settings["proxy"]), out_dir=folder, resume=True,
@@ -111,7 +112,8 @@ def run_trial(config: dict[str, Any], settings: dict[str, Any], report: Callable
         metrics = result.metrics
         wall = time.perf_counter() - started
         log(f"finished: GPS AP {metrics['gps_ap']:.3f} in {wall:.1f} s")
-        send({**metrics, **common, "reward": objective.reward(metrics["gps_ap"], latency), "final": True, "wall_seconds": wall})
+        send({**metrics, **common, "reward": objective.reward(metrics["gps_ap"], latency),
+              "asha_score": objective.asha_score(metrics["gps_ap"], latency), "final": True, "wall_seconds": wall})
     except BaseException:
         log("failed:\n" + traceback.format_exc())
         raise

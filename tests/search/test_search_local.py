@@ -1,0 +1,116 @@
+"""A real local Ray Tune search of a few tiny trials: latency rejection, ASHA early
+stopping, what Optuna is told, the results folder, and input errors."""
+
+from __future__ import annotations
+
+import json
+
+import optuna
+import pytest
+import torch
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalFileBackend
+from optuna.trial import TrialState
+
+from nas.errors import NasError, SearchError
+from nas.search import ResultsStore, run_search
+from nas.search.cluster import disconnect
+from nas.search.run import front_trials
+from nas.search.searcher import STUDY_NAME
+from tests.search.conftest import TINY_PROXY, tiny_config, write_table
+
+MAX_MS = 2.5  # rejects part of the tiny space (its models take about 1.9 to 3 ms on the synthetic table)
+
+
+@pytest.fixture(scope="module")
+def asha_run(tmp_path_factory, tiny_dataset, tiny_table):
+    from dataclasses import replace
+
+    out = tmp_path_factory.mktemp("search") / "run"
+    config = tiny_config(out, tiny_dataset, tiny_table, trials=5, asha=True, max_latency_ms=MAX_MS,
+                         proxy=replace(TINY_PROXY, evals=2), sampler="tpe", seed=1)
+    try:
+        summary = run_search(config)
+    finally:
+        disconnect()
+    return out, summary
+
+
+@pytest.mark.slow
+def test_local_search_rows_and_study(asha_run):
+    out, summary = asha_run
+    store = ResultsStore(out)
+    rows = list(store.rows().values())
+    counted = [r for r in rows if r.counts]
+    assert len(counted) == 5 == summary.done and summary.failed == 0
+    assert len({r.trial for r in rows}) == len(rows)
+    study = optuna.load_study(study_name=STUDY_NAME, storage=JournalStorage(JournalFileBackend(str(store.journal_path))))
+    by_number = {t.number: t for t in study.trials}
+    assert all(t.state != TrialState.RUNNING for t in study.trials)
+    for row in rows:
+        trial = by_number[row.number]
+        if row.status == "finished":
+            assert trial.state == TrialState.COMPLETE and trial.values == pytest.approx([row.gps_ap, row.latency_ms])
+            assert row.progress == 1.0 and row.steps == TINY_PROXY.budget.steps and row.params > 0 and row.macs > 0
+            assert row.node and row.attempts == 1 and row.wall_seconds > 0
+        elif row.status == "stopped":  # ASHA's partial result never reaches Optuna as COMPLETE
+            assert trial.state == TrialState.PRUNED and row.progress < 1.0 and row.steps == 1
+        elif row.status == "rejected":  # never trained, but the sampler sees the violated constraint
+            assert row.latency_ms > MAX_MS and row.steps == 0 and not store.trial_dir(row.trial).exists()
+            assert trial.state == TrialState.COMPLETE and trial.constraints["max_latency_ms"] > 0
+        else:
+            pytest.fail(f"unexpected status {row.status}")
+    statuses = {r.status for r in rows}
+    assert {"finished", "stopped", "rejected"} <= statuses, statuses
+
+
+@pytest.mark.slow
+def test_front_and_weights_only_from_finished(asha_run):
+    out, _ = asha_run
+    store = ResultsStore(out)
+    rows = list(store.rows().values())
+    front = front_trials(rows)
+    assert front and all(store.get(t).status == "finished" for t in front)
+    for row in rows:
+        weights = store.trial_dir(row.trial) / "model.pt"
+        assert weights.is_file() == (row.trial in front), row.trial
+        if row.status in ("finished", "stopped"):
+            assert "attempt 1" in (store.trial_dir(row.trial) / "log.txt").read_text()
+    saved = torch.load(store.trial_dir(sorted(front)[0]) / "model.pt", weights_only=True)
+    assert saved["arch"] == store.get(sorted(front)[0]).arch and saved["state_dict"]
+    config = json.loads((out / "config.json").read_text())
+    assert config["max_latency_ms"] == MAX_MS and config["asha"] is True
+    assert (out / "trials.csv").read_text().count("\n") == len(rows) + 1
+
+
+def test_input_errors(tmp_path, tiny_dataset, tiny_table):
+    with pytest.raises(SearchError, match="unknown sampler 'annealing'; known: tpe, nsga2, random"):
+        tiny_config(tmp_path / "a", tiny_dataset, tiny_table, sampler="annealing")
+    with pytest.raises(SearchError, match="needs a positive --target-ms"):
+        from nas.search import Objective
+
+        Objective(kind="reward")
+    bad = tmp_path / "bad_table"
+    bad.mkdir()
+    (bad / "meta.json").write_text("{not json")
+    (bad / "table.csv").write_text("")
+    with pytest.raises(SearchError, match="corrupt"):
+        run_search(tiny_config(tmp_path / "b", tiny_dataset, bad))
+    from tests.conftest import DEFAULT_SPACE
+
+    with pytest.raises(SearchError, match="was profiled for tiny_search_test"):
+        run_search(tiny_config(tmp_path / "c", tiny_dataset, tiny_table, space=str(DEFAULT_SPACE)))
+    with pytest.raises(SearchError, match="cannot reach the Ray cluster at 127.0.0.1:9"):
+        run_search(tiny_config(tmp_path / "d", tiny_dataset, tiny_table, address="127.0.0.1:9"))
+    with pytest.raises(SearchError, match="unknown architecture name 'mobilenet_v9'"):
+        run_search(tiny_config(tmp_path / "e", tiny_dataset, tiny_table, baselines=("mobilenet_v9",)))
+    with pytest.raises(NasError, match="lacks"):
+        run_search(tiny_config(tmp_path / "f", tmp_path / "nodata", tiny_table))
+
+
+def test_table_missing_baseline_keys(tmp_path, tiny_dataset):
+    from tests.search.conftest import TINY_SPACE
+
+    table = write_table(tmp_path / "t", TINY_SPACE, baselines=())
+    with pytest.raises(SearchError, match="baseline densemobile: latency table .* lacks"):
+        run_search(tiny_config(tmp_path / "run", tiny_dataset, table, baselines=("densemobile",)))
