@@ -38,6 +38,7 @@ def register(app: typer.Typer) -> None:
         chunk: Annotated[int, typer.Option("--chunk", help="Ops per measuring chunk (the table is saved after each).")] = 64,
         workers: Annotated[int, typer.Option("--workers", help="Processes building programs in parallel.")] = 2,
         cache: Annotated[Path | None, typer.Option("--cache", help="Program cache folder (default ~/.cache/nas/programs or $NAS_CACHE/programs).")] = None,
+        build: Annotated[bool, typer.Option("--build/--no-build", help="--no-build: measure only ops whose programs are already cached.")] = True,
         limit: Annotated[int | None, typer.Option("--limit", help="Measure at most N missing ops in this run.")] = None,
     ) -> None:
         """Profile every op a search space can produce into a latency table (resumable)."""
@@ -47,7 +48,7 @@ def register(app: typer.Typer) -> None:
 
         rt = get_runtime(runtime, device=device, threads=threads, dtype=dtype, cache=cache)
         transport = make_transport(remote, remote_dir, bench, bench_template, python, cpus)
-        report = profile_space(space, out, rt, transport, MeasureSettings(warmup, rounds), workers=workers, chunk=chunk, limit=limit, extra_rounds=extra_rounds)
+        report = profile_space(space, out, rt, transport, MeasureSettings(warmup, rounds), workers=workers, chunk=chunk, limit=limit, extra_rounds=extra_rounds, build=build)
         typer.echo(
             f"{out}: {report.total} keys in the space, {report.already} already in the table, "
             f"{report.measured} measured now (build {report.build_s:.0f} s, measure {report.measure_s:.0f} s)"

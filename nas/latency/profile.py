@@ -124,12 +124,15 @@ def profile_space(
     rois: int = DEFAULT_ROIS,
     limit: int | None = None,
     extra_rounds: int | None = None,
+    build: bool = True,
 ) -> ProfileReport:
     """Profile every key of the space at ``space_path`` into the table folder ``out``.
 
     Args:
         limit: measure at most this many missing keys (a partial table; re-run to go on).
         extra_rounds: timed runs added to unstable ops (default: ``settings.rounds``).
+        build: build missing programs; ``False`` measures only ops whose programs are
+            already cached (e.g. built on a faster machine) and leaves the rest missing.
     """
     space = SearchSpace.from_yaml(space_path)
     keys = space_keys(space, rois)
@@ -151,6 +154,9 @@ def profile_space(
         table.meta["space"] = meta["space"]
     todo = [k for k in keys if k not in table]
     already = len(keys) - len(todo)
+    if not build:
+        unbuilt = set(runtime.unbuilt(todo))
+        todo = [k for k in todo if k not in unbuilt]
     if limit is not None:
         todo = todo[:limit]
     run = profile_keys(todo, table, runtime, transport, settings, workers, chunk, extra_rounds)

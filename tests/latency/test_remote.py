@@ -94,3 +94,43 @@ def test_executor_runner_parser() -> None:
     assert parse_executor_runner(output, ["a.pte"]) == {"a.pte": [pytest.approx(4.8125)]}
     with pytest.raises(DeviceError, match="0 timing lines"):
         parse_executor_runner("Segmentation fault", ["a.pte"])
+
+
+FAKE_ADB = """#!/bin/sh
+# adb stand-in: 'adb -s SERIAL push SRC DST' copies, 'adb -s SERIAL shell CMD' runs CMD locally
+echo "$@" >> "{log}"
+shift 2
+case "$1" in push) cp "$2" "$3";; shell) exec sh -c "$2";; *) exit 1;; esac
+"""
+# executor_runner stand-in printing the real binary's timing line (the arithmetic is checked)
+FAKE_RUNNER = """#!/bin/sh
+echo "I 00:00:00.000100 executorch:executor_runner.cpp:155] Model file $2 is loaded."
+echo "I 00:00:00.052127 executorch:executor_runner.cpp:282] Model executed successfully $4 time(s) in 25.000000 ms."
+"""
+
+
+def test_adb_transport_pushes_and_runs_executor_runner(tmp_path, program_cache) -> None:
+    from nas.latency.runtimes import get_runtime
+    from nas.latency.transports import AdbTransport, MeasureSettings, make_transport
+
+    device_dir, log = tmp_path / "phone", tmp_path / "adb.log"
+    device_dir.mkdir()
+    adb = tmp_path / "adb"
+    adb.write_text(FAKE_ADB.format(log=log))
+    runner_bin = device_dir / "executor_runner"
+    runner_bin.write_text(FAKE_RUNNER)
+    for path in (adb, runner_bin):
+        path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    transport = make_transport(f"{adb} -s SERIAL1", str(device_dir), cpus="1", iterations=10)
+    assert isinstance(transport, AdbTransport) and transport.bench.format == "executor-runner"
+    runtime = get_runtime("executorch", cache=program_cache)
+    key = "dw-in:32x32x8-out:32x32x8-s1-relu-k3-se0"
+    runtime.prepare([key])
+    samples = transport.measure(runtime, [key], MeasureSettings(warmup=1, rounds=3))
+    assert samples == {key: [2.5, 2.5, 2.5]}  # 25 ms over 10 executions, one sample per invocation
+    calls = log.read_text().splitlines()
+    pte = runtime.program_file(key).name
+    assert calls[0].startswith("-s SERIAL1 shell mkdir -p")
+    assert calls[1] == f"-s SERIAL1 push {runtime.program_file(key)} {device_dir}/{pte}"
+    assert calls[2] == f"-s SERIAL1 shell cd {device_dir} && taskset 1 ./executor_runner --model_path {pte} --num_executions 10"
+    assert len(calls) == 2 + 1 + 3  # listing, push, warm-up invocation, 3 rounds

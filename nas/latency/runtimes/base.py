@@ -60,6 +60,10 @@ class LatencyRuntime(ABC):
     def prepare(self, names: list[str], workers: int = 1) -> None:  # noqa: B027 - optional hook
         """Build whatever must exist before timing (on-disk programs); default nothing."""
 
+    def unbuilt(self, names: list[str]) -> list[str]:
+        """Names whose programs :meth:`prepare` would still have to build (default none)."""
+        return []
+
     @abstractmethod
     def timers(self, names: list[str]) -> dict[str, TimedFn]:
         """Load ``names`` for timing in this process: name -> run-once-and-return-ms."""

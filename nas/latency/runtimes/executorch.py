@@ -30,6 +30,9 @@ class ExecutorchRuntime(LatencyRuntime):
     def prepare(self, names: list[str], workers: int = 1) -> None:
         self.programs.build(names, workers=workers)
 
+    def unbuilt(self, names: list[str]) -> list[str]:
+        return self.programs.missing(names)
+
     def timers(self, names: list[str]) -> dict[str, TimedFn]:
         set_threads(self.threads)
         out = {}
