@@ -1,0 +1,80 @@
+"""``nas search``: a distributed hardware-aware search (Ray Tune + Optuna), or ``--resume``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+DEFAULT_SPACE = "search_spaces/densepose_mobile.yaml"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the top-level ``search`` command to ``app``."""
+
+    @app.command("search")
+    def search_command(
+        out: Annotated[Path, typer.Option("--out", help="Run folder (results/RUN): config, trials.parquet/csv, Optuna journal, logs, weights.")],
+        space: Annotated[Path, typer.Option("--space", help="Search space YAML.")] = Path(DEFAULT_SPACE),
+        table: Annotated[Optional[Path], typer.Option("--table", help="Latency table folder of the target device (profiled for --space).")] = None,
+        data: Annotated[Optional[Path], typer.Option("--data", help="DensePose dataset folder (nas data synth writes one).")] = None,
+        trials: Annotated[Optional[int], typer.Option("--trials", min=0, help="Architectures to train (rejected ones are not counted). With --resume: a new total.")] = None,
+        sampler: Annotated[str, typer.Option("--sampler", help="tpe, nsga2 or random.")] = "tpe",
+        objective: Annotated[str, typer.Option("--objective", help="pareto (GPS AP up, latency down) or reward (MnasNet ACC x (LAT/T)^w).")] = "pareto",
+        target_ms: Annotated[Optional[float], typer.Option("--target-ms", help="Latency target T of the reward, ms.")] = None,
+        reward: Annotated[str, typer.Option("--reward", help="Reward exponent: soft (w=-0.07) or hard (0 under T, -1 over).")] = "soft",
+        max_latency_ms: Annotated[Optional[float], typer.Option("--max-latency-ms", help="Reject architectures predicted slower, before training.")] = None,
+        baseline: Annotated[Optional[list[str]], typer.Option("--baseline", help="Reference trained in the same run (repeatable; default densemobile, densesqueeze, r50_fpn).")] = None,
+        no_baselines: Annotated[bool, typer.Option("--no-baselines", help="Train no baselines.")] = False,
+        asha: Annotated[bool, typer.Option("--asha", help="Stop poor trials early at the proxy's evaluation points (stopped trials never enter the front).")] = False,
+        steps: Annotated[Optional[int], typer.Option("--steps", min=1, help="Proxy budget in optimiser steps (default: the default proxy's).")] = None,
+        batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Proxy batch size.")] = None,
+        evals: Annotated[Optional[int], typer.Option("--evals", min=1, help="Evaluation points per trial.")] = None,
+        val_images: Annotated[Optional[int], typer.Option("--val-images", min=1, help="Validation images per evaluation.")] = None,
+        proxy_input: Annotated[Optional[tuple[int, int]], typer.Option("--proxy-input", help="Proxy input height and width (default: the space's).")] = None,
+        device: Annotated[str, typer.Option("--device", help="Trial device: cpu, cuda or auto.")] = "auto",
+        seed: Annotated[int, typer.Option("--seed", help="Sampler and proxy seed.")] = 0,
+        max_failures: Annotated[int, typer.Option("--max-failures", min=0, help="Retries of a trial that raised or lost its node.")] = 3,
+        address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster: auto or HOST:PORT (default: a local Ray instance).")] = None,
+        cpus_per_trial: Annotated[Optional[float], typer.Option("--cpus-per-trial", help="CPUs per trial (default 1).")] = None,
+        gpus_per_trial: Annotated[Optional[float], typer.Option("--gpus-per-trial", help="GPUs per trial (default 0).")] = None,
+        resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out (after a crash or kill) to its requested trials.")] = False,
+    ) -> None:
+        """Search architectures of SPACE: proxy-train and evaluate each, latency from TABLE."""
+        from dataclasses import replace
+
+        from nas.errors import SearchError
+        from nas.search import Objective, SearchConfig, resume_search, run_search
+        from nas.space.references import DENSEPOSE_BASELINES
+        from nas.space.search_space import SearchSpace
+        from nas.train.proxy import DEFAULT_PROXY
+
+        if resume:
+            summary = resume_search(out, address=address, cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial, trials=trials)
+        else:
+            missing = [name for name, value in (("--table", table), ("--data", data), ("--trials", trials)) if value is None]
+            if missing:
+                raise SearchError(f"a new search needs {', '.join(missing)} (or --resume to continue the run in {out})")
+            assert table is not None and data is not None and trials is not None
+            loaded = SearchSpace.from_yaml(space)
+            proxy = replace(DEFAULT_PROXY, input_size=tuple(proxy_input) if proxy_input else loaded.proxy_input, seed=seed, device=device)
+            if steps is not None:
+                from nas.train.budget import Budget
+
+                proxy = replace(proxy, budget=Budget(steps=steps))
+            proxy = replace(proxy, batch_size=batch_size or proxy.batch_size, evals=evals or proxy.evals,
+                            val_images=val_images or proxy.val_images)
+            baselines = () if no_baselines else tuple(baseline) if baseline else DENSEPOSE_BASELINES
+            config = SearchConfig(
+                space=str(space.resolve()), table=str(table.resolve()), data=str(data.resolve()), out=str(out.resolve()), trials=trials,
+                sampler=sampler, objective=Objective(objective, target_ms, reward), max_latency_ms=max_latency_ms, baselines=baselines,
+                proxy=proxy, asha=asha, seed=seed, max_failures=max_failures, address=address,
+                cpus_per_trial=cpus_per_trial or 1.0, gpus_per_trial=gpus_per_trial or 0.0,
+            )
+            summary = run_search(config)
+        typer.echo(f"done: {summary.done}/{summary.requested} trials ({summary.finished} finished, {summary.stopped} stopped early, "
+                   f"{summary.failed} failed; {summary.rejected} rejected over the latency limit), {summary.baselines_done} baseline(s); "
+                   f"results in {summary.out}; next: nas pareto {summary.out}")
+        if summary.note:
+            typer.echo(f"note: {summary.note}", err=True)

@@ -1,0 +1,73 @@
+"""Driver killed with SIGKILL mid-search, continued by --resume: the requested trials
+complete, none lost, none counted twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import optuna
+import pytest
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalFileBackend
+from optuna.trial import TrialState
+
+from nas.search import ResultsStore
+from nas.search.searcher import STUDY_NAME
+from tests.search.conftest import TINY_SPACE
+from tests.search.procs import auth_env, driver, kill_marked, short_tmp
+
+TRIALS = 4
+
+
+def _finished(store_root) -> int:
+    store = ResultsStore(store_root)
+    if not store.parquet_path.is_file():
+        return 0
+    return sum(1 for r in store.rows().values() if r.kind == "search" and r.status == "finished")
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume(tmp_path, tiny_dataset, tiny_table):
+    out = tmp_path / "run"
+    args = ["--out", str(out), "--space", str(TINY_SPACE), "--table", str(tiny_table), "--data", str(tiny_dataset),
+            "--trials", str(TRIALS), "--no-baselines", "--steps", "3", "--batch-size", "2", "--evals", "1", "--val-images", "2",
+            "--proxy-input", "128", "96", "--device", "cpu", "--sampler", "random", "--seed", "3"]
+    tmp = short_tmp("nasres")
+    env = auth_env(os.urandom(16).hex(), tmp)
+    try:
+        first = driver(args, env, tmp_path / "first.log")
+        deadline = time.monotonic() + 240
+        while _finished(out) < 1:  # one trial done, others in flight: kill now
+            assert first.poll() is None, (tmp_path / "first.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "no trial finished in time"
+            time.sleep(0.2)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+        kill_marked(tmp)  # the killed driver's local Ray processes
+        before = ResultsStore(out).rows()
+        assert 1 <= sum(r.counts for r in before.values()) < TRIALS
+        second = driver(["--out", str(out), "--resume"], env, tmp_path / "second.log")
+        assert second.wait(timeout=300) == 0, (tmp_path / "second.log").read_text()[-3000:]
+    finally:
+        kill_marked(tmp)
+    log = (tmp_path / "second.log").read_text()
+    rows = ResultsStore(out).rows()
+    search = [r for r in rows.values() if r.kind == "search"]
+    assert sum(r.counts for r in search) == TRIALS, log[-2000:]
+    assert all(r.status == "finished" for r in search)
+    assert len({r.number for r in search}) == len(search)
+    assert {r.session for r in search} == {0, 1}
+    for name, row in before.items():  # what the first session finished is kept as it was
+        assert rows[name] == row
+    study = optuna.load_study(study_name=STUDY_NAME, storage=JournalStorage(JournalFileBackend(str(ResultsStore(out).journal_path))))
+    states = {t.number: t.state for t in study.trials}
+    assert TrialState.RUNNING not in states.values()
+    complete = [n for n, s in states.items() if s == TrialState.COMPLETE]
+    assert sorted(complete) == sorted(r.number for r in search)  # each finished trial told exactly once
+    reruns = [t for t in study.trials if "rerun_of" in t.user_attrs]
+    lost = [t for t in study.trials if t.state == TrialState.FAIL]
+    assert len(reruns) == len(lost) >= 1 and "re-running" in log  # in-flight trials were run again, not lost
+    for t in reruns:
+        assert t.params == study.trials[t.user_attrs["rerun_of"]].params
