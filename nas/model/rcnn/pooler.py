@@ -40,14 +40,15 @@ class MultiScaleRoIAlign(nn.Module):
     def forward(self, features: dict[str, Tensor], boxes: list[Tensor]) -> Tensor:
         rois = torch.cat([torch.cat([torch.full((len(b), 1), i, dtype=b.dtype, device=b.device), b], 1) for i, b in enumerate(boxes)])
         first = features[self.names[0]]
-        out = first.new_zeros((rois.shape[0], first.shape[1], self.output_size, self.output_size))
         if rois.shape[0] == 0:
-            return out
+            return first.new_zeros((0, first.shape[1], self.output_size, self.output_size))
         assigned = self.assign_levels(rois[:, 1:])
+        pieces, order = [], []
         for index, (name, scale) in enumerate(zip(self.names, self.scales)):
             chosen = torch.nonzero(assigned == index).flatten()
             if chosen.numel():
-                out[chosen] = roi_align(features[name], rois[chosen], self.output_size, scale, self.sampling_ratio, aligned=True)
-        return out
-
-
+                pieces.append(roi_align(features[name], rois[chosen], self.output_size, scale, self.sampling_ratio, aligned=True))
+                order.append(chosen)
+        if len(pieces) == 1:
+            return pieces[0]
+        return torch.cat(pieces)[torch.argsort(torch.cat(order))]  # back to the order of ``boxes``

@@ -67,17 +67,24 @@ def roi_align(
         rw, rh = rw.clamp(min=1.0), rh.clamp(min=1.0)
     ys = _sample_positions(y1, rh / oh, oh, sampling_ratio)  # (K, sy)
     xs = _sample_positions(x1, rw / ow, ow, sampling_ratio)  # (K, sx)
-    inside = ((ys >= -1.0) & (ys <= h)).to(features.dtype)[:, :, None] * ((xs >= -1.0) & (xs <= w)).to(features.dtype)[:, None, :]
     sy, sx = ys.shape[1], xs.shape[1]
     grid = torch.stack(
         [_normalise(xs, w)[:, None, :].expand(k, sy, sx), _normalise(ys, h)[:, :, None].expand(k, sy, sx)], dim=-1
     )  # (K, sy, sx, 2)
     batch = rois[:, 0].long()
-    samples = features.new_empty((k, c, sy, sx))
+    pieces, order = [], []
     for b in torch.unique(batch).tolist():
         rows = torch.nonzero(batch == b).flatten()
         g = grid[rows].reshape(1, len(rows) * sy, sx, 2)
         vals = F.grid_sample(features[b : b + 1], g, mode="bilinear", padding_mode="border", align_corners=True)
-        samples = samples.index_copy(0, rows, vals.reshape(c, len(rows), sy, sx).transpose(0, 1))
-    samples = samples * inside[:, None]
+        pieces.append(vals.reshape(c, len(rows), sy, sx).transpose(0, 1))
+        order.append(rows)
+    samples = torch.cat(pieces) if len(pieces) > 1 else pieces[0]
+    if len(pieces) > 1:
+        samples = samples[torch.argsort(torch.cat(order))]  # back to the order of ``rois``
+    outside_y = (ys < -1.0) | (ys > h)
+    outside_x = (xs < -1.0) | (xs > w)
+    if outside_y.any() or outside_x.any():  # samples more than a pixel off the map read 0
+        inside = (~outside_y).to(features.dtype)[:, :, None] * (~outside_x).to(features.dtype)[:, None, :]
+        samples = samples * inside[:, None]
     return samples.reshape(k, c, oh, sampling_ratio, ow, sampling_ratio).mean(dim=(3, 5))
