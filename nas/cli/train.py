@@ -27,6 +27,7 @@ def register(app: typer.Typer) -> None:
         val_images: Annotated[Optional[int], typer.Option("--val-images", min=1, help="Evaluate on the first N validation images.")] = None,
         seed: Annotated[int, typer.Option("--seed")] = 0,
         device: Annotated[str, typer.Option("--device", help="cpu, cuda or auto.")] = "auto",
+        threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="torch CPU threads (default: one per core).")] = None,
         out: Annotated[Optional[Path], typer.Option("--out", help="Folder for checkpoint.pt and metrics.json.")] = None,
         resume: Annotated[bool, typer.Option("--resume", help="Continue from --out/checkpoint.pt.")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print the final metrics as JSON.")] = False,
@@ -43,7 +44,7 @@ def register(app: typer.Typer) -> None:
         if resume and out is None:
             raise NasError("--resume needs --out, the folder holding checkpoint.pt")
         config = TrainConfig(budget=budget, input_size=tuple(input_size) if input_size else TrainConfig().input_size, batch_size=batch_size,
-                             lr=lr, evals=evals, val_images=val_images, seed=seed, device=device)
+                             lr=lr, evals=evals, val_images=val_images, seed=seed, device=device, threads=threads)
         result = train(arch, data, config, out_dir=out, resume=resume, progress=True)
         m = result.metrics
         if as_json:

@@ -29,6 +29,8 @@ class TrainConfig:
         amp: mixed precision on CUDA.
         mask_size: side of the coarse-mask targets read from the 256 box frame.
         grad_clip: max gradient norm.
+        threads: torch CPU threads (None: torch's default, one per core). Set it to the
+            CPUs a trial owns: oversubscribed threads slow training several-fold.
     """
 
     budget: Budget = field(default_factory=lambda: Budget(steps=150))
@@ -44,6 +46,7 @@ class TrainConfig:
     amp: bool = True
     mask_size: int = 64
     grad_clip: float = 10.0
+    threads: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -107,6 +107,8 @@ def train(
         evaluation point and the trained model.
     """
     config = config or TrainConfig()
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
     paths = DatasetPaths.from_dir(data_dir)
     out = Path(out_dir) if out_dir is not None else None
