@@ -1,0 +1,10 @@
+"""Pareto front of a search run: computation, hypervolume, PNG and interactive HTML plots."""
+
+from __future__ import annotations
+
+from nas.pareto.analysis import AXES, ParetoReport, Point, analyse
+from nas.pareto.front import dominates, front_indices, hypervolume
+from nas.pareto.html import plot_html
+from nas.pareto.plot import plot_png
+
+__all__ = ["AXES", "ParetoReport", "Point", "analyse", "dominates", "front_indices", "hypervolume", "plot_html", "plot_png"]
