@@ -114,3 +114,30 @@ def test_table_missing_baseline_keys(tmp_path, tiny_dataset):
     table = write_table(tmp_path / "t", TINY_SPACE, baselines=())
     with pytest.raises(SearchError, match="baseline densemobile: latency table .* lacks"):
         run_search(tiny_config(tmp_path / "run", tiny_dataset, table, baselines=("densemobile",)))
+
+
+@pytest.mark.slow
+def test_export_front(asha_run, tmp_path):
+    from nas.export import deployable, export_run, run_pte
+    from nas.space.spec import ArchSpec
+
+    out, _ = asha_run
+    exported = export_run(out, tmp_path / "export", top=1, log=lambda message: None)
+    assert len(exported) == 1
+    folder = exported[0].folder
+    assert sorted(p.name for p in folder.iterdir()) == ["MODEL_CARD.md", "arch.json", "model.pt", "model_fp32.pte"]
+    arch = ArchSpec.from_json((folder / "arch.json").read_text())
+    row = ResultsStore(out).get(exported[0].trial)
+    assert arch.to_string() == row.arch
+    saved = torch.load(folder / "model.pt", weights_only=True)
+    module, inputs = deployable(arch, saved["state_dict"])
+    with torch.no_grad():
+        eager = module(*inputs)
+    program = run_pte(folder / "model_fp32.pte", inputs)
+    assert len(program) == len(eager)
+    for a, b in zip(program, eager):
+        assert torch.allclose(a, b, rtol=1e-3, atol=1e-4 * float(b.abs().max()) + 1e-6)
+    card = (folder / "MODEL_CARD.md").read_text()
+    assert f"{row.latency_ms:.2f} ms" in card and row.arch in card and "nas train" in card
+    index = json.loads((tmp_path / "export" / "index.json").read_text())
+    assert index["exported"][0]["trial"] == row.trial

@@ -1,0 +1,85 @@
+"""``nas export``: write the chosen architectures of a search run, ready to deploy.
+
+Per architecture, ``OUT/<rank>-<trial>-<arch id>/``: ``arch.json``, ``model.pt`` (proxy
+weights, ``weights_only`` loadable), ``model_fp32.pte`` (and ``model_int8.pte`` on
+request) and ``MODEL_CARD.md``; ``OUT/index.json`` lists them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from nas.errors import ExportError
+from nas.export.card import model_card
+from nas.export.pte import deployable, lower
+from nas.latency.atomic import write_text_atomic
+from nas.search.rows import FINISHED, TrialRow
+from nas.search.run import front_trials
+from nas.search.store import ResultsStore
+from nas.space.spec import ArchSpec
+
+__all__ = ["Exported", "choose", "export_run"]
+
+
+@dataclass(frozen=True)
+class Exported:
+    trial: str
+    folder: Path
+    files: list[str]
+
+
+def choose(store: ResultsStore, top: int | None, objective: str) -> list[TrialRow]:
+    """Front trials (search trials only), best first: by reward for reward runs, else by GPS AP."""
+    rows = list(store.rows().values())
+    front = front_trials([r for r in rows if r.kind == "search"])
+    chosen = [r for r in rows if r.trial in front and r.status == FINISHED]
+    key = (lambda r: -r.reward) if objective == "reward" and all(math.isfinite(r.reward) for r in chosen) else (lambda r: -r.gps_ap)
+    chosen.sort(key=lambda r: (key(r), r.latency_ms))
+    return chosen[:top] if top is not None else chosen
+
+
+def export_run(run: str | Path, out: str | Path, top: int | None = None, dtypes: tuple[str, ...] = ("fp32",),
+               log: Callable[[str], None] = print) -> list[Exported]:
+    """Export the ``top`` best front architectures of ``run`` into ``out``."""
+    store = ResultsStore(run)
+    config = store.load_config()
+    chosen = choose(store, top, config.get("objective", {}).get("kind", "pareto"))
+    if not chosen:
+        raise ExportError(f"{store.root} has no finished search trial on a front to export (run `nas pareto {store.root}` to see its trials)")
+    try:
+        meta = json.loads((Path(config["table"]) / "meta.json").read_text())
+    except (OSError, ValueError):
+        meta = {}
+    out = Path(out)
+    exported: list[Exported] = []
+    for rank, row in enumerate(chosen, 1):
+        weights = store.trial_dir(row.trial) / "model.pt"
+        if not weights.is_file():
+            raise ExportError(f"{weights} is missing: the weights of front trial {row.trial} were not kept (was the run folder copied without trials/?)")
+        folder = out / f"{rank:02d}-{row.trial}-{row.arch_id}"
+        folder.mkdir(parents=True, exist_ok=True)
+        arch = ArchSpec.from_string(row.arch)
+        write_text_atomic(folder / "arch.json", arch.to_json(indent=2) + "\n")
+        saved = torch.load(weights, weights_only=True)
+        shutil.copyfile(weights, folder / "model.pt")
+        files = ["arch.json", "model.pt"]
+        module, inputs = deployable(arch, saved["state_dict"])
+        for dtype in dtypes:
+            log(f"export {row.trial} ({arch.id}): lowering {dtype} ExecuTorch program")
+            lower(module, inputs, folder / f"model_{dtype}.pte", dtype)
+            files.append(f"model_{dtype}.pte")
+        files.append("MODEL_CARD.md")
+        write_text_atomic(folder / "MODEL_CARD.md", model_card(row, config, meta, files, on_front=True))
+        exported.append(Exported(row.trial, folder, files))
+        log(f"exported {row.trial}: GPS AP {row.gps_ap:.2f}, {row.latency_ms:.2f} ms -> {folder}")
+    index = [{"trial": e.trial, "folder": e.folder.name, "files": e.files, **{k: getattr(r, k) for k in ("arch", "arch_id", "gps_ap", "gpsm_ap", "latency_ms", "params", "macs")}}
+             for e, r in zip(exported, chosen)]
+    write_text_atomic(out / "index.json", json.dumps({"run": str(store.root), "exported": index}, indent=2) + "\n")
+    return exported

@@ -1,0 +1,70 @@
+"""The model card of an exported architecture (``MODEL_CARD.md``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nas.search.rows import TrialRow
+
+__all__ = ["model_card"]
+
+
+def model_card(row: TrialRow, config: dict[str, Any], table_meta: dict[str, Any], files: list[str], on_front: bool) -> str:
+    proxy = config["proxy"]
+    budget = proxy["budget"]
+    steps = budget.get("steps")
+    h, w = proxy["input_size"]
+    device = f"{table_meta.get('device', '?')}, {table_meta.get('runtime', '?')}, {table_meta.get('threads', '?')} thread(s), {table_meta.get('dtype', 'fp32')}"
+    train_proxy = (f"nas train '{row.arch}' --data {config['data']} --budget-steps {steps} --input {h} {w} "
+                   f"--batch-size {proxy['batch_size']} --evals {proxy['evals']} --seed {proxy['seed']}"
+                   + (f" --val-images {proxy['val_images']}" if proxy.get("val_images") else ""))
+    return f"""# {row.baseline or row.trial}: architecture {row.arch_id}
+
+{"Pareto-optimal (GPS AP vs latency) in" if on_front else "Chosen from"} search run `{config['out']}`.
+
+| | |
+|---|---|
+| GPS AP (proxy) | {row.gps_ap:.2f} |
+| GPSm AP (proxy) | {row.gpsm_ap:.2f} |
+| GPS AP50 / AP75 | {row.gps_ap50:.2f} / {row.gps_ap75:.2f} |
+| Predicted latency | {row.latency_ms:.2f} ms (batch 1, {row.arch.rsplit('+in', 1)[-1]} input) on {device}; table `{config['table']}` |
+| Parameters | {row.params / 1e6:.3f} M (whole DensePose R-CNN) |
+| MACs | {row.macs / 1e6:.1f} M (backbone + neck at the deploy input) |
+| Trial | `{row.trial}`, {row.steps} steps, {row.wall_seconds:.0f} s wall on {row.node} |
+
+Architecture (the canonical string; `arch.json` holds the same spec):
+
+```
+{row.arch}
+```
+
+## Files
+
+{chr(10).join(f"- `{f}`" for f in files)}
+
+`model.pt` holds `{{"arch": str, "state_dict": ...}}` of the DensePose R-CNN after the proxy
+training: `torch.load("model.pt", weights_only=True)`. The `.pte` programs hold the
+deployable dense part (backbone + neck, outputs sorted by level) for ExecuTorch with the
+XNNPACK delegate; the RoI heads run per detection on the host.
+
+## Caveat
+
+The AP above comes from a short proxy training ({steps} steps at {h}x{w}) used to rank
+candidates, on the dataset `{config['data']}`: it orders architectures, it is not the
+accuracy of a fully trained model.
+
+## Reproduce the proxy training
+
+```
+{train_proxy} --out proxy_run
+```
+
+## Train it fully
+
+Train on DensePose-COCO (a folder with `annotations/{{train,val}}.json`, `images/`,
+`surface.npz`) for a full schedule at the deploy resolution, e.g.
+
+```
+nas train '{row.arch}' --data DENSEPOSE_COCO --budget-epochs 24 --input {row.arch.rsplit('+in', 1)[-1].replace('x', ' ')} --batch-size 16 --evals 6 --out full_run
+```
+"""

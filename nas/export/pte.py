@@ -1,0 +1,75 @@
+"""ExecuTorch programs of trained architectures.
+
+The deployable network is the one :mod:`nas.latency.programs` times end to end for
+``model:<arch>`` programs, backbone + neck at the deploy input (its outputs flattened,
+sorted by level), here with the trained proxy weights loaded. Lowering reuses
+:data:`nas.latency.programs.LOWERINGS` (torch.export -> XNNPACK -> ``.pte``); int8 first
+runs the PT2E XNNPACK quantizer (symmetric, per-channel weights) calibrated on a few
+inputs, then lowers the quantized graph the same way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+from nas.errors import ExportError
+from nas.latency.atomic import write_bytes_atomic
+from nas.latency.programs import LOWERINGS, build_program, model_program
+from nas.space.spec import ArchSpec
+
+__all__ = ["DTYPES", "deployable", "lower", "run_pte"]
+
+DTYPES = ("fp32", "int8")
+FEATURES_PREFIX = "features."  # the feature network's keys in a DensePose R-CNN state dict
+CALIBRATION_BATCHES = 4
+
+
+def deployable(arch: ArchSpec, state_dict: dict[str, Tensor] | None) -> tuple[nn.Module, tuple[Tensor, ...]]:
+    """The deployable module (trained weights when given) and example inputs at the deploy size."""
+    built = build_program(model_program(arch.to_string()))
+    module = built.module
+    if state_dict is not None:
+        features = {k[len(FEATURES_PREFIX):]: v for k, v in state_dict.items() if k.startswith(FEATURES_PREFIX)}
+        if not features:
+            raise ExportError(f"the weights of {arch.id} hold no '{FEATURES_PREFIX}*' keys: not a DensePose R-CNN state dict")
+        target = getattr(module, "net", module)
+        missing, unexpected = target.load_state_dict(features, strict=False)
+        if missing or unexpected:
+            raise ExportError(f"the weights do not fit {arch.id}: missing {missing[:5]}, unexpected {unexpected[:5]}")
+    return module.eval(), tuple(built.inputs)
+
+
+def _quantize_int8(module: nn.Module, inputs: tuple[Tensor, ...]) -> nn.Module:
+    from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import XNNPACKQuantizer, get_symmetric_quantization_config
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+
+    graph = torch.export.export(module, inputs).module()
+    quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
+    prepared = prepare_pt2e(graph, quantizer)  # type: ignore[arg-type]
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        prepared(*inputs)
+        for _ in range(CALIBRATION_BATCHES - 1):  # random calibration: no data is shipped with an export
+            prepared(*(torch.randn(x.shape, generator=generator) for x in inputs))
+    return convert_pt2e(prepared)  # type: ignore[no-any-return]
+
+
+def lower(module: nn.Module, inputs: tuple[Tensor, ...], path: str | Path, dtype: str = "fp32") -> Path:
+    """Write ``module`` as an XNNPACK-delegated ExecuTorch program at ``path``."""
+    if dtype not in DTYPES:
+        raise ExportError(f"unknown dtype {dtype!r}; known: {', '.join(DTYPES)}")
+    if dtype == "int8":
+        module = _quantize_int8(module, inputs)
+    write_bytes_atomic(path, LOWERINGS["fp32"](module, inputs))
+    return Path(path)
+
+
+def run_pte(path: str | Path, inputs: tuple[Tensor, ...]) -> list[Tensor]:
+    """Run a ``.pte`` once through ExecuTorch's runtime (used to check an export against eager)."""
+    from executorch.runtime import Runtime
+
+    method = Runtime.get().load_program(str(path)).load_method("forward")
+    return [t.clone() for t in method.execute(list(inputs))]
