@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the front (arch strings and metrics) as JSON.")] = False,
     ) -> None:
         """Compute the Pareto front (GPS AP up, cost down) of RUN's finished trials, with its baselines."""
-        from nas.pareto import analyse, plot_html, plot_png
+        from nas.pareto import analyse, front_lines, plot_html, plot_png, versus_baseline
 
         report = analyse(run, axis=axis, ref_cost=ref)
         folder = plots or run
@@ -32,12 +32,8 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(report.to_dict())
             return
-        typer.echo(f"{report.run}: {len(report.front)} on the front of {len(report.points)} finished trials; "
-                   f"hypervolume {report.hypervolume:.4g} (ref AP 0, {report.reference[1]:.4g}); device {report.device}")
-        typer.echo(f"{'trial':<16}{'GPS AP':>8}{'GPSm AP':>9}{'latency ms':>12}{'params M':>10}{'MACs M':>9}  arch id")
-        for p in report.front + report.baselines:
-            name = p.trial if p.kind == "search" else f"{p.baseline} (baseline{', beaten' if p.dominated_by_front else ''})"
-            typer.echo(f"{name:<16}{p.gps_ap:>8.2f}{p.gpsm_ap:>9.2f}{p.latency_ms:>12.2f}{p.params / 1e6:>10.2f}{p.macs / 1e6:>9.0f}  {p.arch_id}")
-        if report.excluded:
-            typer.echo("not placed: " + ", ".join(f"{n} {k}" for k, n in sorted(report.excluded.items())))
+        for line in front_lines(report):
+            typer.echo(line)
+        if report.axis == "latency" and any(p.baseline == "densemobile" for p in report.baselines):
+            typer.echo("vs densemobile: " + versus_baseline(report))
         typer.echo(f"plots: {png}  {page}")
