@@ -96,9 +96,20 @@ def test_iuv_uses_coarse_foreground_and_part_chart() -> None:
     k, size = 1, 2
     out = {"coarse": torch.zeros(k, 15, size, size), "fine": torch.zeros(k, 25, size, size),
            "u": torch.zeros(k, 25, size, size), "v": torch.zeros(k, 25, size, size)}
-    out["coarse"][0, 1, 0, 0] = 5.0  # pixel (0, 0) is person
+    out["coarse"][0, 0] = 5.0  # background everywhere ...
+    out["coarse"][0, 0, 0, 0] = 0.0  # ... but pixel (0, 0), where 14 parts at 0 outweigh background at 0
     out["fine"][0, 7, 0, 0] = 3.0  # ... of part 7
     out["u"][0, 7, 0, 0], out["v"][0, 7, 0, 0] = 0.25, 1.5  # V clamps to 1
     iuv = iuv_from_output(out)
     torch.testing.assert_close(iuv[0, :, 0, 0], torch.tensor([7.0, 0.25, 1.0]))
     assert iuv[0, :, 1, 1].abs().sum() == 0  # background
+
+
+def test_foreground_is_body_probability_above_one_half() -> None:
+    """One part slightly below background, but the body as a whole above it: person."""
+    coarse = torch.full((1, 15, 1, 1), -10.0)
+    coarse[0, 0], coarse[0, 3], coarse[0, 4] = 1.0, 0.9, 0.9
+    out = {"coarse": coarse, "fine": torch.zeros(1, 25, 1, 1), "u": torch.zeros(1, 25, 1, 1), "v": torch.zeros(1, 25, 1, 1)}
+    assert iuv_from_output(out)[0, 0, 0, 0] > 0
+    coarse[0, 4] = -10.0  # now background (1.0) beats the body (0.9 alone)
+    assert iuv_from_output(out)[0, 0, 0, 0] == 0

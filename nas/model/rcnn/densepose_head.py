@@ -139,8 +139,13 @@ def _sample_points(maps: Tensor, roi: Tensor, uv: Tensor) -> Tensor:
 
 def iuv_from_output(output: DensePoseOutput) -> Tensor:
     """``(K, 3, out, out)`` float: part index (0 = background) where the coarse
-    segmentation says person, and U, V of that part's chart clamped to [0, 1]."""
-    fg = output["coarse"].argmax(1) > 0
+    segmentation says person, and U, V of that part's chart clamped to [0, 1].
+
+    A pixel is person where the coarse segmentation gives the 14 body parts together
+    more probability than background (DensePose takes the argmax over all 15 classes,
+    which calls a pixel background whenever no single part beats it).
+    """
+    fg = output["coarse"].softmax(1)[:, 0] < 0.5
     part = output["fine"][:, 1:].argmax(1) + 1
     part = torch.where(fg, part, torch.zeros_like(part))
     index = part[:, None]
