@@ -23,7 +23,7 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 from nas.errors import SearchError
-from nas.search.cluster import connect
+from nas.search.cluster import connect, disconnect
 from nas.search.config import SearchConfig
 from nas.search.prepare import Inputs, load_inputs
 from nas.search.progress import Progress, TrialStartPrinter
@@ -165,7 +165,10 @@ def run_search(config: SearchConfig) -> SearchSummary:
     inputs = load_inputs(config)
     connect(config.address)
     store.save_config(config.to_dict())
-    return _drive(config, inputs, store, session=0)
+    try:
+        return _drive(config, inputs, store, session=0)
+    finally:
+        disconnect()  # the local instance (or the cluster connection) is not needed after the run
 
 
 def resume_search(out: str | Path, address: str | None = None, cpus_per_trial: float | None = None,
@@ -180,6 +183,9 @@ def resume_search(out: str | Path, address: str | None = None, cpus_per_trial: f
         store.save_config(config.to_dict())
     inputs = load_inputs(config)
     connect(config.address)
-    return _drive(config, inputs, store, session=_session(store))
+    try:
+        return _drive(config, inputs, store, session=_session(store))
+    finally:
+        disconnect()
 
 

@@ -1,0 +1,111 @@
+"""``nas demo``: the main job end to end on one machine, in under 20 minutes on 2 cores.
+
+Synthetic DensePose data (rendered if absent), the shipped latency table and the space it
+was profiled for, a small search (10 trials plus the light baselines ``densemobile`` and
+``densesqueeze``) under a shortened proxy, then the Pareto front printed, plotted and
+exported. Running it again continues (or just reprints) the same run.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+from nas.errors import SearchError
+from nas.search.config import SearchConfig
+from nas.search.objective import Objective
+from nas.search.run import SearchSummary, resume_search, run_search
+from nas.search.store import ResultsStore
+from nas.train.budget import Budget
+from nas.train.proxy import DEFAULT_PROXY
+
+__all__ = ["DemoSettings", "run_demo", "DEMO_BASELINES", "DEFAULT_TABLE", "DEFAULT_SPACE"]
+
+DEFAULT_TABLE = "latency_tables/cpu-executorch-xnnpack-t1"
+DEFAULT_SPACE = "search_spaces/densepose_mobile.yaml"
+DEMO_BASELINES = ("densemobile", "densesqueeze")  # r50_fpn stays a baseline of full searches
+
+
+@dataclass(frozen=True)
+class DemoSettings:
+    """The demo's knobs (defaults fit 20 minutes on this repository's 2-core machine).
+
+    Attributes:
+        data: dataset folder, rendered with ``images`` synthetic images when absent.
+        table: latency table; ``space`` defaults to the space recorded in its meta.json.
+        out: run folder.
+        trials: searched architectures (baselines come on top).
+        steps, val_images: the shortened proxy (default proxy otherwise).
+        export_top: front architectures exported.
+    """
+
+    data: str = "data/synth"
+    table: str = DEFAULT_TABLE
+    space: str | None = None
+    out: str = "results/demo"
+    trials: int = 10
+    images: int = 240
+    steps: int = 60
+    val_images: int = 24
+    seed: int = 0
+    export_top: int = 3
+    address: str | None = None
+
+
+def _space_of(table: Path) -> str:
+    """The space the table was profiled for (its meta.json path, taken relative to the
+    working directory or the table's repository), else the default space."""
+    try:
+        recorded = json.loads((table / "meta.json").read_text()).get("space", {}).get("path")
+    except (OSError, ValueError):
+        recorded = None
+    for candidate in ([Path(recorded), table.resolve().parent.parent / recorded] if recorded else []):
+        if candidate.is_file():
+            return str(candidate)
+    return DEFAULT_SPACE
+
+
+def _ensure_data(folder: Path, images: int, seed: int, echo: Callable[[str], None]) -> None:
+    if (folder / "annotations" / "train.json").is_file():
+        echo(f"data: {folder} (existing)")
+        return
+    from nas.data import SynthConfig, generate_dataset
+
+    echo(f"data: rendering {images} synthetic DensePose images into {folder}")
+    generate_dataset(folder, SynthConfig(images=images, seed=seed), workers=2, progress=True)
+
+
+def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> SearchSummary:
+    table = Path(settings.table)
+    if not (table / "meta.json").is_file():
+        raise SearchError(f"the demo's latency table {table} is missing; profile one with "
+                          f"`nas profile --space {DEFAULT_SPACE} --out {table}` or pass --table")
+    data = Path(settings.data)
+    _ensure_data(data, settings.images, settings.seed, echo)
+    store = ResultsStore(settings.out)
+    if store.exists():
+        echo(f"search: continuing the demo run in {store.root}")
+        summary = resume_search(store.root, address=settings.address)
+    else:
+        from nas.space.search_space import SearchSpace
+
+        space = settings.space or _space_of(table)
+        proxy = replace(DEFAULT_PROXY, budget=Budget(steps=settings.steps), val_images=settings.val_images,
+                        input_size=SearchSpace.from_yaml(space).proxy_input, seed=settings.seed, device="cpu")
+        config = SearchConfig(space=str(Path(space).resolve()), table=str(table.resolve()), data=str(data.resolve()),
+                              out=str(Path(settings.out).resolve()), trials=settings.trials, sampler="tpe", objective=Objective(),
+                              baselines=DEMO_BASELINES, proxy=proxy, seed=settings.seed, address=settings.address)
+        summary = run_search(config)
+    from nas.pareto import analyse, front_lines, plot_html, plot_png, versus_baseline
+
+    report = analyse(store.root)
+    for line in front_lines(report):
+        echo(line)
+    echo("vs densemobile: " + versus_baseline(report))
+    echo(f"plots: {plot_png(report, store.root / 'pareto.png')}  {plot_html(report, store.root / 'pareto.html')}")
+    from nas.export import export_run
+
+    export_run(store.root, store.root / "export", top=settings.export_top, log=echo)
+    return summary
