@@ -34,6 +34,10 @@ _GROUPS: list[tuple[str, str | None]] = [
     ("latency", "latency"),
     ("train", None),
     ("eval", None),
+    ("search", None),
+    ("pareto", None),
+    ("export", None),
+    ("demo", None),
 ]
 
 
