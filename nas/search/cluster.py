@@ -13,7 +13,7 @@ import socket
 
 from nas.errors import SearchError
 
-__all__ = ["connect", "disconnect", "cluster_hint"]
+__all__ = ["connect", "disconnect", "cluster_hint", "check_address"]
 
 # seconds to wait for a TCP answer from the head's GCS before calling it unreachable
 _PROBE_TIMEOUT_S = 5.0
@@ -34,6 +34,12 @@ def _probe(address: str) -> None:
             pass
     except OSError as exc:
         raise SearchError(f"cannot reach the Ray cluster at {address} ({exc.strerror or exc}); {cluster_hint()}") from None
+
+
+def check_address(address: str | None) -> None:
+    """Fail at once, before any run file is written, when a HOST:PORT cannot be reached."""
+    if address is not None and address != "auto":
+        _probe(address)
 
 
 def connect(address: str | None, cpus: int | None = None) -> None:

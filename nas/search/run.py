@@ -23,7 +23,7 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 from nas.errors import SearchError
-from nas.search.cluster import connect, disconnect
+from nas.search.cluster import check_address, connect, disconnect
 from nas.search.config import SearchConfig
 from nas.search.prepare import Inputs, load_inputs
 from nas.search.progress import Progress, TrialStartPrinter
@@ -130,6 +130,7 @@ def _drive(config: SearchConfig, inputs: Inputs, store: ResultsStore, session: i
                    + (f" + baselines {', '.join(n for n, _ in baselines)}" if baselines else "")
                    + f" (session {session}, sampler {config.sampler}, objective {config.objective.kind})")
     if samples > 0:
+        connect(config.address)  # only when there is work: a complete run resumes without Ray
         metric, mode = config.objective.asha_metric
         scheduler = (ASHAScheduler(metric=metric, mode=mode, time_attr="training_iteration", max_t=config.proxy.evals,
                                    grace_period=1, reduction_factor=2) if config.asha else FIFOScheduler())
@@ -163,7 +164,7 @@ def run_search(config: SearchConfig) -> SearchSummary:
     if store.exists():
         raise SearchError(f"{store.root} already holds a search run; continue it with --resume or choose another --out")
     inputs = load_inputs(config)
-    connect(config.address)
+    check_address(config.address)
     store.save_config(config.to_dict())
     try:
         return _drive(config, inputs, store, session=0)
@@ -182,7 +183,7 @@ def resume_search(out: str | Path, address: str | None = None, cpus_per_trial: f
         config = replace(config, trials=trials)
         store.save_config(config.to_dict())
     inputs = load_inputs(config)
-    connect(config.address)
+    check_address(config.address)
     try:
         return _drive(config, inputs, store, session=_session(store))
     finally:

@@ -1,0 +1,45 @@
+"""``nas demo`` end to end on the tiny space (existing data, synthetic table): search with
+the light baselines, front printed, plots and export written; a second call continues."""
+
+from __future__ import annotations
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from nas.cli import demo as demo_cli
+from nas.search import ResultsStore
+from tests.search.conftest import TINY_SPACE
+
+
+@pytest.mark.slow
+def test_demo_command(tmp_path, tiny_dataset, tiny_table):
+    app = typer.Typer()
+
+    @app.callback()
+    def main() -> None:
+        """Test app."""
+
+    demo_cli.register(app)
+    out = tmp_path / "demo"
+    args = ["demo", "--out", str(out), "--data", str(tiny_dataset), "--table", str(tiny_table), "--space", str(TINY_SPACE),
+            "--trials", "2", "--steps", "2"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = ResultsStore(out).rows()
+    assert {"b-densemobile", "b-densesqueeze"} <= set(rows) and "b-r50_fpn" not in rows
+    assert sum(r.kind == "search" and r.counts for r in rows.values()) == 2
+    assert "vs densemobile:" in result.output and "GPS AP" in result.output
+    assert (out / "pareto.png").is_file() and (out / "pareto.html").is_file()
+    assert list((out / "export").glob("*/model_fp32.pte"))
+    again = CliRunner().invoke(app, args)  # complete: continues with nothing left to run, reprints
+    assert again.exit_code == 0, again.output
+    assert "0 of 2 trial(s) to run" in again.output and len(ResultsStore(out).rows()) == len(rows)
+
+
+def test_demo_missing_table(tmp_path):
+    from nas.errors import SearchError
+    from nas.search.demo import DemoSettings, run_demo
+
+    with pytest.raises(SearchError, match="latency table .* is missing"):
+        run_demo(DemoSettings(table=str(tmp_path / "none"), data=str(tmp_path / "d"), out=str(tmp_path / "o")))
