@@ -140,6 +140,7 @@ def _drive(config: SearchConfig, inputs: Inputs, store: ResultsStore, session: i
                                         {"cpu": config.cpus_per_trial, "gpu": config.gpus_per_trial})
         tuner = tune.Tuner(
             trainable,
+            # a fresh worker process per trial: with reuse_actors=True a 2-node test ran every trial on one node
             tune_config=tune.TuneConfig(search_alg=searcher, scheduler=scheduler, num_samples=samples, reuse_actors=False),
             run_config=tune.RunConfig(name=f"session-{session}", storage_path=str((store.root / "ray").resolve()),
                                       failure_config=tune.FailureConfig(max_failures=config.max_failures),

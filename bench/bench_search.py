@@ -1,0 +1,134 @@
+"""Benchmarks of the search (issue 6).
+
+* ``efficiency``: at equal proxy settings, the hypervolume (GPS AP vs latency, one common
+  reference) that TPE and NSGA-II reach after ``--guided`` trials against random search
+  after ``--random`` trials (target: guided(40) >= random(120)).
+* ``overhead``: orchestration cost per trial beyond the trial's own work, with trials run
+  one at a time: (search wall time - Ray start-up) / trials - mean trial wall time
+  (target: under 3 s).
+
+Each prints its figures and writes a JSON report to bench/reports/. ``--quick`` runs a
+small version on the test suite's tiny space with a synthetic latency table.
+
+    python bench/bench_search.py overhead --quick
+    python bench/bench_search.py efficiency --table latency_tables/cpu-executorch-xnnpack-t1 --data data/synth
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORTS = ROOT / "bench" / "reports"
+sys.path.insert(0, str(ROOT))
+
+
+def _inputs(args: argparse.Namespace, work: Path) -> tuple[str, str, str]:
+    """(space, table, data), the tiny test ones with --quick."""
+    from nas.data import SynthConfig, generate_dataset
+
+    if args.quick:
+        from tests.search.conftest import TINY_SPACE, write_table
+
+        table = write_table(work / "table", TINY_SPACE, baselines=())
+        space = str(TINY_SPACE)
+    else:
+        table, space = Path(args.table), args.space
+    data = Path(args.data) if args.data else work / "data"
+    if not (data / "annotations" / "train.json").is_file():
+        generate_dataset(data, SynthConfig(images=12 if args.quick else 240, size=128 if args.quick else 256, seed=0), workers=2, progress=False)
+    return space, str(table), str(data)
+
+
+def _config(args: argparse.Namespace, space: str, table: str, data: str, out: Path, sampler: str, trials: int, cpus: float):
+    from nas.search import Objective, SearchConfig
+    from nas.space.search_space import SearchSpace
+    from nas.train.budget import Budget
+    from nas.train.proxy import DEFAULT_PROXY
+
+    proxy = replace(DEFAULT_PROXY, budget=Budget(steps=args.steps), val_images=args.val_images, evals=1, device="cpu",
+                    input_size=SearchSpace.from_yaml(space).proxy_input, batch_size=2 if args.quick else DEFAULT_PROXY.batch_size)
+    return SearchConfig(space=str(Path(space).resolve()), table=table, data=data, out=str(out), trials=trials, sampler=sampler,
+                        objective=Objective(), baselines=(), proxy=proxy, seed=args.seed, cpus_per_trial=cpus)
+
+
+def overhead(args: argparse.Namespace) -> dict[str, object]:
+    import os
+
+    import ray
+
+    from nas.search import ResultsStore, run_search
+    from nas.search.cluster import connect, disconnect
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        space, table, data = _inputs(args, work)
+        cpus = float(os.cpu_count() or 1)  # one trial at a time: each takes every CPU
+        started = time.perf_counter()
+        connect(None)
+        startup = time.perf_counter() - started
+        disconnect()
+        ray.shutdown()
+        started = time.perf_counter()
+        run_search(_config(args, space, table, data, work / "run", "random", args.trials, cpus))
+        total = time.perf_counter() - started
+        walls = [r.wall_seconds for r in ResultsStore(work / "run").rows().values() if r.status == "finished"]
+    per_trial = (total - startup) / len(walls) - statistics.fmean(walls)
+    return {"trials": len(walls), "search_seconds": total, "ray_startup_seconds": startup, "mean_trial_seconds": statistics.fmean(walls),
+            "overhead_seconds_per_trial": per_trial, "target_seconds": 3.0, "meets_target": per_trial < 3.0}
+
+
+def efficiency(args: argparse.Namespace) -> dict[str, object]:
+    from nas.pareto import analyse
+    from nas.pareto.front import hypervolume
+    from nas.search import run_search
+
+    out = Path(args.out)
+    with tempfile.TemporaryDirectory() as tmp:
+        space, table, data = _inputs(args, Path(tmp))
+        runs = {"random": args.random, "tpe": args.guided, "nsga2": args.guided}
+        for sampler, trials in runs.items():
+            folder = out / f"{sampler}-{trials}"
+            if not (folder / "config.json").is_file():
+                run_search(_config(args, space, table, data, folder, sampler, trials, 1.0))
+        reports = {s: analyse(out / f"{s}-{n}") for s, n in runs.items()}
+    ref = max(p.cost for r in reports.values() for p in r.points) * 1.1  # one reference for all runs
+    volumes = {s: hypervolume([(p.gps_ap, p.cost) for p in r.points], 0.0, ref) for s, r in reports.items()}
+    return {"reference_ms": ref, "hypervolume": volumes, "trials": runs,
+            "tpe_meets_target": volumes["tpe"] >= volumes["random"], "nsga2_meets_target": volumes["nsga2"] >= volumes["random"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("bench", choices=("overhead", "efficiency"))
+    parser.add_argument("--quick", action="store_true", help="tiny space, synthetic table, tiny proxy")
+    parser.add_argument("--space", default="search_spaces/densepose_mobile.yaml")
+    parser.add_argument("--table", default="latency_tables/cpu-executorch-xnnpack-t1")
+    parser.add_argument("--data", default=None)
+    parser.add_argument("--out", default="results/bench-efficiency", help="efficiency: run folders (reused when present)")
+    parser.add_argument("--trials", type=int, default=10, help="overhead: trials")
+    parser.add_argument("--guided", type=int, default=40)
+    parser.add_argument("--random", type=int, default=120)
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--val-images", type=int, default=24)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.steps, args.val_images = min(args.steps, 2), 2
+    report = overhead(args) if args.bench == "overhead" else efficiency(args)
+    print(json.dumps(report, indent=2))
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    name = f"search_{args.bench}{'_quick' if args.quick else ''}.json"
+    (REPORTS / name).write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
