@@ -1,7 +1,7 @@
 """Benchmark: default search space size, and median build + forward time per sampled
 architecture at the proxy input size on this machine's CPU.
 
-    python bench/bench_space.py [--space search_spaces/densepose_mobile.yaml] [--samples 30] [--seed 0]
+    python bench/bench_space.py [--space search_spaces/densepose_mobile.yaml] [--samples 30] [--seed 0] [--threads N]
 """
 
 from __future__ import annotations
@@ -27,7 +27,10 @@ def main() -> None:
     parser.add_argument("--space", default=str(ROOT / "search_spaces" / "densepose_mobile.yaml"))
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: one per core)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     space = SearchSpace.from_yaml(args.space)
     h, w = space.proxy_input
