@@ -9,6 +9,7 @@ intermediate point that a scheduler may stop the trial at.
 
 from __future__ import annotations
 
+import io
 import time
 import traceback
 from collections.abc import Callable
@@ -103,8 +104,6 @@ def run_trial(config: dict[str, Any], settings: dict[str, Any], report: Callable
                        report=intermediate, progress=False)
         assert result.model is not None
         weights = {k: v.detach().cpu() for k, v in result.model.state_dict().items()}
-        import io
-
         buffer = io.BytesIO()
         torch.save({"arch": arch.to_string(), "state_dict": weights}, buffer)
         write_bytes_atomic(folder / "model.pt", buffer.getvalue())
