@@ -50,6 +50,7 @@ __all__ = [
     "op_keys",
     "space_keys",
     "enumerate_decisions",
+    "clear_key_caches",
 ]
 
 DEFAULT_ROIS = 10  # RoIs the heads are keyed at: detections kept per image on a phone
@@ -157,6 +158,13 @@ def space_keys(space: SearchSpace, rois: int = DEFAULT_ROIS) -> list[str]:
     for provider in _PROVIDERS.values():
         keys |= provider.space_ops(space, ctx)
     return sorted(keys)
+
+
+def clear_key_caches() -> None:
+    """Forget memoised shapes and keys (benchmarks of cold lookups; tests)."""
+    for cached in (_stem_op, _block_hw, _stage_ops, _neck_geometry, _neck_ops):
+        cached.cache_clear()
+    _BLOCK_HW.clear()
 
 
 # -- shape inference on the meta device -----------------------------------------------
