@@ -75,7 +75,9 @@ def test_search_on_two_nodes(cluster, tmp_path, tiny_dataset, tiny_table):
 
 def test_worker_killed_mid_search_is_retried(cluster, tmp_path, tiny_dataset, tiny_table):
     out = tmp_path / "run"
-    run = driver(_args(out, tiny_dataset, tiny_table, 4, 12, ["--address", cluster.address, "--no-baselines", "--max-failures", "3"]),
+    # 40 steps make each trial last long enough (tens of seconds) that the two first trials,
+    # one per node, are surely running at the same time when the worker is killed
+    run = driver(_args(out, tiny_dataset, tiny_table, 4, 40, ["--address", cluster.address, "--no-baselines", "--max-failures", "3"]),
                  cluster.env, tmp_path / "driver.log")
     deadline = time.monotonic() + 180
     while True:  # two trials running at once: one of them is on the worker (1 CPU per node)
