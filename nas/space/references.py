@@ -31,6 +31,17 @@ _MOBILENET_V2_STAGES = [
     "ir_k3_e6_c160_n3_s2_relu6",
     "ir_k3_e6_c320_n1_s1_relu6",
 ]
+_RESNET50 = [
+    # ResNet-50 v1.5 (stride on the 3x3 conv, as torchvision)
+    "stem_k7_c64_s2_relu_pool",
+    "res_k3_e0.25_c256_n3_s1_relu",
+    "res_k3_e0.25_c512_n4_s2_relu",
+    "res_k3_e0.25_c1024_n6_s2_relu",
+    "res_k3_e0.25_c2048_n3_s2_relu",
+]
+# DensePose R-CNN R50-FPN (detectron2 model zoo): FPN-256 P2-P6, 8 x 512 head convs,
+# RoIAlign 28 -> 56 output, 1024-wide box head
+_R50_FPN_TAIL = ["fpn_c256_l2.6", "head_n8_c512_k3_r28_o56_b1024"]
 _DENSEPOSE_HEAD = "head_n4_c128_k3_r14_o56_b256"  # light head of the mobile baselines
 _DEPLOY = "in512x384"
 
@@ -84,15 +95,7 @@ REFERENCES: dict[str, list[str]] = {
         "conv_k1_c1536_n1_s1_relu",
         "fpn_c64_l2.5", _DENSEPOSE_HEAD, _DEPLOY,
     ],
-    "resnet50": [
-        # ResNet-50 v1.5 (stride on the 3x3 conv, as torchvision)
-        "stem_k7_c64_s2_relu_pool",
-        "res_k3_e0.25_c256_n3_s1_relu",
-        "res_k3_e0.25_c512_n4_s2_relu",
-        "res_k3_e0.25_c1024_n6_s2_relu",
-        "res_k3_e0.25_c2048_n3_s2_relu",
-        "fpn_c256_l2.6", "head_n8_c512_k3_r28_o56_b1024", _DEPLOY,
-    ],
+    "resnet50": [*_RESNET50, *_R50_FPN_TAIL, _DEPLOY],
     # -- DensePose baselines ------------------------------------------------------------
     "densemobile": [
         # DenseMobile R-CNN: MobileNetV2-1.0 features (no 1280 conv) + FPN P2-P5 + light head
@@ -111,16 +114,7 @@ REFERENCES: dict[str, list[str]] = {
         "fire_sq64_c512_n2_s2_dw_relu",
         "fpn_c128_l2.5", _DENSEPOSE_HEAD, _DEPLOY,
     ],
-    "r50_fpn": [
-        # DensePose R-CNN R50-FPN (detectron2 model zoo): FPN-256 P2-P6, 8 x 512 head convs,
-        # RoIAlign 28 -> 56 output, 1024-wide box head
-        "stem_k7_c64_s2_relu_pool",
-        "res_k3_e0.25_c256_n3_s1_relu",
-        "res_k3_e0.25_c512_n4_s2_relu",
-        "res_k3_e0.25_c1024_n6_s2_relu",
-        "res_k3_e0.25_c2048_n3_s2_relu",
-        "fpn_c256_l2.6", "head_n8_c512_k3_r28_o56_b1024", _DEPLOY,
-    ],
+    "r50_fpn": [*_RESNET50, *_R50_FPN_TAIL, _DEPLOY],
 }
 
 # The baselines every search trains beside its candidates.
