@@ -60,7 +60,11 @@ def profile_command(meta: dict[str, Any], path: str | Path) -> str:
     if remote:
         parts.append(f"--remote '{remote}'")
     parts.append(f"--out {path}")
-    return " ".join(parts)
+    command = " ".join(parts)
+    others = [o.get("path") for o in meta.get("other_spaces", []) if o.get("path")]
+    if others:  # the table served several spaces: the architecture may come from another
+        command += " (for an architecture of another space, that space's --space: " + ", ".join(dict.fromkeys(others)) + ")"
+    return command
 
 
 class LatencyTable:

@@ -118,3 +118,11 @@ def test_cli_predict_json_and_missing(table_dir, tmp_path, tiny_space) -> None:
     done = run_nas("latency", "predict", "--table", str(tmp_path / "partial"), arch.to_string())
     assert done.returncode == 2
     assert done.stderr.startswith("error: latency table") and "nas profile --space" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_missing_keys_command_names_other_spaces(tmp_path, tiny_space) -> None:
+    keys = space_keys(tiny_space)
+    table = make_table(tmp_path / "t", keys, skip=len(keys) - 1)
+    table.meta["other_spaces"] = [{"path": "search_spaces/densepose_mobile.yaml"}]
+    with pytest.raises(MissingKeysError, match="another space, that space's --space: search_spaces/densepose_mobile.yaml"):
+        table.predict(tiny_space.sample(0))
