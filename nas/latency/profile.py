@@ -70,7 +70,12 @@ def open_table(out: Path, meta: dict[str, Any]) -> LatencyTable:
     if clash:
         what = ", ".join(f"{f} {old!r} (table) vs {new!r} (now)" for f, (old, new) in clash.items())
         raise TableError(f"{out} holds a table measured differently: {what}; use another --out or the table's settings")
-    table.meta.update({k: v for k, v in meta.items() if k not in ("date", "created")})
+    previous = table.meta.get("space")
+    table.meta.update({k: v for k, v in meta.items() if k != "created"})
+    if previous and meta.get("space") and previous.get("hash") != meta["space"].get("hash"):
+        # rows of another space stay valid (same device and runtime); remember that space
+        others = [o for o in table.meta.get("other_spaces", []) if o.get("hash") not in (previous.get("hash"), meta["space"].get("hash"))]
+        table.meta["other_spaces"] = [*others, previous]
     return table
 
 
@@ -149,9 +154,6 @@ def profile_space(
         "created": _now(),
     }
     table = open_table(out, meta)
-    if table.meta.get("space", {}).get("hash") != space.hash:
-        table.meta.setdefault("other_spaces", []).append(meta["space"])
-        table.meta["space"] = meta["space"]
     todo = [k for k in keys if k not in table]
     already = len(keys) - len(todo)
     if not build:

@@ -66,3 +66,21 @@ def test_cuda_without_cuda_is_a_clear_error(tmp_path) -> None:
 def test_unknown_runtime_lists_known(tmp_path) -> None:
     done = run_nas("profile", "--space", str(TINY_SPACE), "--runtime", "tflite", "--out", str(tmp_path / "t"))
     assert done.returncode == 2 and "known runtimes: executorch, torch" in done.stderr
+
+
+def test_profile_of_a_second_space_keeps_the_first(tmp_path, repo) -> None:
+    import json
+
+    import yaml
+
+    out = tmp_path / "table"
+    done = run_nas("profile", "--space", str(TINY_SPACE), "--runtime", "torch", "--out", str(out), "--rounds", "3", "--warmup", "1")
+    assert done.returncode == 0, done.stderr
+    other = yaml.safe_load(TINY_SPACE.read_text())
+    other["name"], other["stem"]["channels"] = "tiny_other", [8, 16]
+    other_path = tmp_path / "other.yaml"
+    other_path.write_text(yaml.safe_dump(other))
+    done = run_nas("profile", "--space", str(other_path), "--runtime", "torch", "--out", str(out), "--rounds", "3", "--warmup", "1")
+    assert done.returncode == 0, done.stderr
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["space"]["name"] == "tiny_other" and [s["name"] for s in meta["other_spaces"]] == ["tiny_latency"]
