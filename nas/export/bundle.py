@@ -19,7 +19,7 @@ import torch
 from nas.errors import ExportError
 from nas.export.card import model_card
 from nas.export.pte import deployable, lower
-from nas.latency.atomic import write_text_atomic
+from nas.io import atomic_write_text
 from nas.search.rows import FINISHED, TrialRow
 from nas.search.run import front_trials
 from nas.search.store import ResultsStore
@@ -66,7 +66,7 @@ def export_run(run: str | Path, out: str | Path, top: int | None = None, dtypes:
         folder = out / f"{rank:02d}-{row.trial}-{row.arch_id}"
         folder.mkdir(parents=True, exist_ok=True)
         arch = ArchSpec.from_string(row.arch)
-        write_text_atomic(folder / "arch.json", arch.to_json(indent=2) + "\n")
+        atomic_write_text(folder / "arch.json", arch.to_json(indent=2) + "\n")
         saved = torch.load(weights, weights_only=True)
         shutil.copyfile(weights, folder / "model.pt")
         files = ["arch.json", "model.pt"]
@@ -76,10 +76,10 @@ def export_run(run: str | Path, out: str | Path, top: int | None = None, dtypes:
             lower(module, inputs, folder / f"model_{dtype}.pte", dtype)
             files.append(f"model_{dtype}.pte")
         files.append("MODEL_CARD.md")
-        write_text_atomic(folder / "MODEL_CARD.md", model_card(row, config, meta, files, on_front=True))
+        atomic_write_text(folder / "MODEL_CARD.md", model_card(row, config, meta, files, on_front=True))
         exported.append(Exported(row.trial, folder, files))
         log(f"exported {row.trial}: GPS AP {row.gps_ap:.2f}, {row.latency_ms:.2f} ms -> {folder}")
     index = [{"trial": e.trial, "folder": e.folder.name, "files": e.files, **{k: getattr(r, k) for k in ("arch", "arch_id", "gps_ap", "gpsm_ap", "latency_ms", "params", "macs")}}
              for e, r in zip(exported, chosen)]
-    write_text_atomic(out / "index.json", json.dumps({"run": str(store.root), "exported": index}, indent=2) + "\n")
+    atomic_write_text(out / "index.json", json.dumps({"run": str(store.root), "exported": index}, indent=2) + "\n")
     return exported

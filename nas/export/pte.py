@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from nas.errors import ExportError
-from nas.latency.atomic import write_bytes_atomic
+from nas.io import atomic_write_bytes
 from nas.latency.programs import LOWERINGS, build_program, model_program
 from nas.space.spec import ArchSpec
 
@@ -63,7 +63,7 @@ def lower(module: nn.Module, inputs: tuple[Tensor, ...], path: str | Path, dtype
         raise ExportError(f"unknown dtype {dtype!r}; known: {', '.join(DTYPES)}")
     if dtype == "int8":
         module = _quantize_int8(module, inputs)
-    write_bytes_atomic(path, LOWERINGS["fp32"](module, inputs))
+    atomic_write_bytes(path, LOWERINGS["fp32"](module, inputs))
     return Path(path)
 
 

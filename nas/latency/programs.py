@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from tqdm import tqdm
 
 from nas.errors import RegistryError
-from nas.latency.atomic import write_bytes_atomic
+from nas.io import atomic_write_bytes
 from nas.latency.opkinds import BuiltOp, build_op
 
 __all__ = [
@@ -98,7 +98,7 @@ def _build_one(name: str, dtype: str, path: str) -> str:
     warnings.filterwarnings("ignore")
     torch.set_num_threads(1)  # one lowering per worker process, workers run side by side
     built = build_program(name)
-    write_bytes_atomic(path, LOWERINGS[dtype](built.module, built.inputs))
+    atomic_write_bytes(path, LOWERINGS[dtype](built.module, built.inputs))
     return name
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nas.errors import MissingKeysError, TableError
-from nas.latency.atomic import write_text_atomic
+from nas.io import atomic_write_text
 from nas.latency.keys import DEFAULT_ROIS, Op, arch_ops, op_keys
 from nas.latency.stats import OpStats
 from nas.space.spec import ArchSpec
@@ -108,8 +108,8 @@ class LatencyTable:
         for key in sorted(self.rows):
             r = self.rows[key]
             writer.writerow([key, f"{r.median_ms:.6f}", f"{r.p10_ms:.6f}", f"{r.p90_ms:.6f}", f"{r.std_ms:.6f}", r.count])
-        write_text_atomic(self.path / "table.csv", buffer.getvalue())
-        write_text_atomic(self.path / "meta.json", json.dumps(self.meta, indent=2, sort_keys=True) + "\n")
+        atomic_write_text(self.path / "table.csv", buffer.getvalue())
+        atomic_write_text(self.path / "meta.json", json.dumps(self.meta, indent=2, sort_keys=True) + "\n")
 
     def add(self, key: str, stats: OpStats) -> None:
         self.rows[key] = stats

@@ -25,7 +25,7 @@ import numpy as np
 from scipy import stats as sps
 from tqdm import tqdm
 
-from nas.latency.atomic import write_text_atomic
+from nas.io import atomic_write_text
 from nas.latency.keys import op_keys
 from nas.latency.programs import model_program
 from nas.latency.runtimes.base import LatencyRuntime
@@ -149,7 +149,7 @@ def validate_table(
         ],
     }
     out = Path(report_dir) if report_dir is not None else table.path
-    write_text_atomic(out / "validation.json", json.dumps(report, indent=2) + "\n")
+    atomic_write_text(out / "validation.json", json.dumps(report, indent=2) + "\n")
     from nas.latency.plots import scatter_plot
 
     shown = cor_test if keep else raw_test

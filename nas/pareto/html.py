@@ -9,7 +9,7 @@ import json
 import math
 from pathlib import Path
 
-from nas.latency.atomic import write_text_atomic
+from nas.io import atomic_write_text
 from nas.pareto.analysis import ParetoReport, Point
 
 __all__ = ["plot_html"]
@@ -125,5 +125,5 @@ document.querySelectorAll("[data-id]").forEach(el => el.addEventListener("click"
 </script>
 </body></html>
 """
-    write_text_atomic(path, page)
+    atomic_write_text(path, page)
     return Path(path)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from nas.latency.atomic import write_bytes_atomic
+from nas.io import atomic_write_bytes
 from nas.pareto.analysis import ParetoReport
 
 __all__ = ["plot_png"]
@@ -52,5 +52,5 @@ def plot_png(report: ParetoReport, path: str | Path) -> Path:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
-    write_bytes_atomic(path, buffer.getvalue())
+    atomic_write_bytes(path, buffer.getvalue())
     return Path(path)

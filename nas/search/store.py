@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from nas.errors import ResultsError
-from nas.latency.atomic import write_bytes_atomic, write_text_atomic
+from nas.io import atomic_write_bytes, atomic_write_text
 from nas.search.rows import COLUMNS, TrialRow
 
 __all__ = ["ResultsStore"]
@@ -75,7 +75,7 @@ class ResultsStore:
 
     # -- config ----------------------------------------------------------------------
     def save_config(self, config: dict[str, Any]) -> None:
-        write_text_atomic(self.config_path, json.dumps(config, indent=2, sort_keys=True) + "\n")
+        atomic_write_text(self.config_path, json.dumps(config, indent=2, sort_keys=True) + "\n")
 
     def load_config(self) -> dict[str, Any]:
         if not self.config_path.is_file():
@@ -121,5 +121,5 @@ class ResultsStore:
         table = pa.Table.from_pandas(frame, schema=_schema(), preserve_index=False)
         sink = io.BytesIO()
         pq.write_table(table, sink)
-        write_bytes_atomic(self.parquet_path, sink.getvalue())
-        write_text_atomic(self.csv_path, frame.to_csv(index=False))
+        atomic_write_bytes(self.parquet_path, sink.getvalue())
+        atomic_write_text(self.csv_path, frame.to_csv(index=False))

@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from nas.latency.atomic import write_bytes_atomic, write_text_atomic
+from nas.io import atomic_write_bytes, atomic_write_text
 from nas.search.objective import Objective
 from nas.space.spec import ArchSpec
 
@@ -61,7 +61,7 @@ def _node() -> str:
 def _bump_attempts(folder: Path) -> int:
     path = folder / ATTEMPTS_FILE
     attempt = (int(path.read_text()) if path.is_file() else 0) + 1
-    write_text_atomic(path, str(attempt))
+    atomic_write_text(path, str(attempt))
     return attempt
 
 
@@ -106,7 +106,7 @@ def run_trial(config: dict[str, Any], settings: dict[str, Any], report: Callable
         weights = {k: v.detach().cpu() for k, v in result.model.state_dict().items()}
         buffer = io.BytesIO()
         torch.save({"arch": arch.to_string(), "state_dict": weights}, buffer)
-        write_bytes_atomic(folder / "model.pt", buffer.getvalue())
+        atomic_write_bytes(folder / "model.pt", buffer.getvalue())
         (folder / "checkpoint.pt").unlink(missing_ok=True)  # optimiser state: not needed once finished
         metrics = result.metrics
         wall = time.perf_counter() - started
