@@ -272,12 +272,17 @@ def decode_coarse_masks(dp: DensePosePoints, image_id: int, ann_id: int) -> np.n
     for k, rle in enumerate(dp.masks):
         if rle is None:
             continue
-        where = _where(image_id, ann_id, f"dp_masks[{k}]")
-        try:
-            m = rle_decode(rle)
-        except ValueError as exc:
-            raise DataError(f"{where}: bad RLE mask: {exc}") from None
-        if m.shape != (DP_BOX_SIZE, DP_BOX_SIZE):
-            raise DataError(f"{where}: mask is {m.shape[0]}x{m.shape[1]}, expected {DP_BOX_SIZE}x{DP_BOX_SIZE}")
+        m = decode_box_mask(rle, _where(image_id, ann_id, f"dp_masks[{k}]"))
         labels[m > 0] = k + 1
     return labels
+
+
+def decode_box_mask(rle: Any, where: str) -> np.ndarray:
+    """One coarse-part RLE mask of the 256x256 box frame; errors start with ``where``."""
+    try:
+        m = rle_decode(rle)
+    except ValueError as exc:
+        raise DataError(f"{where}: bad RLE mask: {exc}") from None
+    if m.shape != (DP_BOX_SIZE, DP_BOX_SIZE):
+        raise DataError(f"{where}: mask is {m.shape[0]}x{m.shape[1]}, expected {DP_BOX_SIZE}x{DP_BOX_SIZE}")
+    return m

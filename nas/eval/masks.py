@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pycocotools.mask as mask_utils
 
-from nas.data.coco import DP_BOX_SIZE
+from nas.data.coco import DP_BOX_SIZE, decode_box_mask
 from nas.data.parts import N_COARSE_PARTS
 from nas.data.rle import rle_decode
 from nas.errors import DataError
@@ -75,13 +75,7 @@ def dp_masks_union(dp_masks: Any, where: str) -> np.ndarray | None:
     for k, rle in enumerate(dp_masks):
         if not rle:
             continue
-        try:
-            m = rle_decode(rle)
-        except ValueError as exc:
-            raise DataError(f"{where}, field 'dp_masks[{k}]': bad RLE mask: {exc}") from None
-        if m.shape != (DP_BOX_SIZE, DP_BOX_SIZE):
-            raise DataError(f"{where}, field 'dp_masks[{k}]': mask is {m.shape[0]}x{m.shape[1]}, expected 256x256")
-        out |= m
+        out |= decode_box_mask(rle, f"{where}, field 'dp_masks[{k}]'")
         any_part = True
     return out if any_part else None
 

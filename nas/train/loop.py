@@ -150,13 +150,15 @@ def train(
     recent: deque[float] = deque(state["recent_losses"], maxlen=20)
     model.train()
     done = budget.progress(state["step"], state["elapsed"], steps_per_epoch)
+    order, order_epoch = torch.empty(0, dtype=torch.int64), -1
     while done < 1.0 or len(state["history"]) < len(eval_points):
         if done < 1.0:
-            order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(config.seed * 100_003 + state["epoch"]))
             if state["position"] >= len(train_set):
                 state["epoch"] += 1
                 state["position"] = 0
-                continue
+            if order_epoch != state["epoch"]:  # one shuffle per epoch, derived from the seed alone
+                order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(config.seed * 100_003 + state["epoch"]))
+                order_epoch = state["epoch"]
             indices = order[state["position"] : state["position"] + config.batch_size].tolist()
             start = time.perf_counter()
             images, targets = collate([train_set[i] for i in indices])

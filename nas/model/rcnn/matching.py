@@ -5,8 +5,6 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from nas.model.rcnn.boxes import box_iou
-
 __all__ = ["match", "sample_balanced"]
 
 
@@ -42,6 +40,3 @@ def sample_balanced(label: Tensor, batch: int, positive_fraction: float, generat
     neg = neg[torch.randperm(neg.numel(), generator=generator, device="cpu")[:num_neg].to(neg.device)]
     return pos, neg
 
-
-def iou_matrix(gt: Tensor, boxes: Tensor) -> Tensor:
-    return box_iou(gt, boxes)

@@ -132,10 +132,7 @@ class DensePoseRCNN(nn.Module):
         if offset == 0:
             zero = sum(p.sum() for p in self.dp_head.parameters()) * 0
             return {"dp_segm": zero, "dp_part": zero, "dp_uv": zero}
-        # per_image lists RoIs in image order, matching the concatenation order above
-        order = [i for i, _, _ in dp_rois]
-        if order != sorted(order):  # pragma: no cover - dp_rois is built in image order
-            raise RuntimeError("DensePose RoIs out of image order")
+        # dp_rois is built in image order, so per_image pools RoIs in the concatenation order above
         output = self.dp_head(self.dp_pooler(feats, per_image))
         return densepose_losses(
             output, torch.cat([b for _, b, _ in dp_rois]), torch.cat(gt_boxes), torch.cat(gt_masks),
