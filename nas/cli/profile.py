@@ -40,15 +40,21 @@ def register(app: typer.Typer) -> None:
         cache: Annotated[Path | None, typer.Option("--cache", help="Program cache folder (default ~/.cache/nas/programs or $NAS_CACHE/programs).")] = None,
         build: Annotated[bool, typer.Option("--build/--no-build", help="--no-build: measure only ops whose programs are already cached.")] = True,
         limit: Annotated[int | None, typer.Option("--limit", help="Measure at most N missing ops in this run.")] = None,
+        baseline: Annotated[list[str] | None, typer.Option("--baseline", help="Reference architecture whose ops are profiled too, at the space's input size (repeatable; default: densemobile, densesqueeze, r50_fpn; 'none' for none).")] = None,
     ) -> None:
         """Profile every op a search space can produce into a latency table (resumable)."""
         from nas.latency.profile import profile_space
         from nas.latency.runtimes import get_runtime
         from nas.latency.transports import MeasureSettings, make_transport
+        from nas.space.references import DENSEPOSE_BASELINES, reference
 
         rt = get_runtime(runtime, device=device, threads=threads, dtype=dtype, cache=cache)
         transport = make_transport(remote, remote_dir, bench, bench_template, python, cpus)
-        report = profile_space(space, out, rt, transport, MeasureSettings(warmup, rounds), workers=workers, chunk=chunk, limit=limit, extra_rounds=extra_rounds, build=build)
+        baselines = DENSEPOSE_BASELINES if baseline is None else [b for b in baseline if b != "none"]
+        for name in baselines:
+            reference(name)  # an unknown name fails here, listing the known ones, before any work
+        report = profile_space(space, out, rt, transport, MeasureSettings(warmup, rounds), workers=workers, chunk=chunk, limit=limit,
+                               extra_rounds=extra_rounds, build=build, baselines=baselines)
         typer.echo(
             f"{out}: {report.total} keys in the space, {report.already} already in the table, "
             f"{report.measured} measured now (build {report.build_s:.0f} s, measure {report.measure_s:.0f} s)"

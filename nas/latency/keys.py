@@ -360,3 +360,6 @@ def enumerate_decisions(space: SearchSpace, varied: Callable[[str], bool]) -> It
 register_op_provider("stem", _stem_arch, _stem_space)
 register_op_provider("backbone", _backbone_arch, _backbone_space)
 register_op_provider("neck", _neck_arch, _neck_space)
+
+# the heads register last, from their own module (it builds on the providers above)
+import nas.latency.heads  # noqa: E402,F401

@@ -12,18 +12,20 @@ from __future__ import annotations
 import datetime as _dt
 import random
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
 from nas.errors import TableError
-from nas.latency.keys import DEFAULT_ROIS, space_keys
+from nas.latency.keys import DEFAULT_ROIS, op_keys, space_keys
 from nas.latency.runtimes.base import LatencyRuntime
 from nas.latency.stats import is_stable, summarize
 from nas.latency.table import FORMAT, VERSION, LatencyTable
 from nas.latency.transports.base import MeasureSettings, Transport
+from nas.space.references import DENSEPOSE_BASELINES, reference
 from nas.space.search_space import SearchSpace
 
 __all__ = ["ProfileReport", "profile_space", "profile_keys", "open_table", "tool_version"]
@@ -130,10 +132,14 @@ def profile_space(
     limit: int | None = None,
     extra_rounds: int | None = None,
     build: bool = True,
+    baselines: Sequence[str] = DENSEPOSE_BASELINES,
 ) -> ProfileReport:
     """Profile every key of the space at ``space_path`` into the table folder ``out``.
 
     Args:
+        baselines: reference architectures whose ops are profiled too, deployed at the
+            space's input size, so a search on this table can place them (DensePose
+            R-CNN's baselines by default).
         limit: measure at most this many missing keys (a partial table; re-run to go on).
         extra_rounds: timed runs added to unstable ops (default: ``settings.rounds``).
         build: build missing programs; ``False`` measures only ops whose programs are
@@ -141,6 +147,12 @@ def profile_space(
     """
     space = SearchSpace.from_yaml(space_path)
     keys = space_keys(space, rois)
+    known = set(keys)
+    for name in baselines:
+        arch = replace(reference(name), input_size=space.deploy_input)
+        extra = [k for k in dict.fromkeys(op_keys(arch, rois)) if k not in known]
+        keys += extra
+        known.update(extra)
     out = Path(out)
     meta: dict[str, Any] = {
         "format": FORMAT,
@@ -149,6 +161,7 @@ def profile_space(
         "transport": transport.describe(),
         "space": {"path": str(space_path), "name": space.name, "hash": space.hash, "keys": len(keys), "deploy_input": list(space.deploy_input)},
         "rois": rois,
+        "baselines": list(baselines),
         "measurement": {"warmup": settings.warmup, "rounds": settings.rounds, "interleaved": True, "chunk": chunk, "statistic": "median, far-out (Q3 + 3 IQR) slow samples dropped"},
         "tool_version": tool_version(),
         "created": _now(),

@@ -1,8 +1,8 @@
 """End-to-end validation of a latency table: predicted sums vs measured whole networks.
 
 Architectures are sampled from the space (``numpy.random.default_rng(seed)``, one
-``space.sample`` after another), built whole (:class:`~nas.model.FeatureNetwork`, the
-part the table covers) and timed on the table's runtime and device. Reported: MAPE,
+``space.sample`` after another), built whole (:class:`~nas.latency.heads.DenseDeployment`:
+feature network and heads, everything the keys cover) and timed on the table's runtime and device. Reported: MAPE,
 share within ±5% and ±10%, Spearman and Kendall rank correlation.
 
 Summing separately timed ops misses what a whole program shares or fuses (one delegate
@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from nas.io import atomic_write_text
 from nas.latency.keys import op_keys
-from nas.latency.programs import model_program
+from nas.latency.heads import dense_program
 from nas.latency.runtimes.base import LatencyRuntime
 from nas.latency.stats import summarize
 from nas.latency.table import LatencyTable
@@ -106,7 +106,7 @@ def validate_table(
     table.meta.pop("correction", None)  # score the plain sums, then decide afresh
     sums = [sum(p for _, p in table.predict(a).breakdown) for a in archs]  # raises on missing keys
     n_ops = [len(op_keys(a, table.rois)) for a in archs]
-    names = [model_program(a.to_string()) for a in archs]
+    names = [dense_program(a.to_string(), table.rois) for a in archs]
     runtime.prepare(names, workers=workers)
     measured: dict[str, float] = {}
     for begin in tqdm(range(0, len(names), chunk), desc="measuring models", unit="chunk", dynamic_ncols=True):

@@ -35,9 +35,17 @@ def test_hand_checked_keys() -> None:
         "unit-in:4x4x16-out:4x4x16-c16k3s1p1g16.c16k1s1p0g1.bn",
         "unit-in:2x2x16-out:2x2x16-c16k3s1p1g16.c16k1s1p0g1.bn",
         "glue-fpn-c16-l3.5-r1-in:8x8.4x4.2x2",
+        # heads: the RPN on each level (3 anchors, depthwise like the neck), box and DensePose heads at 10 RoIs
+        "rpn-in:8x8x16-a3-dw1",
+        "rpn-in:4x4x16-a3-dw1",
+        "rpn-in:2x2x16-a3-dw1",
+        "boxhead-r10-in:7x7x16-h256",
+        "dphead-r10-in:14x14x16-n4-c128-k3-o56",
     ]
     names = [op.name for op in arch_ops(ArchSpec.from_string(TINY_ARCH))]
-    assert names[:3] == ["stem", "s0.b0", "s1.b0"] and names[6] == "neck.lateral.0" and names[-1] == "neck.glue"
+    assert names[:3] == ["stem", "s0.b0", "s1.b0"] and names[6] == "neck.lateral.0" and names[12] == "neck.glue"
+    assert names[13:] == ["rpn.p3", "rpn.p4", "rpn.p5", "box_head", "densepose_head"]
+    assert op_keys(ArchSpec.from_string(TINY_ARCH), rois=3)[-1] == "dphead-r3-in:14x14x16-n4-c128-k3-o56"
 
 
 def test_block_key_round_trip() -> None:
@@ -100,6 +108,30 @@ def _check_against_model(arch: ArchSpec) -> None:
         levels = net(torch.randn(1, 3, *arch.input_size))
         glue_out = glue.module(*glue.inputs)
     assert [tuple(t.shape) for t in glue_out] == [tuple(levels[k].shape) for k in sorted(levels)]
+    _check_heads_against_model(arch, ops)
+
+
+def _check_heads_against_model(arch: ArchSpec, ops: list[Op]) -> None:
+    """Head ops rebuilt from keys equal DensePose R-CNN's heads; the dense deployment
+    (validation's whole network) is the feature network plus exactly those heads."""
+    from nas.latency.heads import build_dense, dense_program
+    from nas.model.rcnn import build_densepose_rcnn
+
+    model = build_densepose_rcnn(arch).eval()
+    heads = {op.name: build_op(op.key) for op in ops if op.part == "heads"}
+    rpn = [name for name in heads if name.startswith("rpn.")]
+    assert rpn == [f"rpn.{level}" for level in sorted(model.features.output_shape())]
+    for name in rpn:
+        assert repr(heads[name].module.head) == repr(model.rpn.head) and _params(heads[name].module) == _params(model.rpn.head)
+    assert repr(heads["box_head"].module.head) == repr(model.box_head)
+    assert repr(heads["densepose_head"].module.head) == repr(model.dp_head)
+    assert heads["densepose_head"].inputs[0].shape == (10, arch.neck.channels, arch.head.pool, arch.head.pool)
+    dense = build_dense(dense_program(arch.to_string(), 10))
+    expected = _params(model.features) + _params(model.rpn) + _params(model.box_head) + _params(model.dp_head)
+    assert _params(dense.module) == expected
+    # every op's parameters add up to the model's, the RPN head counted once (it is shared by the levels)
+    per_op = sum(_params(build_op(op.key).module) for op in ops)
+    assert per_op - (len(rpn) - 1) * _params(model.rpn.head) == expected
 
 
 def test_keys_match_model_tiny(tiny_space) -> None:
@@ -122,7 +154,7 @@ def test_space_keys_cover_sampled_archs(tiny_space, repo) -> None:
     from nas.space.search_space import SearchSpace
 
     keys = space_keys(tiny_space)
-    assert len(keys) == 19 and keys == sorted(set(keys))
+    assert len([k for k in keys if not k.startswith(("rpn-", "boxhead-", "dphead-"))]) == 19 and keys == sorted(set(keys))
     assert {k for s in range(30) for k in op_keys(tiny_space.sample(s))} <= set(keys)
     # the default space with one neck width (its full enumeration takes ~15 s)
     data = yaml.safe_load((repo / "search_spaces" / "densepose_mobile.yaml").read_text())
@@ -142,6 +174,7 @@ def test_head_provider_hook(monkeypatch) -> None:
         seen["levels"], seen["rois"] = dict(ctx.levels), ctx.rois
         return [Op("heads", "heads.box", f"fakehead-rois{ctx.rois}")]
 
+    # the provider the DensePose R-CNN code registers is replaced by a fake one in its place
     monkeypatch.setitem(keys_module._PROVIDERS, "heads", keys_module.OpProvider("heads", heads, lambda space, ctx: {f"fakehead-rois{ctx.rois}"}))
     arch = ArchSpec.from_string(TINY_ARCH)
     assert op_keys(arch, rois=7)[-1] == "fakehead-rois7"
