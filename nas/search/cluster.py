@@ -13,7 +13,7 @@ import socket
 
 from nas.errors import SearchError
 
-__all__ = ["connect", "disconnect", "cluster_hint", "check_address"]
+__all__ = ["connect", "disconnect", "cluster_hint", "check_address", "alive_nodes"]
 
 # seconds to wait for a TCP answer from the head's GCS before calling it unreachable
 _PROBE_TIMEOUT_S = 5.0
@@ -73,3 +73,10 @@ def disconnect() -> None:
 
     if ray.is_initialized():
         ray.shutdown()
+
+
+def alive_nodes() -> int:
+    """Nodes of the connected Ray instance that are alive."""
+    import ray
+
+    return sum(1 for node in ray.nodes() if node.get("Alive"))

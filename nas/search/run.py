@@ -23,7 +23,7 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 from nas.errors import SearchError
-from nas.search.cluster import check_address, connect, disconnect
+from nas.search.cluster import alive_nodes, check_address, connect, disconnect
 from nas.search.config import SearchConfig
 from nas.search.prepare import Inputs, load_inputs
 from nas.search.progress import Progress, TrialStartPrinter
@@ -138,10 +138,14 @@ def _drive(config: SearchConfig, inputs: Inputs, store: ResultsStore, session: i
                                   config.to_dict()["objective"], config.cpus_per_trial)
         trainable = tune.with_resources(tune.with_parameters(run_trial, settings=settings),
                                         {"cpu": config.cpus_per_trial, "gpu": config.gpus_per_trial})
+        # On one node, a finished trial's worker process runs the next trial: that saves the
+        # process start and the torch/nas imports (~4-5 s a trial on a 2-core machine). On a
+        # cluster every trial gets a fresh worker, because a reused one pins the following
+        # trials to its node (a 2-node test then ran every trial on one node).
+        reuse = alive_nodes() == 1
         tuner = tune.Tuner(
             trainable,
-            # a fresh worker process per trial: with reuse_actors=True a 2-node test ran every trial on one node
-            tune_config=tune.TuneConfig(search_alg=searcher, scheduler=scheduler, num_samples=samples, reuse_actors=False),
+            tune_config=tune.TuneConfig(search_alg=searcher, scheduler=scheduler, num_samples=samples, reuse_actors=reuse),
             run_config=tune.RunConfig(name=f"session-{session}", storage_path=str((store.root / "ray").resolve()),
                                       failure_config=tune.FailureConfig(max_failures=config.max_failures),
                                       callbacks=[TrialStartPrinter(progress)], verbose=0),

@@ -19,7 +19,7 @@ from nas.search.run import front_trials
 from nas.search.searcher import STUDY_NAME
 from tests.search.conftest import TINY_PROXY, tiny_config, write_table
 
-MAX_MS = 2.5  # rejects part of the tiny space (its models take about 1.9 to 3 ms on the synthetic table)
+MAX_MS = 2.8  # rejects part of the tiny space (its models, heads included, take about 1.9 to 3.1 ms on the synthetic table)
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def asha_run(tmp_path_factory, tiny_dataset, tiny_table):
 
     out = tmp_path_factory.mktemp("search") / "run"
     config = tiny_config(out, tiny_dataset, tiny_table, trials=5, asha=True, max_latency_ms=MAX_MS,
-                         proxy=replace(TINY_PROXY, evals=2), sampler="tpe", seed=1)
+                         proxy=replace(TINY_PROXY, evals=2), sampler="tpe", seed=0)
     try:
         summary = run_search(config)
     finally:
