@@ -19,6 +19,7 @@ measures it end to end against the sum of its keys.
 
 from __future__ import annotations
 
+import functools
 import re
 import torch
 from torch import Tensor, nn
@@ -54,23 +55,26 @@ def dp_head_key(rois: int, channels: int, head: HeadSpec) -> str:
     return f"dphead-r{rois}-in:{pooled}-n{head.convs}-c{head.channels}-k{head.kernel}-o{head.out}"
 
 
-def _anchors(level_names: list[str]) -> int:
+@functools.lru_cache(maxsize=None)
+def _anchors(level_names: tuple[str, ...]) -> int:
     """Anchors per location, from the generator the RPN builds (a single level gets every
     size); the count does not depend on the strides, so placeholders stand in for them."""
     return AnchorGenerator({name: ShapeSpec(1, 1) for name in level_names}, _CONFIG.anchor_ratios).num_anchors
 
 
-def _head_ops(levels: tuple[tuple[str, Shape], ...], depthwise: bool, head: HeadSpec, rois: int) -> list[Op]:
-    anchors = _anchors([name for name, _ in levels])
+@functools.lru_cache(maxsize=65536)
+def _head_ops(levels: tuple[tuple[str, Shape], ...], depthwise: bool, head: HeadSpec, rois: int) -> tuple[Op, ...]:
+    """Memoised: a search looks up thousands of architectures a second."""
+    anchors = _anchors(tuple(name for name, _ in levels))
     channels = levels[0][1][2]
     ops = [Op("heads", f"rpn.{name}", rpn_key(shape, anchors, depthwise)) for name, shape in levels]
     ops.append(Op("heads", "box_head", box_head_key(rois, _CONFIG.box_pool, channels, head.box_dim)))
     ops.append(Op("heads", "densepose_head", dp_head_key(rois, channels, head)))
-    return ops
+    return tuple(ops)
 
 
 def _heads_arch(arch: ArchSpec, ctx: KeyContext) -> list[Op]:
-    return _head_ops(tuple(sorted(ctx.levels.items())), arch.neck.depthwise, arch.head, ctx.rois)
+    return list(_head_ops(tuple(sorted(ctx.levels.items())), arch.neck.depthwise, arch.head, ctx.rois))
 
 
 def _heads_space(space: SearchSpace, ctx: SpaceContext) -> set[str]:

@@ -162,7 +162,9 @@ def space_keys(space: SearchSpace, rois: int = DEFAULT_ROIS) -> list[str]:
 
 def clear_key_caches() -> None:
     """Forget memoised shapes and keys (benchmarks of cold lookups; tests)."""
-    for cached in (_stem_op, _block_hw, _stage_ops, _neck_geometry, _neck_ops):
+    from nas.latency.heads import _head_ops
+
+    for cached in (_stem_op, _block_hw, _stage_ops, _neck_geometry, _neck_ops, _head_ops):
         cached.cache_clear()
     _BLOCK_HW.clear()
 
