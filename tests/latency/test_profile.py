@@ -26,7 +26,7 @@ def _rows(path: Path) -> int:
 def test_profile_resumes_after_kill(tmp_path, tiny_space) -> None:
     out = tmp_path / "table"
     # slow enough to be killed mid-way: 2 ops per chunk, 400 timed runs each
-    argv = [sys.executable, "-m", "nas", "profile", "--space", str(TINY_SPACE), "--runtime", "torch", "--out", str(out), "--chunk", "2", "--rounds", "400", "--warmup", "1", "--extra-rounds", "0"]
+    argv = [sys.executable, "-m", "nas", "profile", "--baseline", "none", "--space", str(TINY_SPACE), "--runtime", "torch", "--out", str(out), "--chunk", "2", "--rounds", "400", "--warmup", "1", "--extra-rounds", "0"]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONWARNINGS": "ignore"})
     deadline = time.time() + 120
     while _rows(out) < 2 and time.time() < deadline and proc.poll() is None:
@@ -36,35 +36,35 @@ def test_profile_resumes_after_kill(tmp_path, tiny_space) -> None:
     measured_before = _rows(out)
     assert 2 <= measured_before < 24, "the kill must land mid-profile"
     before = LatencyTable.load(out).rows  # what survived kill -9 loads cleanly
-    done = run_nas("profile", "--space", str(TINY_SPACE), "--runtime", "torch", "--out", str(out), "--chunk", "8", "--rounds", "5", "--warmup", "1")
+    done = run_nas("profile", "--baseline", "none", "--space", str(TINY_SPACE), "--runtime", "torch", "--out", str(out), "--chunk", "8", "--rounds", "5", "--warmup", "1")
     assert done.returncode == 0, done.stderr
     assert f"24 keys in the space, {measured_before} already in the table, {24 - measured_before} measured now" in done.stdout
     after = LatencyTable.load(out)
     assert set(after.rows) == set(space_keys(tiny_space))
     assert all(after.rows[k] == v for k, v in before.items())  # old rows were not re-measured
-    again = run_nas("profile", "--space", str(TINY_SPACE), "--runtime", "torch", "--out", str(out))
+    again = run_nas("profile", "--baseline", "none", "--space", str(TINY_SPACE), "--runtime", "torch", "--out", str(out))
     assert "24 already in the table, 0 measured now" in again.stdout
 
 
 def test_profile_refuses_foreign_table(tmp_path) -> None:
     out = tmp_path / "table"
-    first = run_nas("profile", "--space", str(TINY_SPACE), "--runtime", "torch", "--out", str(out), "--rounds", "3", "--warmup", "1", "--limit", "2")
+    first = run_nas("profile", "--baseline", "none", "--space", str(TINY_SPACE), "--runtime", "torch", "--out", str(out), "--rounds", "3", "--warmup", "1", "--limit", "2")
     assert first.returncode == 0, first.stderr
-    done = run_nas("profile", "--space", str(TINY_SPACE), "--runtime", "torch", "--threads", "2", "--out", str(out))
+    done = run_nas("profile", "--baseline", "none", "--space", str(TINY_SPACE), "--runtime", "torch", "--threads", "2", "--out", str(out))
     assert done.returncode == 2
     assert "threads 1 (table) vs 2 (now)" in done.stderr
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only message")
 def test_cuda_without_cuda_is_a_clear_error(tmp_path) -> None:
-    done = run_nas("profile", "--space", str(TINY_SPACE), "--runtime", "torch", "--device", "cuda", "--out", str(tmp_path / "t"))
+    done = run_nas("profile", "--baseline", "none", "--space", str(TINY_SPACE), "--runtime", "torch", "--device", "cuda", "--out", str(tmp_path / "t"))
     assert done.returncode == 2 and "sees no CUDA device" in done.stderr
-    done = run_nas("profile", "--space", str(TINY_SPACE), "--runtime", "executorch", "--device", "cuda", "--out", str(tmp_path / "t"))
+    done = run_nas("profile", "--baseline", "none", "--space", str(TINY_SPACE), "--runtime", "executorch", "--device", "cuda", "--out", str(tmp_path / "t"))
     assert done.returncode == 2 and "runs on cpu, not 'cuda'" in done.stderr
 
 
 def test_unknown_runtime_lists_known(tmp_path) -> None:
-    done = run_nas("profile", "--space", str(TINY_SPACE), "--runtime", "tflite", "--out", str(tmp_path / "t"))
+    done = run_nas("profile", "--baseline", "none", "--space", str(TINY_SPACE), "--runtime", "tflite", "--out", str(tmp_path / "t"))
     assert done.returncode == 2 and "known runtimes: executorch, torch" in done.stderr
 
 
@@ -74,13 +74,13 @@ def test_profile_of_a_second_space_keeps_the_first(tmp_path, repo) -> None:
     import yaml
 
     out = tmp_path / "table"
-    done = run_nas("profile", "--space", str(TINY_SPACE), "--runtime", "torch", "--out", str(out), "--rounds", "3", "--warmup", "1")
+    done = run_nas("profile", "--baseline", "none", "--space", str(TINY_SPACE), "--runtime", "torch", "--out", str(out), "--rounds", "3", "--warmup", "1")
     assert done.returncode == 0, done.stderr
     other = yaml.safe_load(TINY_SPACE.read_text())
     other["name"], other["stem"]["channels"] = "tiny_other", [8, 16]
     other_path = tmp_path / "other.yaml"
     other_path.write_text(yaml.safe_dump(other))
-    done = run_nas("profile", "--space", str(other_path), "--runtime", "torch", "--out", str(out), "--rounds", "3", "--warmup", "1")
+    done = run_nas("profile", "--baseline", "none", "--space", str(other_path), "--runtime", "torch", "--out", str(out), "--rounds", "3", "--warmup", "1")
     assert done.returncode == 0, done.stderr
     meta = json.loads((out / "meta.json").read_text())
     assert meta["space"]["name"] == "tiny_other" and [s["name"] for s in meta["other_spaces"]] == ["tiny_latency"]

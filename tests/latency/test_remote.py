@@ -30,7 +30,7 @@ exec sh -c "$1"
 
 def _profile(out: Path, device_dir: Path, cache: Path, prefix: str, *extra: str):
     return run_nas(
-        "profile", "--space", str(TINY_SPACE), "--runtime", "executorch", "--out", str(out), "--cache", str(cache),
+        "profile", "--baseline", "none", "--space", str(TINY_SPACE), "--runtime", "executorch", "--out", str(out), "--cache", str(cache),
         "--remote", prefix, "--remote-dir", str(device_dir), "--python", sys.executable,
         "--warmup", "2", "--rounds", "5", "--extra-rounds", "0", "--workers", "1", *extra,
         timeout=400,

@@ -32,7 +32,7 @@ def test_sample_archs_is_seeded(tiny_space) -> None:
 
 def test_validate_cli_end_to_end(tmp_path) -> None:
     out = tmp_path / "table"
-    done = run_nas("profile", "--space", str(TINY_SPACE), "--runtime", "torch", "--out", str(out), "--rounds", "9", "--warmup", "2")
+    done = run_nas("profile", "--baseline", "none", "--space", str(TINY_SPACE), "--runtime", "torch", "--out", str(out), "--rounds", "9", "--warmup", "2")
     assert done.returncode == 0, done.stderr
     done = run_nas("latency", "validate", "--table", str(out), "--samples", "8", "--rounds", "9", "--json")
     assert done.returncode == 0, done.stderr
