@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
+
 import torch
 from torch import Tensor, nn
 
@@ -58,7 +59,8 @@ def dp_head_key(rois: int, channels: int, head: HeadSpec) -> str:
 @functools.lru_cache(maxsize=None)
 def _anchors(level_names: tuple[str, ...]) -> int:
     """Anchors per location, from the generator the RPN builds (a single level gets every
-    size); the count does not depend on the strides, so placeholders stand in for them."""
+    size). The count does not depend on the levels' strides or channels, so unit ones are
+    passed."""
     return AnchorGenerator({name: ShapeSpec(1, 1) for name in level_names}, _CONFIG.anchor_ratios).num_anchors
 
 
@@ -88,14 +90,17 @@ def _heads_space(space: SearchSpace, ctx: SpaceContext) -> set[str]:
 
 # -- rebuilding modules from keys ---------------------------------------------------------
 class _FlatHead(nn.Module):
-    """A head whose output (tuple of lists, or a dict) is flattened to a tuple of tensors."""
+    """A head whose output (a tensor, a dict or nested lists) is flattened to a tuple of
+    tensors for export. ``listed``: the head takes a list of levels (the RPN head), and
+    runs here on one."""
 
-    def __init__(self, head: nn.Module) -> None:
+    def __init__(self, head: nn.Module, listed: bool = False) -> None:
         super().__init__()
         self.head = head
+        self.listed = listed
 
     def forward(self, x: Tensor) -> tuple[Tensor, ...]:
-        return _flatten(self.head(x))
+        return _flatten(self.head([x] if self.listed else x))
 
 
 def _flatten(out: object) -> tuple[Tensor, ...]:
@@ -121,16 +126,8 @@ def _match(pattern: re.Pattern[str], key: str) -> re.Match[str]:
 def _build_rpn(key: str) -> BuiltOp:
     m = _match(_RPN, key)
     h, w, c = parse_shape(m.group(1), key)
-
-    class _OneLevel(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.head = RPNHead(c, int(m.group(2)), depthwise=m.group(3) == "1")
-
-        def forward(self, x: Tensor) -> tuple[Tensor, ...]:
-            return _flatten(self.head([x]))
-
-    return BuiltOp(_OneLevel().eval(), (torch.randn(1, c, h, w),))
+    head = RPNHead(c, int(m.group(2)), depthwise=m.group(3) == "1")
+    return BuiltOp(_FlatHead(head, listed=True).eval(), (torch.randn(1, c, h, w),))
 
 
 def _build_box_head(key: str) -> BuiltOp:

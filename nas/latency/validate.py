@@ -2,8 +2,9 @@
 
 Architectures are sampled from the space (``numpy.random.default_rng(seed)``, one
 ``space.sample`` after another), built whole (:class:`~nas.latency.heads.DenseDeployment`:
-feature network and heads, everything the keys cover) and timed on the table's runtime and device. Reported: MAPE,
-share within ±5% and ±10%, Spearman and Kendall rank correlation.
+feature network and heads, everything the keys cover) and timed on the table's runtime
+and device. Reported: MAPE, share within ±5% and ±10%, Spearman and Kendall rank
+correlation.
 
 Summing separately timed ops misses what a whole program shares or fuses (one delegate
 call instead of one per op, cache reuse between ops), so a correction
