@@ -6,8 +6,9 @@ architectures, and fidelity of the proxy ranking to a 10x longer training.
     python bench/bench_proxy.py fidelity       [--data DIR] [--archs 12] [--factor 10]
 
 Each prints its figures and writes a JSON report to bench/reports/. Without --data a
-synthetic dataset of nas.train.proxy.PROXY_DATA_IMAGES images is rendered once into
-.cache/bench_data. All runs use the default proxy (nas.train.proxy.DEFAULT_PROXY).
+synthetic dataset of nas.train.proxy.PROXY_DATA_IMAGES images (the proxy scene preset) is
+rendered once into .cache/bench_proxy_data. All runs use the default proxy
+(nas.train.proxy.DEFAULT_PROXY).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from nas.space.references import reference
 from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
 from nas.train import train
-from nas.train.proxy import DEFAULT_PROXY, PROXY_DATA_IMAGES, proxy_config
+from nas.train.proxy import DEFAULT_PROXY, PROXY_DATA_IMAGES, PROXY_SCENE, proxy_config
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "bench" / "reports"
@@ -39,11 +40,13 @@ SPACE = ROOT / "search_spaces" / "densepose_mobile.yaml"
 def ensure_data(path: str | None) -> Path:
     if path:
         return Path(path)
-    out = ROOT / ".cache" / "bench_data"
+    out = ROOT / ".cache" / "bench_proxy_data"
     if not (out / "annotations" / "val.json").exists():
         from nas.data import SynthConfig, generate_dataset
+        from nas.data.synth.scene import scene_preset
 
-        generate_dataset(out, SynthConfig(images=PROXY_DATA_IMAGES, size=256, seed=0), workers=2, overwrite=True)
+        config = SynthConfig(images=PROXY_DATA_IMAGES, size=256, seed=0, scene=scene_preset(PROXY_SCENE))
+        generate_dataset(out, config, workers=2, overwrite=True)
     return out
 
 
@@ -89,20 +92,24 @@ def cost(args: argparse.Namespace) -> None:
 
 def discrimination(args: argparse.Namespace) -> None:
     data = ensure_data(args.data)
-    names = ["densemobile", "densesqueeze", "r50_fpn"]
-    archs = {n: reference(n) for n in names}
+    archs = {n: reference(n) for n in ("densemobile", "densesqueeze")}
     for i, arch in enumerate(sampled(SearchSpace.from_yaml(SPACE), args.samples, seed=1)):
         archs[f"sample{i}"] = arch
+    archs["r50_fpn"] = reference("r50_fpn")  # the slowest last: the report is rewritten after every trial
     table: dict[str, dict[int, float]] = {n: {} for n in archs}
-    for seed in args.seeds:
-        for name, arch in archs.items():
-            table[name][seed] = trial(arch, data, seed=seed)["gps_ap"]
-            print(f"seed {seed} {name:12s} GPS AP {table[name][seed]:.1f}", flush=True)
+    walls: dict[str, dict[int, float]] = {n: {} for n in archs}
+    report: dict[str, Any] = {"archs": {n: a.to_string() for n, a in archs.items()}, "gps_ap": table, "wall_seconds": walls}
+    for name, arch in archs.items():
+        for seed in args.seeds:
+            m = trial(arch, data, seed=seed)
+            table[name][seed], walls[name][seed] = m["gps_ap"], m["wall_seconds"]
+            print(f"seed {seed} {name:12s} GPS AP {m['gps_ap']:.1f}  ({m['wall_seconds']:.0f} s)", flush=True)
+            write("proxy_discrimination", report)
     print(f"\n{'architecture':14s}" + "".join(f"  seed {s:>2d}" for s in args.seeds))
     for name, row in table.items():
         print(f"{name:14s}" + "".join(f"  {row[s]:7.1f}" for s in args.seeds))
     spreads = {s: max(r[s] for r in table.values()) - min(r[s] for r in table.values()) for s in args.seeds}
-    report: dict[str, Any] = {"gps_ap": table, "spread": spreads}
+    report["spread"] = spreads
     for s, spread in spreads.items():
         print(f"spread (max - min GPS AP), seed {s}: {spread:.1f} points")
     if len(args.seeds) >= 2:

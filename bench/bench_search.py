@@ -6,11 +6,17 @@
 * ``overhead``: orchestration cost per trial beyond the trial's own work, with trials run
   one at a time: (search wall time - Ray start-up) / trials - mean trial wall time
   (target: under 3 s).
+* ``scaling``: the same trials (random sampler, same seed, 1 CPU each) searched on a
+  1-node and on a 2-node Ray cluster started on 127.0.0.1 (separate ``ray start``
+  processes, as in the cluster tests); efficiency = T(1 node) / (2 x T(2 nodes))
+  (target: at least 0.85). On one machine both nodes share its cores, memory bandwidth
+  and caches, so this under-states what two real machines give.
 
 Each prints its figures and writes a JSON report to bench/reports/. ``--quick`` runs a
 small version on the test suite's tiny space with a synthetic latency table.
 
     python bench/bench_search.py overhead --quick
+    python bench/bench_search.py scaling --quick --trials 12 --steps 20
     python bench/bench_search.py efficiency --table latency_tables/cpu-executorch-xnnpack-t1 --data data/synth
 """
 
@@ -105,24 +111,60 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
             "tpe_meets_target": volumes["tpe"] >= volumes["random"], "nsga2_meets_target": volumes["nsga2"] >= volumes["random"]}
 
 
+def scaling(args: argparse.Namespace) -> dict[str, object]:
+    from nas.search import ResultsStore
+    from tests.search.procs import driver, local_cluster
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        space, table, data = _inputs(args, work)
+        walls: dict[int, float] = {}
+        nodes_used: dict[int, int] = {}
+        trial_seconds: dict[int, float] = {}
+        for nodes in (1, 2):
+            out = work / f"run-{nodes}"
+            argv = ["--out", str(out), "--space", space, "--table", table, "--data", data, "--trials", str(args.trials),
+                    "--steps", str(args.steps), "--evals", "1", "--val-images", str(args.val_images), "--device", "cpu",
+                    "--sampler", "random", "--seed", str(args.seed), "--cpus-per-trial", "1", "--no-baselines"]
+            if args.quick:
+                argv += ["--batch-size", "2", "--proxy-input", "128", "96"]
+            with local_cluster(workers=nodes - 1) as cluster:
+                log = work / f"driver-{nodes}.log"
+                started = time.perf_counter()
+                code = driver([*argv, "--address", cluster.address], cluster.env, log).wait()
+                walls[nodes] = time.perf_counter() - started
+            if code != 0:
+                raise SystemExit(f"the {nodes}-node search failed:\n{log.read_text()[-3000:]}")
+            rows = [r for r in ResultsStore(out).rows().values() if r.status == "finished"]
+            if len(rows) != args.trials:
+                raise SystemExit(f"the {nodes}-node search finished {len(rows)} of {args.trials} trials")
+            nodes_used[nodes] = len({r.node for r in rows})
+            trial_seconds[nodes] = statistics.median(r.wall_seconds for r in rows)
+    efficiency_ = walls[1] / (2 * walls[2])
+    return {"trials": args.trials, "steps": args.steps, "seconds_1_node": walls[1], "seconds_2_nodes": walls[2],
+            "nodes_used": nodes_used, "median_trial_seconds": trial_seconds, "efficiency": efficiency_, "target": 0.85, "meets_target": efficiency_ >= 0.85}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("bench", choices=("overhead", "efficiency"))
+    parser.add_argument("bench", choices=("overhead", "efficiency", "scaling"))
     parser.add_argument("--quick", action="store_true", help="tiny space, synthetic table, tiny proxy")
     parser.add_argument("--space", default="search_spaces/densepose_mobile.yaml")
     parser.add_argument("--table", default="latency_tables/cpu-executorch-xnnpack-t1")
     parser.add_argument("--data", default=None)
     parser.add_argument("--out", default="results/bench-efficiency", help="efficiency: run folders (reused when present)")
-    parser.add_argument("--trials", type=int, default=10, help="overhead: trials")
+    parser.add_argument("--trials", type=int, default=10, help="overhead and scaling: trials")
     parser.add_argument("--guided", type=int, default=40)
     parser.add_argument("--random", type=int, default=120)
-    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--steps", type=int, default=None, help="proxy steps (default 60; 2 with --quick, 20 for scaling --quick)")
     parser.add_argument("--val-images", type=int, default=24)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.steps is None:
+        args.steps = (20 if args.bench == "scaling" else 2) if args.quick else 60
     if args.quick:
-        args.steps, args.val_images = min(args.steps, 2), 2
-    report = overhead(args) if args.bench == "overhead" else efficiency(args)
+        args.val_images = 2
+    report = {"overhead": overhead, "efficiency": efficiency, "scaling": scaling}[args.bench](args)
     print(json.dumps(report, indent=2))
     REPORTS.mkdir(parents=True, exist_ok=True)
     name = f"search_{args.bench}{'_quick' if args.quick else ''}.json"

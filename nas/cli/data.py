@@ -18,13 +18,16 @@ def synth(
     seed: int = typer.Option(0, "--seed", help="Dataset seed; same seed, same dataset, any --workers."),
     workers: int = typer.Option(1, "--workers", help="Rendering processes."),
     val_fraction: float = typer.Option(0.2, "--val-fraction", help="Share of images in annotations/val.json."),
+    preset: str = typer.Option("coco", "--preset", help="Scenes: coco (1-4 people, any pose, crowds, occluders, clutter) "
+                               "or proxy (one large person facing the camera, plain background: what searches train on)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a dataset already in --out."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Render a synthetic DensePose-COCO dataset: images/, annotations/{train,val}.json, surface.npz."""
     from nas.data.synth.generate import SynthConfig, generate_dataset
+    from nas.data.synth.scene import scene_preset
 
-    cfg = SynthConfig(images=images, size=size, seed=seed, val_fraction=val_fraction)
+    cfg = SynthConfig(images=images, size=size, seed=seed, val_fraction=val_fraction, scene=scene_preset(preset))
     s = generate_dataset(out, cfg, workers=workers, progress=progress, overwrite=overwrite)
     typer.echo(
         f"wrote {s.images} images ({s.train_images} train, {s.val_images} val), {s.annotations} annotations "

@@ -45,13 +45,18 @@ def exact_synthetic_iuv(ann_file: Path, rec: ImageRecord) -> list[IUV | None] | 
     annotations do not match the file (e.g. another generator version).
     """
     from nas.data.synth.generate import GENERATOR_VERSION, SynthConfig, render_image
+    from nas.data.synth.scene import SceneConfig, scene_from_dict
 
     with open(ann_file, "rb") as fh:
         info: dict[str, Any] = json.load(fh).get("info", {})
     gen = info.get("generator") if isinstance(info, dict) else None
     if not isinstance(gen, dict) or gen.get("name") != "nas.data.synth" or gen.get("version") != GENERATOR_VERSION:
         return None
-    cfg = SynthConfig(images=int(gen["images"]), size=int(gen["size"]), seed=int(gen["seed"]))
+    try:  # files written before scene settings were recorded used the defaults
+        scene = scene_from_dict(gen["scene"]) if "scene" in gen else SceneConfig()
+    except TypeError:
+        return None
+    cfg = SynthConfig(images=int(gen["images"]), size=int(gen["size"]), seed=int(gen["seed"]), scene=scene)
     scene = render_image(rec.image_id, cfg)
     if len(scene.annotations) != len(rec.instances) or any(
         list(a["bbox"]) != list(inst.bbox) for a, inst in zip(scene.annotations, rec.instances)

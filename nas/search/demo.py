@@ -1,6 +1,6 @@
 """``nas demo``: the main job end to end on one machine, in under 20 minutes on 2 cores.
 
-Synthetic DensePose data (rendered if absent), the shipped latency table and the space it
+Synthetic DensePose data of the proxy scene preset (rendered if absent), the shipped latency table and the space it
 was profiled for, a small search (10 trials plus the light baselines ``densemobile`` and
 ``densesqueeze``) under a shortened proxy, then the Pareto front printed, plotted and
 exported. Running it again continues (or just reprints) the same run.
@@ -19,7 +19,7 @@ from nas.search.objective import Objective
 from nas.search.run import SearchSummary, resume_search, run_search
 from nas.search.store import ResultsStore
 from nas.train.budget import Budget
-from nas.train.proxy import DEFAULT_PROXY
+from nas.train.proxy import DEFAULT_PROXY, PROXY_DATA_IMAGES, PROXY_SCENE
 
 __all__ = ["DemoSettings", "run_demo", "DEMO_BASELINES", "DEFAULT_TABLE", "DEFAULT_SPACE"]
 
@@ -33,7 +33,8 @@ class DemoSettings:
     """The demo's knobs (defaults fit 20 minutes on this repository's 2-core machine).
 
     Attributes:
-        data: dataset folder, rendered with ``images`` synthetic images when absent.
+        data: dataset folder, rendered with ``images`` synthetic images of the proxy scene
+            preset when absent.
         table: latency table; ``space`` defaults to the space recorded in its meta.json.
         out: run folder.
         trials: searched architectures (baselines come on top).
@@ -41,12 +42,12 @@ class DemoSettings:
         export_top: front architectures exported.
     """
 
-    data: str = "data/synth"
+    data: str = "data/proxy"
     table: str = DEFAULT_TABLE
     space: str | None = None
     out: str = "results/demo"
     trials: int = 10
-    images: int = 240
+    images: int = PROXY_DATA_IMAGES
     steps: int = 60
     val_images: int = 24
     seed: int = 0
@@ -72,9 +73,10 @@ def _ensure_data(folder: Path, images: int, seed: int, echo: Callable[[str], Non
         echo(f"data: {folder} (existing)")
         return
     from nas.data import SynthConfig, generate_dataset
+    from nas.data.synth.scene import scene_preset
 
-    echo(f"data: rendering {images} synthetic DensePose images into {folder}")
-    generate_dataset(folder, SynthConfig(images=images, seed=seed), workers=2, progress=True)
+    echo(f"data: rendering {images} synthetic DensePose images ({PROXY_SCENE} scenes) into {folder}")
+    generate_dataset(folder, SynthConfig(images=images, seed=seed, scene=scene_preset(PROXY_SCENE)), workers=2, progress=True)
 
 
 def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> SearchSummary:

@@ -12,10 +12,12 @@ from dataclasses import replace
 from nas.train.budget import Budget
 from nas.train.config import TrainConfig
 
-__all__ = ["DEFAULT_PROXY", "proxy_config", "PROXY_DATA_IMAGES"]
+__all__ = ["DEFAULT_PROXY", "proxy_config", "PROXY_DATA_IMAGES", "PROXY_SCENE"]
 
-# Synthetic images rendered for searches and benchmarks when no data is given (80% train).
+# Synthetic images rendered for searches and benchmarks when no data is given (80% train),
+# with the scene preset made for the proxy (see nas.data.synth.scene.SCENE_PRESETS).
 PROXY_DATA_IMAGES = 400
+PROXY_SCENE = "proxy"
 
 DEFAULT_PROXY = TrainConfig(budget=Budget(steps=150), input_size=(256, 192), batch_size=4, evals=2, val_images=40)
 

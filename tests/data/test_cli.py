@@ -22,6 +22,12 @@ def test_synth_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert "--overwrite" in capsys.readouterr().err
     assert main(["data", "synth", "--out", str(out), "--images", "0", "--overwrite", "--no-progress"]) == 2
     assert "--images must be at least 1" in capsys.readouterr().err
+    assert main(["data", "synth", "--out", str(out), "--images", "2", "--preset", "crowds", "--overwrite", "--no-progress"]) == 2
+    assert "unknown scene preset 'crowds'; choose from coco, proxy" in capsys.readouterr().err
+    assert (out / "surface.npz").is_file()  # the refused run left the dataset as it was
+    assert main(["data", "synth", "--out", str(tmp_path / "proxy"), "--images", "2", "--size", "64", "--preset", "proxy",
+                 "--no-progress"]) == 0
+    assert "wrote 2 images" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("mode", ["--exact", "--interpolate"])

@@ -134,3 +134,42 @@ def test_scene_variety() -> None:
     assert min(n_ann) >= 1 and max(n_ann) >= 3
     assert crowd >= 1 and no_dp >= 1
     assert max(heights) > 2.5 * min(heights)
+
+
+def test_proxy_preset_scenes() -> None:
+    """The proxy preset: one large annotated person facing the camera, no crowd, a plain
+    background; the coco preset is the generator's default."""
+    from nas.data.synth.scene import SceneConfig, scene_preset
+
+    assert scene_preset("coco") == SceneConfig()
+    cfg = SynthConfig(images=1, size=96, seed=0, scene=scene_preset("proxy"))
+    for k in range(1, 13):
+        scene = render_image(k, cfg)
+        assert len(scene.annotations) == 1 and scene.annotations[0]["iscrowd"] == 0
+        ann = scene.annotations[0]
+        assert "dp_I" in ann and ann["bbox"][3] > 0.5 * 96
+        # facing the camera: front parts outnumber back parts (torso 2 is front, 1 back)
+        torso = [i for i in ann["dp_I"] if i in (1, 2)]
+        assert torso and sum(i == 2 for i in torso) > sum(i == 1 for i in torso)
+
+
+def test_unknown_preset_is_a_clear_error() -> None:
+    from nas.data.synth.scene import scene_preset
+    from nas.errors import DataError
+
+    with pytest.raises(DataError, match="unknown scene preset 'crowds'; choose from coco, proxy"):
+        scene_preset("crowds")
+
+
+def test_scene_settings_recorded_and_reused_by_show(tmp_path: Path) -> None:
+    from nas.data.coco import load_densepose_coco
+    from nas.data.show import exact_synthetic_iuv
+    from nas.data.synth.scene import scene_from_dict, scene_preset
+
+    cfg = SynthConfig(images=2, size=96, seed=1, val_fraction=0.5, scene=scene_preset("proxy"))
+    out = generate_dataset(tmp_path / "p", cfg, progress=False).out
+    info = read_json(out / "annotations" / "train.json")["info"]["generator"]
+    assert scene_from_dict(info["scene"]) == scene_preset("proxy")
+    record = load_densepose_coco(out / "annotations" / "train.json", out / "images").images[0]
+    iuv = exact_synthetic_iuv(out / "annotations" / "train.json", record)
+    assert iuv is not None and iuv[0] is not None and iuv[0][0].max() > 0  # re-rendered with the proxy scene

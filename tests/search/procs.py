@@ -4,14 +4,18 @@ temp dir on their command lines), never by name."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -72,3 +76,51 @@ def driver(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
     handle = log.open("ab")
     return subprocess.Popen([sys.executable, "-m", "tests.search.driver", "search", *args], cwd=REPO, env=env,
                             stdout=handle, stderr=subprocess.STDOUT)
+
+
+def ray_start(args: list[str], env: dict[str, str]) -> None:
+    """``ray start ARGS``; fails with its output."""
+    done = subprocess.run(["ray", "start", *args], env=env, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError("ray start failed: " + done.stdout[-2000:] + done.stderr[-2000:])
+
+
+def node_ports() -> list[str]:
+    """Free ports for one node, so that several nodes share 127.0.0.1."""
+    p = [free_port() for _ in range(6)]
+    low = free_port() + 1000 if free_port() < 50000 else 20000
+    return ["--node-manager-port", str(p[0]), "--object-manager-port", str(p[1]), "--metrics-export-port", str(p[2]),
+            "--dashboard-agent-listen-port", str(p[3]), "--dashboard-agent-grpc-port", str(p[4]), "--runtime-env-agent-port", str(p[5]),
+            "--min-worker-port", str(low), "--max-worker-port", str(low + 200)]
+
+
+@dataclass(frozen=True)
+class LocalCluster:
+    """A Ray cluster on 127.0.0.1: its address, temp dir (the marker of all its processes),
+    the environment drivers need, and the marker of the worker nodes only."""
+
+    address: str
+    tmp: str
+    env: dict[str, str]
+    worker_marker: str
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int, cpus_per_node: int = 1) -> Iterator[LocalCluster]:
+    """A head and ``workers`` worker nodes started by ``ray start`` as separate processes,
+    token auth on; every process it started is killed on exit."""
+    tmp = short_tmp("nascl")
+    env = auth_env(os.urandom(16).hex(), tmp)
+    port = free_port()
+    worker_marker = tmp + "-worker"
+    try:
+        ray_start(["--head", "--node-ip-address", "127.0.0.1", "--port", str(port), "--num-cpus", str(cpus_per_node), "--temp-dir", tmp,
+                   "--include-dashboard", "false", *node_ports()], env)
+        for _ in range(workers):
+            ray_start(["--address", f"127.0.0.1:{port}", "--node-ip-address", "127.0.0.1", "--num-cpus", str(cpus_per_node), *node_ports()],
+                      {**env, "NAS_TEST_MARKER": worker_marker})
+        yield LocalCluster(f"127.0.0.1:{port}", tmp, env, worker_marker)
+    finally:
+        kill_marked(tmp)  # head, workers and any driver: found by the unique temp dir
+        if not pids_with(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -4,8 +4,6 @@ both nodes, then a worker node killed mid-search whose trials are retried."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 from pathlib import Path
 
@@ -13,44 +11,16 @@ import pytest
 
 from nas.search import ResultsStore
 from tests.search.conftest import TINY_SPACE
-from tests.search.procs import auth_env, driver, free_port, kill_marked, pids_with, short_tmp
+from tests.search.procs import driver, kill_marked, local_cluster, pids_with
 
 pytestmark = pytest.mark.slow
 
 
-def _ray_start(args: list[str], env: dict[str, str]) -> None:
-    done = subprocess.run(["ray", "start", *args], env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-
-
-def _node_ports() -> list[str]:
-    p = [free_port() for _ in range(6)]
-    low = free_port() + 1000 if free_port() < 50000 else 20000
-    return ["--node-manager-port", str(p[0]), "--object-manager-port", str(p[1]), "--metrics-export-port", str(p[2]),
-            "--dashboard-agent-listen-port", str(p[3]), "--dashboard-agent-grpc-port", str(p[4]), "--runtime-env-agent-port", str(p[5]),
-            "--min-worker-port", str(low), "--max-worker-port", str(low + 200)]
-
-
-class Cluster:
-    def __init__(self, address: str, tmp: str, env: dict[str, str], worker_marker: str) -> None:
-        self.address, self.tmp, self.env, self.worker_marker = address, tmp, env, worker_marker
-
-
 @pytest.fixture(scope="module")
 def cluster():
-    tmp = short_tmp("nascl")
-    env = auth_env(os.urandom(16).hex(), tmp)
-    port = free_port()
-    worker_marker = tmp + "-worker"
-    try:
-        _ray_start(["--head", "--node-ip-address", "127.0.0.1", "--port", str(port), "--num-cpus", "1", "--temp-dir", tmp,
-                    "--include-dashboard", "false", *_node_ports()], env)
-        _ray_start(["--address", f"127.0.0.1:{port}", "--node-ip-address", "127.0.0.1", "--num-cpus", "1", *_node_ports()],
-                   {**env, "NAS_TEST_MARKER": worker_marker})
-        yield Cluster(f"127.0.0.1:{port}", tmp, env, worker_marker)
-    finally:
-        kill_marked(tmp)  # head, worker and any driver of this test: found by their unique temp dir
-    assert not pids_with(tmp)
+    with local_cluster(workers=1) as started:
+        yield started
+    assert not pids_with(started.tmp)
 
 
 def _args(out: Path, data: Path, table: Path, trials: int, steps: int, extra: list[str]) -> list[str]:

@@ -19,7 +19,7 @@ import io
 import multiprocessing as mp
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -135,7 +135,8 @@ def _coco(config: SynthConfig, split: str, images: list[dict[str, Any]], anns: l
             "description": f"nas synthetic DensePose ({split} split)",
             "version": str(GENERATOR_VERSION),
             "generator": {"name": "nas.data.synth", "version": GENERATOR_VERSION, "seed": config.seed,
-                          "size": config.size, "images": config.images, "val_fraction": config.val_fraction},
+                          "size": config.size, "images": config.images, "val_fraction": config.val_fraction,
+                          "scene": asdict(config.scene)},
         },
         "licenses": [],
         "images": images,

@@ -80,15 +80,16 @@ def sample_shape(template: BodyTemplate, rng: np.random.Generator) -> BodyShape:
     return BodyShape(length=length, girth=girth)
 
 
-def sample_joint_rotations(template: BodyTemplate, rng: np.random.Generator) -> np.ndarray:
+def sample_joint_rotations(template: BodyTemplate, rng: np.random.Generator, scale: float = 1.0) -> np.ndarray:
     """``(S, 3, 3)`` joint rotations (identity for the root, posed by the camera).
 
     A third of the samples stay near the rest pose, the others spread toward the joint
-    limits, so the data covers both common and unusual poses.
+    limits, so the data covers both common and unusual poses; ``scale`` (0..1) narrows
+    every spread toward the rest pose.
     """
-    spread = rng.choice([0.25, 0.6, 1.0], p=[0.35, 0.4, 0.25])
+    spread = scale * rng.choice([0.25, 0.6, 1.0], p=[0.35, 0.4, 0.25])
     rots = np.repeat(np.eye(3)[None], len(template.segments), axis=0)
-    walk = rng.uniform(-35, 35) if rng.random() < 0.4 else 0.0  # opposed arm/leg swing
+    walk = scale * rng.uniform(-35, 35) if rng.random() < 0.4 else 0.0  # opposed arm/leg swing
     for s in template.segments:
         kind = _kind(s.name)
         if kind not in _LIMITS:
