@@ -2,7 +2,7 @@
 architectures, and fidelity of the proxy ranking to a 10x longer training.
 
     python bench/bench_proxy.py cost           [--data DIR]
-    python bench/bench_proxy.py discrimination [--data DIR] [--seeds 0 1] [--samples 3]
+    python bench/bench_proxy.py discrimination [--data DIR] [--seeds 0 1] [--samples 3] [--resume]
     python bench/bench_proxy.py fidelity       [--data DIR] [--archs 12] [--factor 10]
 
 Each prints its figures and writes a JSON report to bench/reports/. Without --data a
@@ -99,23 +99,35 @@ def discrimination(args: argparse.Namespace) -> None:
     table: dict[str, dict[int, float]] = {n: {} for n in archs}
     walls: dict[str, dict[int, float]] = {n: {} for n in archs}
     report: dict[str, Any] = {"archs": {n: a.to_string() for n, a in archs.items()}, "gps_ap": table, "wall_seconds": walls}
+    previous = REPORTS / "proxy_discrimination.json"
+    if args.resume and previous.is_file():  # keep the trials of the same architectures already run
+        old = json.loads(previous.read_text())
+        for name in archs:
+            if old.get("archs", {}).get(name) == report["archs"][name]:
+                table[name].update({int(s): v for s, v in old["gps_ap"].get(name, {}).items()})
+                walls[name].update({int(s): v for s, v in old.get("wall_seconds", {}).get(name, {}).items()})
     for name, arch in archs.items():
         for seed in args.seeds:
+            if seed in table[name]:
+                print(f"seed {seed} {name:12s} GPS AP {table[name][seed]:.1f}  (from the previous report)", flush=True)
+                continue
             m = trial(arch, data, seed=seed)
             table[name][seed], walls[name][seed] = m["gps_ap"], m["wall_seconds"]
             print(f"seed {seed} {name:12s} GPS AP {m['gps_ap']:.1f}  ({m['wall_seconds']:.0f} s)", flush=True)
             write("proxy_discrimination", report)
     print(f"\n{'architecture':14s}" + "".join(f"  seed {s:>2d}" for s in args.seeds))
     for name, row in table.items():
-        print(f"{name:14s}" + "".join(f"  {row[s]:7.1f}" for s in args.seeds))
-    spreads = {s: max(r[s] for r in table.values()) - min(r[s] for r in table.values()) for s in args.seeds}
+        print(f"{name:14s}" + "".join(f"  {row[s]:7.1f}" if s in row else "        -" for s in args.seeds))
+    spreads = {s: max(r[s] for r in table.values() if s in r) - min(r[s] for r in table.values() if s in r) for s in args.seeds}
     report["spread"] = spreads
     for s, spread in spreads.items():
         print(f"spread (max - min GPS AP), seed {s}: {spread:.1f} points")
     if len(args.seeds) >= 2:
-        a, b = ([table[n][s] for n in archs] for s in args.seeds[:2])
+        both = [n for n in archs if all(s in table[n] for s in args.seeds[:2])]
+        a, b = ([table[n][s] for n in both] for s in args.seeds[:2])
         tau = stats.kendalltau(a, b).statistic
         report["kendall_tau_between_seeds"] = tau
+        report["kendall_tau_over"] = both
         print(f"ranking agreement between seeds {args.seeds[0]} and {args.seeds[1]}: Kendall tau {tau:.2f}")
     write("proxy_discrimination", report)
 
@@ -142,6 +154,7 @@ def main() -> None:
         if name == "discrimination":
             p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
             p.add_argument("--samples", type=int, default=3)
+            p.add_argument("--resume", action="store_true", help="keep the trials of bench/reports/proxy_discrimination.json")
         if name == "fidelity":
             p.add_argument("--archs", type=int, default=12)
             p.add_argument("--factor", type=float, default=10.0)

@@ -47,7 +47,7 @@ def plot_png(report: ParetoReport, path: str | Path) -> Path:
     ax.set_title(f"{Path(report.run).name}: hypervolume {report.hypervolume:.4g} (ref AP 0, {report.reference[1]:.4g})"
                  + (f"\nnot placed: {excluded}" if excluded else ""), fontsize=10)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right", fontsize=9)
+    ax.legend(loc="best", fontsize=9)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")

@@ -48,7 +48,7 @@ class DemoSettings:
     out: str = "results/demo"
     trials: int = 10
     images: int = PROXY_DATA_IMAGES
-    steps: int = 60
+    steps: int = 100
     val_images: int = 24
     seed: int = 0
     export_top: int = 3

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from nas.train.budget import lr_factor
 from nas.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from nas.train.config import TrainConfig
 from nas.train.data import DatasetPaths
+from nas.train.precise_bn import recompute_bn_stats
 from nas.train.predict import predict
 
 __all__ = ["train", "TrainResult", "TrainingDiverged", "resolve_device"]
@@ -79,6 +80,16 @@ class _Evaluator:
         metrics["ap50"], metrics["ap75"] = metrics["gps_ap50"], metrics["gps_ap75"]
         metrics["detections"] = float(len(results))
         return metrics
+
+
+def _bn_batches(train_set: DensePoseDataset, config: TrainConfig, device: torch.device) -> Iterator[torch.Tensor]:
+    """The same ``config.precise_bn_batches`` training batches at every evaluation point
+    (a permutation drawn from the seed alone, so resuming changes nothing)."""
+    order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(config.seed * 100_003 + 99_991)).tolist()
+    for k in range(config.precise_bn_batches):
+        indices = [order[(k * config.batch_size + j) % len(order)] for j in range(config.batch_size)]
+        images, _ = collate([train_set[i] for i in indices])
+        yield images.to(device)
 
 
 def train(
@@ -189,6 +200,8 @@ def train(
             done = budget.progress(state["step"], state["elapsed"], steps_per_epoch)
         if len(state["history"]) < len(eval_points) and done >= eval_points[len(state["history"])] - 1e-9:
             started = time.perf_counter()
+            if config.precise_bn_batches:
+                recompute_bn_stats(model, _bn_batches(train_set, config, device))
             metrics = evaluator(model)
             metrics.update(train_seconds=round(state["elapsed"], 3), eval_seconds=round(time.perf_counter() - started, 3),
                            steps=float(state["step"]), images=float(state["step"] * config.batch_size),

@@ -57,8 +57,9 @@ def test_train_reports_metrics_at_each_evaluation_point(tiny_dataset, tmp_path) 
     assert (tmp_path / "checkpoint.pt").exists()
 
 
-def test_training_is_deterministic_and_resume_is_exact(tiny_dataset, tmp_path) -> None:
-    straight = train(ARCH, tiny_dataset, _config(), out_dir=tmp_path / "a", progress=False)
+@pytest.mark.parametrize("precise_bn", [0, 2])
+def test_training_is_deterministic_and_resume_is_exact(tiny_dataset, tmp_path, precise_bn) -> None:
+    straight = train(ARCH, tiny_dataset, _config(precise_bn_batches=precise_bn), out_dir=tmp_path / "a", progress=False)
 
     class Killed(Exception):
         pass
@@ -67,8 +68,8 @@ def test_training_is_deterministic_and_resume_is_exact(tiny_dataset, tmp_path) -
         raise Killed
 
     with pytest.raises(Killed):
-        train(ARCH, tiny_dataset, _config(), out_dir=tmp_path / "b", report=kill_at_first_eval, progress=False)
-    resumed = train(ARCH, tiny_dataset, _config(), out_dir=tmp_path / "b", resume=True, progress=False)
+        train(ARCH, tiny_dataset, _config(precise_bn_batches=precise_bn), out_dir=tmp_path / "b", report=kill_at_first_eval, progress=False)
+    resumed = train(ARCH, tiny_dataset, _config(precise_bn_batches=precise_bn), out_dir=tmp_path / "b", resume=True, progress=False)
     for (name, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
         torch.testing.assert_close(a, b, msg=name)
     assert resumed.metrics["loss"] == straight.metrics["loss"]

@@ -45,6 +45,10 @@ class DensePoseRCNN(nn.Module):
         self.register_buffer("pixel_std", torch.tensor(cfg.pixel_std).reshape(1, 3, 1, 1), persistent=False)
         self.box_coder = BoxCoder(BOX_WEIGHTS)
 
+    def normalise(self, images: Tensor) -> Tensor:
+        """Images in [0, 1] as the feature network takes them (per-channel mean and std)."""
+        return (images - self.pixel_mean) / self.pixel_std
+
     def forward(self, images: Tensor, targets: Sequence[dict[str, Any]] | None = None, image_sizes: list[tuple[int, int]] | None = None) -> Any:
         """Losses (training, ``targets`` given) or detections (eval mode).
 
@@ -55,7 +59,7 @@ class DensePoseRCNN(nn.Module):
         """
         if image_sizes is None:
             image_sizes = [tuple(t["image_size"]) for t in targets] if targets is not None else [tuple(images.shape[-2:])] * len(images)
-        feats = self.features((images - self.pixel_mean) / self.pixel_std)
+        feats = self.features(self.normalise(images))
         if self.training:
             if targets is None:
                 raise ValueError("training mode needs targets; call model.eval() for inference")
