@@ -30,7 +30,7 @@ from nas.space.references import reference
 from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
 from nas.train import train
-from nas.train.proxy import DEFAULT_PROXY, PROXY_DATA_IMAGES, PROXY_SCENE, proxy_config
+from nas.train.proxy import DEFAULT_PROXY, proxy_config, proxy_data_config
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "bench" / "reports"
@@ -42,11 +42,9 @@ def ensure_data(path: str | None) -> Path:
         return Path(path)
     out = ROOT / ".cache" / "bench_proxy_data"
     if not (out / "annotations" / "val.json").exists():
-        from nas.data import SynthConfig, generate_dataset
-        from nas.data.synth.scene import scene_preset
+        from nas.data import generate_dataset
 
-        config = SynthConfig(images=PROXY_DATA_IMAGES, size=256, seed=0, scene=scene_preset(PROXY_SCENE))
-        generate_dataset(out, config, workers=2, overwrite=True)
+        generate_dataset(out, proxy_data_config(), workers=2, overwrite=True)
     return out
 
 

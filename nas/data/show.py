@@ -53,10 +53,10 @@ def exact_synthetic_iuv(ann_file: Path, rec: ImageRecord) -> list[IUV | None] | 
     if not isinstance(gen, dict) or gen.get("name") != "nas.data.synth" or gen.get("version") != GENERATOR_VERSION:
         return None
     try:  # files written before scene settings were recorded used the defaults
-        scene = scene_from_dict(gen["scene"]) if "scene" in gen else SceneConfig()
-    except TypeError:
+        scene_config = scene_from_dict(gen["scene"]) if "scene" in gen else SceneConfig()
+    except TypeError:  # settings of another generator revision
         return None
-    cfg = SynthConfig(images=int(gen["images"]), size=int(gen["size"]), seed=int(gen["seed"]), scene=scene)
+    cfg = SynthConfig(images=int(gen["images"]), size=int(gen["size"]), seed=int(gen["seed"]), scene=scene_config)
     scene = render_image(rec.image_id, cfg)
     if len(scene.annotations) != len(rec.instances) or any(
         list(a["bbox"]) != list(inst.bbox) for a, inst in zip(scene.annotations, rec.instances)

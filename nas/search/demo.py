@@ -1,7 +1,7 @@
 """``nas demo``: the main job end to end on one machine, in under 20 minutes on 2 cores.
 
-Synthetic DensePose data of the proxy scene preset (rendered if absent), the shipped latency table and the space it
-was profiled for, a small search (10 trials plus the light baselines ``densemobile`` and
+Synthetic DensePose data of the proxy scene preset (rendered if absent), the shipped
+latency table and the space it was profiled for, a small search (10 trials plus the light baselines ``densemobile`` and
 ``densesqueeze``) under a shortened proxy, then the Pareto front printed, plotted and
 exported. Running it again continues (or just reprints) the same run.
 """
@@ -19,7 +19,7 @@ from nas.search.objective import Objective
 from nas.search.run import SearchSummary, resume_search, run_search
 from nas.search.store import ResultsStore
 from nas.train.budget import Budget
-from nas.train.proxy import DEFAULT_PROXY, PROXY_DATA_IMAGES, PROXY_SCENE
+from nas.train.proxy import DEFAULT_PROXY, PROXY_DATA_IMAGES, PROXY_SCENE, proxy_data_config
 
 __all__ = ["DemoSettings", "run_demo", "DEMO_BASELINES", "DEFAULT_TABLE", "DEFAULT_SPACE"]
 
@@ -72,11 +72,10 @@ def _ensure_data(folder: Path, images: int, seed: int, echo: Callable[[str], Non
     if (folder / "annotations" / "train.json").is_file():
         echo(f"data: {folder} (existing)")
         return
-    from nas.data import SynthConfig, generate_dataset
-    from nas.data.synth.scene import scene_preset
+    from nas.data import generate_dataset
 
     echo(f"data: rendering {images} synthetic DensePose images ({PROXY_SCENE} scenes) into {folder}")
-    generate_dataset(folder, SynthConfig(images=images, seed=seed, scene=scene_preset(PROXY_SCENE)), workers=2, progress=True)
+    generate_dataset(folder, proxy_data_config(images, seed), workers=2, progress=True)
 
 
 def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> SearchSummary:

@@ -4,8 +4,9 @@ A proxy trains from scratch for a few hundred steps with a handful of images per
 the BatchNorm running averages (momentum 0.1) then trail weights that keep moving, and
 evaluation-mode outputs are off by however far they trail. Re-estimating every
 BatchNorm layer's mean and variance over a fixed set of training batches with the
-current weights removes that lag, and with it much of the noise between two trainings
-of the same architecture.
+current weights removes that lag. On the default proxy it did not make two trainings of
+one architecture (two seeds) agree better, so it is an option
+(``TrainConfig.precise_bn_batches``), off by default.
 """
 
 from __future__ import annotations

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from nas.data.synth.generate import SynthConfig
+from nas.data.synth.scene import scene_preset
 from nas.train.budget import Budget
 from nas.train.config import TrainConfig
 
-__all__ = ["DEFAULT_PROXY", "proxy_config", "PROXY_DATA_IMAGES", "PROXY_SCENE"]
+__all__ = ["DEFAULT_PROXY", "proxy_config", "proxy_data_config", "PROXY_DATA_IMAGES", "PROXY_SCENE"]
 
 # Synthetic images rendered for searches and benchmarks when no data is given (80% train),
 # with the scene preset made for the proxy (see nas.data.synth.scene.SCENE_PRESETS).
@@ -26,3 +28,8 @@ def proxy_config(scale: float = 1.0, seed: int = 0, **changes: object) -> TrainC
     """The default proxy with its step budget multiplied by ``scale`` (fidelity runs use 10)."""
     steps = max(1, round(DEFAULT_PROXY.budget.steps * scale))  # type: ignore[operator]
     return replace(DEFAULT_PROXY, budget=Budget(steps=steps), seed=seed, **changes)  # type: ignore[arg-type]
+
+
+def proxy_data_config(images: int = PROXY_DATA_IMAGES, seed: int = 0) -> SynthConfig:
+    """The synthetic dataset searches and benchmarks render when none is given."""
+    return SynthConfig(images=images, seed=seed, scene=scene_preset(PROXY_SCENE))
