@@ -6,31 +6,38 @@ land on feature-map sample centres (Detectron2's "ROIAlignV2"). Bilinear samplin
 follows torchvision exactly: samples further than one pixel outside the map are zero,
 the rest are clamped to the border.
 
-Sampling is one ``grid_sample`` call per image (border padding clamps to the edge
-exactly as torchvision does for samples within one pixel outside the map; samples
-further out are masked to zero), then a mean over each bin's samples. Differentiable
-with respect to the features.
+The samples of a RoI form a grid (rows x columns) and bilinear weights factor into a row
+weight times a column weight, and so does the bin average. So each RoI is two small
+matrices, ``Wy`` (bins x H) and ``Wx`` (bins x W), and its output is ``Wy @ F @ Wx^T``
+per channel: two matrix products. Their backward passes are matrix products too, where
+``grid_sample``'s backward scatters sample by sample (it took ~40% of a proxy training
+step's RoI work on CPU). Differentiable with respect to the features, not the boxes (as
+torchvision).
 """
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 __all__ = ["roi_align"]
 
-def _sample_positions(start: Tensor, bin_size: Tensor, bins: int, samples: int) -> Tensor:
-    """``(K, bins * samples)`` sample coordinates along one axis, in feature pixels."""
+
+def _axis_weights(start: Tensor, bin_size: Tensor, bins: int, samples: int, size: int) -> Tensor:
+    """``(K, bins, size)``: the weight of every map row (or column) in every bin's average.
+
+    A sample at ``p`` reads pixels ``floor(p)`` and ``floor(p) + 1`` with the hat weights
+    ``max(0, 1 - |p - i|)`` after clamping ``p`` to ``[0, size - 1]`` (torchvision's border
+    rule); samples further than one pixel outside the map read 0.
+    """
     steps = torch.arange(bins, device=start.device, dtype=start.dtype)[:, None] + (
         torch.arange(samples, device=start.device, dtype=start.dtype)[None, :] + 0.5
     ) / samples
-    return start[:, None] + steps.reshape(1, -1) * bin_size[:, None]
-
-
-def _normalise(pos: Tensor, size: int) -> Tensor:
-    """Feature pixel -> grid_sample coordinate (align_corners=True: -1 is pixel 0)."""
-    return pos * (2.0 / (size - 1)) - 1.0 if size > 1 else torch.zeros_like(pos)
+    pos = start[:, None] + steps.reshape(1, -1) * bin_size[:, None]  # (K, bins * samples), map pixels
+    inside = ((pos >= -1.0) & (pos <= size)).to(start.dtype)
+    pixel = torch.arange(size, device=start.device, dtype=start.dtype)
+    hat = (1.0 - (pos.clamp(0.0, size - 1.0)[..., None] - pixel).abs()).clamp(min=0.0) * inside[..., None]
+    return hat.reshape(start.shape[0], bins, samples, size).mean(dim=2)
 
 
 def roi_align(
@@ -55,36 +62,24 @@ def roi_align(
         raise ValueError("sampling_ratio must be positive")
     oh, ow = (output_size, output_size) if isinstance(output_size, int) else output_size
     _, c, h, w = features.shape
-    k = rois.shape[0]
-    if k == 0:
+    if rois.shape[0] == 0:
         return features.new_zeros((0, c, oh, ow))
     offset = 0.5 if aligned else 0.0
-    rois = rois.to(features.dtype)
+    rois = rois.detach().to(features.dtype)
     x1, y1 = rois[:, 1] * spatial_scale - offset, rois[:, 2] * spatial_scale - offset
     x2, y2 = rois[:, 3] * spatial_scale - offset, rois[:, 4] * spatial_scale - offset
     rw, rh = x2 - x1, y2 - y1
     if not aligned:  # legacy RoIAlign forces boxes to at least one pixel
         rw, rh = rw.clamp(min=1.0), rh.clamp(min=1.0)
-    ys = _sample_positions(y1, rh / oh, oh, sampling_ratio)  # (K, sy)
-    xs = _sample_positions(x1, rw / ow, ow, sampling_ratio)  # (K, sx)
-    sy, sx = ys.shape[1], xs.shape[1]
-    grid = torch.stack(
-        [_normalise(xs, w)[:, None, :].expand(k, sy, sx), _normalise(ys, h)[:, :, None].expand(k, sy, sx)], dim=-1
-    )  # (K, sy, sx, 2)
+    wy = _axis_weights(y1, rh / oh, oh, sampling_ratio, h)  # (K, oh, H)
+    wx = _axis_weights(x1, rw / ow, ow, sampling_ratio, w)  # (K, ow, W)
     batch = rois[:, 0].long()
     pieces, order = [], []
     for b in torch.unique(batch).tolist():
         rows = torch.nonzero(batch == b).flatten()
-        g = grid[rows].reshape(1, len(rows) * sy, sx, 2)
-        vals = F.grid_sample(features[b : b + 1], g, mode="bilinear", padding_mode="border", align_corners=True)
-        pieces.append(vals.reshape(c, len(rows), sy, sx).transpose(0, 1))
+        by_rows = torch.einsum("kph,chw->kcpw", wy[rows], features[b])  # (k, C, oh, W)
+        pieces.append(torch.einsum("kcpw,kqw->kcpq", by_rows, wx[rows]))
         order.append(rows)
-    samples = torch.cat(pieces) if len(pieces) > 1 else pieces[0]
-    if len(pieces) > 1:
-        samples = samples[torch.argsort(torch.cat(order))]  # back to the order of ``rois``
-    outside_y = (ys < -1.0) | (ys > h)
-    outside_x = (xs < -1.0) | (xs > w)
-    if outside_y.any() or outside_x.any():  # samples more than a pixel off the map read 0
-        inside = (~outside_y).to(features.dtype)[:, :, None] * (~outside_x).to(features.dtype)[:, None, :]
-        samples = samples * inside[:, None]
-    return samples.reshape(k, c, oh, sampling_ratio, ow, sampling_ratio).mean(dim=(3, 5))
+    if len(pieces) == 1:
+        return pieces[0]
+    return torch.cat(pieces)[torch.argsort(torch.cat(order))]  # back to the order of ``rois``
