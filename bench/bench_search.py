@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 def _inputs(args: argparse.Namespace, work: Path) -> tuple[str, str, str]:
     """(space, table, data), the tiny test ones with --quick."""
     from nas.data import SynthConfig, generate_dataset
+    from nas.train.proxy import proxy_data_config
 
     if args.quick:
         from tests.search.conftest import TINY_SPACE, write_table
@@ -47,9 +48,11 @@ def _inputs(args: argparse.Namespace, work: Path) -> tuple[str, str, str]:
         space = str(TINY_SPACE)
     else:
         table, space = Path(args.table), args.space
-    data = Path(args.data) if args.data else work / "data"
+    # the proxy benchmarks' data folder outside --quick: it outlives this run, as resumed runs need
+    data = Path(args.data) if args.data else work / "data" if args.quick else ROOT / ".cache" / "bench_proxy_data"
     if not (data / "annotations" / "train.json").is_file():
-        generate_dataset(data, SynthConfig(images=12 if args.quick else 240, size=128 if args.quick else 256, seed=0), workers=2, progress=False)
+        synth = SynthConfig(images=12, size=128, seed=0) if args.quick else proxy_data_config()  # what searches train on
+        generate_dataset(data, synth, workers=2, progress=False)
     return space, str(table), str(data)
 
 
@@ -94,7 +97,7 @@ def overhead(args: argparse.Namespace) -> dict[str, object]:
 def efficiency(args: argparse.Namespace) -> dict[str, object]:
     from nas.pareto import analyse
     from nas.pareto.front import hypervolume
-    from nas.search import run_search
+    from nas.search import resume_search, run_search
 
     out = Path(args.out)
     with tempfile.TemporaryDirectory() as tmp:
@@ -104,6 +107,8 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
             folder = out / f"{sampler}-{trials}"
             if not (folder / "config.json").is_file():
                 run_search(_config(args, space, table, data, folder, sampler, trials, 1.0))
+            else:  # a run cut short (session ended, killed) continues where it stopped
+                resume_search(folder)
         reports = {s: analyse(out / f"{s}-{n}") for s, n in runs.items()}
     ref = max(p.cost for r in reports.values() for p in r.points) * 1.1  # one reference for all runs
     volumes = {s: hypervolume([(p.gps_ap, p.cost) for p in r.points], 0.0, ref) for s, r in reports.items()}

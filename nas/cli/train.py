@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
         budget_seconds: Annotated[Optional[float], typer.Option("--budget-seconds", help="Train for S seconds (evaluation not counted).")] = None,
         input_size: Annotated[Optional[tuple[int, int]], typer.Option("--input", help="Proxy input height and width.")] = None,
         batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 4,
-        lr: Annotated[float, typer.Option("--lr", help="Peak AdamW learning rate.")] = 2e-3,
+        lr: Annotated[Optional[float], typer.Option("--lr", help="Peak AdamW learning rate (default: TrainConfig.lr, 3e-3).")] = None,
         evals: Annotated[int, typer.Option("--evals", min=1, help="Evaluation points over the budget.")] = 2,
         val_images: Annotated[Optional[int], typer.Option("--val-images", min=1, help="Evaluate on the first N validation images.")] = None,
         seed: Annotated[int, typer.Option("--seed")] = 0,
@@ -44,7 +44,7 @@ def register(app: typer.Typer) -> None:
         if resume and out is None:
             raise NasError("--resume needs --out, the folder holding checkpoint.pt")
         config = TrainConfig(budget=budget, input_size=tuple(input_size) if input_size else TrainConfig().input_size, batch_size=batch_size,
-                             lr=lr, evals=evals, val_images=val_images, seed=seed, device=device, threads=threads)
+                             lr=TrainConfig.lr if lr is None else lr, evals=evals, val_images=val_images, seed=seed, device=device, threads=threads)
         result = train(arch, data, config, out_dir=out, resume=resume, progress=True)
         m = result.metrics
         if as_json:
