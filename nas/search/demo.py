@@ -49,7 +49,7 @@ class DemoSettings:
     trials: int = 10
     images: int = PROXY_DATA_IMAGES
     steps: int = 100
-    val_images: int = 24
+    val_images: int = 80  # every val image: fewer make the score noisy (see nas.train.proxy)
     seed: int = 0
     export_top: int = 3
     address: str | None = None
