@@ -96,10 +96,13 @@ def discrimination(args: argparse.Namespace) -> None:
     archs["r50_fpn"] = reference("r50_fpn")  # the slowest last: the report is rewritten after every trial
     table: dict[str, dict[int, float]] = {n: {} for n in archs}
     walls: dict[str, dict[int, float]] = {n: {} for n in archs}
-    report: dict[str, Any] = {"archs": {n: a.to_string() for n, a in archs.items()}, "gps_ap": table, "wall_seconds": walls}
+    report: dict[str, Any] = {"archs": {n: a.to_string() for n, a in archs.items()}, "proxy": proxy_config().to_dict(),
+                              "gps_ap": table, "wall_seconds": walls}
     previous = REPORTS / "proxy_discrimination.json"
-    if args.resume and previous.is_file():  # keep the trials of the same architectures already run
-        old = json.loads(previous.read_text())
+    old = json.loads(previous.read_text()) if args.resume and previous.is_file() else {}
+    if old and old.get("proxy") != report["proxy"]:
+        print("the previous report used another proxy: every trial runs again", flush=True)
+    elif old:  # keep the trials of the same architectures already run
         for name in archs:
             if old.get("archs", {}).get(name) == report["archs"][name]:
                 table[name].update({int(s): v for s, v in old["gps_ap"].get(name, {}).items()})
