@@ -46,12 +46,14 @@ def _inputs(args: argparse.Namespace, work: Path) -> tuple[str, str, str]:
 
         table = write_table(work / "table", TINY_SPACE, baselines=())
         space = str(TINY_SPACE)
+        data = Path(args.data) if args.data else work / "data"
+        synth = SynthConfig(images=12, size=128, seed=0)
     else:
         table, space = Path(args.table), args.space
-    # the proxy benchmarks' data folder outside --quick: it outlives this run, as resumed runs need
-    data = Path(args.data) if args.data else work / "data" if args.quick else ROOT / ".cache" / "bench_proxy_data"
+        # bench_proxy.py's data folder: it outlives this run, as a resumed search needs
+        data = Path(args.data) if args.data else ROOT / ".cache" / "bench_proxy_data"
+        synth = proxy_data_config()  # what searches train on
     if not (data / "annotations" / "train.json").is_file():
-        synth = SynthConfig(images=12, size=128, seed=0) if args.quick else proxy_data_config()  # what searches train on
         generate_dataset(data, synth, workers=2, progress=False)
     return space, str(table), str(data)
 
