@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 from nas.errors import ExportError
 from nas.io import atomic_write_bytes
-from nas.latency.programs import LOWERINGS, build_program, model_program
+from nas.latency.programs import LOWERINGS, build_program, model_program, quiet_toolchain
 from nas.space.spec import ArchSpec
 
 __all__ = ["DTYPES", "deployable", "lower", "run_pte"]
@@ -43,18 +43,19 @@ def deployable(arch: ArchSpec, state_dict: dict[str, Tensor] | None) -> tuple[nn
 
 
 def _quantize_int8(module: nn.Module, inputs: tuple[Tensor, ...]) -> nn.Module:
-    from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import XNNPACKQuantizer, get_symmetric_quantization_config
-    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+    with quiet_toolchain():
+        from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import XNNPACKQuantizer, get_symmetric_quantization_config
+        from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
-    graph = torch.export.export(module, inputs).module()
-    quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
-    prepared = prepare_pt2e(graph, quantizer)  # type: ignore[arg-type]
-    generator = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        prepared(*inputs)
-        for _ in range(CALIBRATION_BATCHES - 1):  # random calibration: no data is shipped with an export
-            prepared(*(torch.randn(x.shape, generator=generator) for x in inputs))
-    return convert_pt2e(prepared)  # type: ignore[no-any-return]
+        graph = torch.export.export(module, inputs).module()
+        quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
+        prepared = prepare_pt2e(graph, quantizer)  # type: ignore[arg-type]
+        generator = torch.Generator().manual_seed(0)
+        with torch.no_grad():
+            prepared(*inputs)
+            for _ in range(CALIBRATION_BATCHES - 1):  # random calibration: no data is shipped with an export
+                prepared(*(torch.randn(x.shape, generator=generator) for x in inputs))
+        return convert_pt2e(prepared)  # type: ignore[no-any-return]
 
 
 def lower(module: nn.Module, inputs: tuple[Tensor, ...], path: str | Path, dtype: str = "fp32") -> Path:

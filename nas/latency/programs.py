@@ -10,11 +10,13 @@ Python.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import logging
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
@@ -35,6 +37,7 @@ __all__ = [
     "default_cache_dir",
     "ProgramCache",
     "LOWERINGS",
+    "quiet_toolchain",
     "executorch_version",
 ]
 
@@ -79,15 +82,38 @@ def executorch_version() -> str:
     return version("executorch")
 
 
+# Loggers of the export toolchain that print harmless noise on a CPU machine: torchao's
+# CUDA kernels failing to load, pytree deprecation notes.
+_NOISY_LOGGERS = ("torchao", "torch.utils._pytree")
+
+
+@contextlib.contextmanager
+def quiet_toolchain() -> Iterator[None]:
+    """Silence the export toolchain's warnings and deprecation notes for the duration (a
+    user exporting two models saw ~20 lines of FutureWarnings per model); errors still raise."""
+    loggers = [logging.getLogger(name) for name in _NOISY_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for logger in loggers:
+            logger.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            for logger, level in zip(loggers, levels):
+                logger.setLevel(level)
+
+
 # -- lowering: dtype -> function(module, inputs) -> .pte bytes ----------------------------
 def _lower_xnnpack_fp32(module: nn.Module, inputs: tuple[Tensor, ...]) -> bytes:
-    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
-    from executorch.exir import to_edge_transform_and_lower
+    with quiet_toolchain():
+        from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+        from executorch.exir import to_edge_transform_and_lower
 
-    with torch.no_grad():
-        exported = torch.export.export(module, inputs)
-    edge = to_edge_transform_and_lower(exported, partitioner=[XnnpackPartitioner()])
-    return bytes(edge.to_executorch().buffer)
+        with torch.no_grad():
+            exported = torch.export.export(module, inputs)
+        edge = to_edge_transform_and_lower(exported, partitioner=[XnnpackPartitioner()])
+        return bytes(edge.to_executorch().buffer)
 
 
 # int8 plugs in here (a PT2E XNNPACK quantizer pass before lowering) under the name "int8".

@@ -79,3 +79,25 @@ def test_errors(tmp_path, run):
         analyse(tmp_path / "nothing")
     with pytest.raises(ResultsError, match="unknown axis"):
         analyse(run, axis="energy")
+
+
+def test_neighbouring_baseline_labels_do_not_overlap(run, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from nas.pareto.plot import LABEL_STEP_PT, _label_baselines
+
+    store = ResultsStore(run)
+    store.put(_row("b-densesqueeze", "finished", 11.2, 9.3, "densesqueeze"))  # next to densemobile (11 AP, 9 ms)
+    report = analyse(run)
+    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=120)
+    ax.scatter([p.cost for p in report.points + report.baselines], [p.gps_ap for p in report.points + report.baselines])
+    _label_baselines(ax, report)
+    offsets = {t.get_text().split()[0]: t.xyann[1] for t in ax.texts}
+    plt.close(fig)
+    assert set(offsets) == {"densemobile", "densesqueeze", "r50_fpn"}
+    assert offsets["r50_fpn"] == 6.0  # alone: the usual place, up and to the right
+    # densesqueeze (higher AP) keeps the usual place; densemobile's label moves down a line
+    assert offsets["densesqueeze"] == 6.0 and offsets["densemobile"] <= 6.0 - LABEL_STEP_PT + 1.0
