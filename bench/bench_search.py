@@ -17,7 +17,11 @@ small version on the test suite's tiny space with a synthetic latency table.
 
     python bench/bench_search.py overhead --quick
     python bench/bench_search.py scaling --quick --trials 12 --steps 20
-    python bench/bench_search.py efficiency --table latency_tables/cpu-executorch-xnnpack-t1 --data data/synth
+    python bench/bench_search.py efficiency                  # hours; a second start continues it
+    python bench/bench_search.py efficiency --analyse-only   # report on the runs so far
+
+``efficiency`` also draws the hypervolume after each finished trial for every sampler
+(bench/reports/search_efficiency.png).
 """
 
 from __future__ import annotations
@@ -96,26 +100,75 @@ def overhead(args: argparse.Namespace) -> dict[str, object]:
             "overhead_seconds_per_trial": per_trial, "target_seconds": 3.0, "meets_target": per_trial < 3.0}
 
 
+def _hypervolume_curve(points: list, ref: float) -> list[float]:
+    """Hypervolume after each finished trial, in the order the sampler proposed them."""
+    from nas.pareto.front import hypervolume
+
+    ordered = sorted(points, key=lambda p: int(p.trial[1:]))
+    return [hypervolume([(p.gps_ap, p.cost) for p in ordered[:n]], 0.0, ref) for n in range(1, len(ordered) + 1)]
+
+
+def _plot_curves(curves: dict[str, list[float]], runs: dict[str, int], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.8), dpi=120)
+    colours = {"tpe": "#d62728", "nsga2": "#2ca02c", "random": "#7f7f7f"}
+    for sampler, curve in curves.items():
+        ax.plot(range(1, len(curve) + 1), curve, color=colours.get(sampler), linewidth=1.6, drawstyle="steps-post",
+                label=f"{sampler} ({len(curve)} of {runs[sampler]} trials)")
+    if curves.get("random"):
+        ax.axhline(curves["random"][-1], color=colours["random"], linestyle="--", linewidth=1,
+                   label=f"random after {len(curves['random'])}")
+    guided = min(n for s, n in runs.items() if s != "random")
+    ax.axvline(guided, color="black", linestyle=":", linewidth=1, label=f"{guided} trials")
+    ax.set_xlabel("finished trials")
+    ax.set_ylabel("hypervolume (GPS AP x ms)")
+    ax.set_title("Search efficiency: hypervolume of GPS AP vs latency, one reference for all runs", fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=9, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def efficiency(args: argparse.Namespace) -> dict[str, object]:
     from nas.pareto import analyse
-    from nas.pareto.front import hypervolume
     from nas.search import resume_search, run_search
 
     out = Path(args.out)
-    with tempfile.TemporaryDirectory() as tmp:
-        space, table, data = _inputs(args, Path(tmp))
-        runs = {"tpe": args.guided, "random": args.random, "nsga2": args.guided}  # the target's pair first
-        for sampler, trials in runs.items():
-            folder = out / f"{sampler}-{trials}"
-            if not (folder / "config.json").is_file():
-                run_search(_config(args, space, table, data, folder, sampler, trials, 1.0))
-            else:  # a run cut short (session ended, killed) continues where it stopped
-                resume_search(folder)
-        reports = {s: analyse(out / f"{s}-{n}") for s, n in runs.items()}
+    runs = {"tpe": args.guided, "random": args.random, "nsga2": args.guided}  # the target's pair first
+    if not args.analyse_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            space, table, data = _inputs(args, Path(tmp))
+            for sampler, trials in runs.items():
+                folder = out / f"{sampler}-{trials}"
+                if not (folder / "config.json").is_file():
+                    run_search(_config(args, space, table, data, folder, sampler, trials, 1.0))
+                else:  # a run cut short (session ended, killed) continues where it stopped
+                    resume_search(folder)
+    reports = {s: analyse(out / f"{s}-{n}") for s, n in runs.items() if (out / f"{s}-{n}" / "config.json").is_file()}
+    if not reports:
+        raise SystemExit(f"no efficiency run under {out}: run without --analyse-only first")
     ref = max(p.cost for r in reports.values() for p in r.points) * 1.1  # one reference for all runs
-    volumes = {s: hypervolume([(p.gps_ap, p.cost) for p in r.points], 0.0, ref) for s, r in reports.items()}
-    return {"reference_ms": ref, "hypervolume": volumes, "trials": runs,
-            "tpe_meets_target": volumes["tpe"] >= volumes["random"], "nsga2_meets_target": volumes["nsga2"] >= volumes["random"]}
+    curves = {s: _hypervolume_curve(r.points, ref) for s, r in reports.items()}
+    _plot_curves(curves, runs, REPORTS / "search_efficiency.png")
+    final = {s: (c[-1] if c else 0.0) for s, c in curves.items()}
+    complete = all(len(curves.get(s, [])) >= n for s, n in runs.items())
+    report: dict[str, object] = {
+        "reference_ms": ref, "trials": runs, "finished": {s: len(c) for s, c in curves.items()},
+        "hypervolume": final, "random_hypervolume_at": {n: curves["random"][n - 1] for n in (args.guided, args.random)
+                                                         if len(curves.get("random", [])) >= n},
+        "best_gps_ap": {s: max((p.gps_ap for p in r.points), default=0.0) for s, r in reports.items()},
+        "plot": str((REPORTS / "search_efficiency.png").relative_to(ROOT))}
+    if complete:
+        report["tpe_meets_target"] = final["tpe"] >= final["random"]
+        report["nsga2_meets_target"] = final["nsga2"] >= final["random"]
+    else:
+        report["incomplete"] = "runs still short of their trials; the command continues them"
+    return report
 
 
 def scaling(args: argparse.Namespace) -> dict[str, object]:
@@ -166,14 +219,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=None, help="proxy steps (default 100, the demo's; 2 with --quick, 20 for scaling --quick)")
     parser.add_argument("--val-images", type=int, default=80, help="validation images per evaluation (default: the proxy's 80)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--analyse-only", action="store_true", help="efficiency: report on the runs as they are, run nothing")
     args = parser.parse_args(argv)
     if args.steps is None:
         args.steps = (20 if args.bench == "scaling" else 2) if args.quick else 100
     if args.quick:
         args.val_images = 2
+    REPORTS.mkdir(parents=True, exist_ok=True)
     report = {"overhead": overhead, "efficiency": efficiency, "scaling": scaling}[args.bench](args)
     print(json.dumps(report, indent=2))
-    REPORTS.mkdir(parents=True, exist_ok=True)
     name = f"search_{args.bench}{'_quick' if args.quick else ''}.json"
     (REPORTS / name).write_text(json.dumps(report, indent=2) + "\n")
     return 0
