@@ -34,6 +34,10 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nas.pareto.analysis import Point
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "bench" / "reports"
@@ -100,7 +104,7 @@ def overhead(args: argparse.Namespace) -> dict[str, object]:
             "overhead_seconds_per_trial": per_trial, "target_seconds": 3.0, "meets_target": per_trial < 3.0}
 
 
-def _hypervolume_curve(points: list, ref: float) -> list[float]:
+def _hypervolume_curve(points: list[Point], ref: float) -> list[float]:
     """Hypervolume after each finished trial, in the order the sampler proposed them."""
     from nas.pareto.front import hypervolume
 
