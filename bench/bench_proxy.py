@@ -3,7 +3,7 @@ architectures, and fidelity of the proxy ranking to a 10x longer training.
 
     python bench/bench_proxy.py cost           [--data DIR]
     python bench/bench_proxy.py discrimination [--data DIR] [--seeds 0 1] [--samples 3] [--resume]
-    python bench/bench_proxy.py fidelity       [--data DIR] [--archs 12] [--factor 10]
+    python bench/bench_proxy.py fidelity       [--data DIR] [--archs 12] [--factor 10] [--resume]
 
 Each prints its figures and writes a JSON report to bench/reports/. Without --data a
 synthetic dataset of nas.train.proxy.PROXY_DATA_IMAGES images (the proxy scene preset) is
@@ -134,16 +134,36 @@ def discrimination(args: argparse.Namespace) -> None:
 
 
 def fidelity(args: argparse.Namespace) -> None:
+    """Proxy vs ``--factor`` x proxy over ``--archs`` samples. Every short proxy runs first
+    (a partial report already ranks them), then the long trainings; the report is rewritten
+    after each trial and ``--resume`` keeps the trials of the same architectures and settings,
+    so the hours it takes can be spread over several runs."""
     data = ensure_data(args.data)
-    archs = sampled(SearchSpace.from_yaml(SPACE), args.archs, seed=2)
-    short, long = [], []
-    for i, arch in enumerate(archs):
-        short.append(trial(arch, data)["gps_ap"])
-        long.append(trial(arch, data, scale=args.factor)["gps_ap"])
-        print(f"{i:2d} {arch.id}: proxy GPS AP {short[-1]:.1f}, {args.factor:g}x proxy {long[-1]:.1f}", flush=True)
-    tau = stats.kendalltau(short, long).statistic
-    print(f"Kendall tau between proxy and {args.factor:g}x proxy GPS AP over {len(archs)} architectures: {tau:.2f}")
-    write("proxy_fidelity", {"archs": [a.to_string() for a in archs], "proxy": short, "long": long, "factor": args.factor, "kendall_tau": tau})
+    archs = [a.to_string() for a in sampled(SearchSpace.from_yaml(SPACE), args.archs, seed=2)]
+    report: dict[str, Any] = {"archs": archs, "factor": args.factor, "proxy_config": proxy_config().to_dict(),
+                              "long_config": proxy_config(args.factor).to_dict(), "proxy": {}, "long": {}, "wall_seconds": {}}
+    previous = REPORTS / "proxy_fidelity.json"
+    old = json.loads(previous.read_text()) if args.resume and previous.is_file() else {}
+    if old and any(old.get(k) != report[k] for k in ("factor", "proxy_config", "long_config")):
+        print("the previous report used other settings: every trial runs again", flush=True)
+    elif old:
+        for phase in ("proxy", "long", "wall_seconds"):  # keyed by arch string: a changed sample is run again
+            report[phase] = {a: v for a, v in old.get(phase, {}).items() if a in archs}
+    for phase, scale in (("proxy", 1.0), ("long", args.factor)):
+        for i, arch in enumerate(archs):
+            if arch in report[phase]:
+                continue
+            m = trial(ArchSpec.from_string(arch), data, scale=scale)
+            report[phase][arch] = m["gps_ap"]
+            report["wall_seconds"].setdefault(arch, {})[phase] = m["wall_seconds"]
+            print(f"{i:2d} {ArchSpec.from_string(arch).id} {phase:5s} GPS AP {m['gps_ap']:.1f}  ({m['wall_seconds']:.0f} s)", flush=True)
+            write("proxy_fidelity", report)
+    both = [a for a in archs if a in report["proxy"] and a in report["long"]]
+    if len(both) >= 2:
+        tau = stats.kendalltau([report["proxy"][a] for a in both], [report["long"][a] for a in both]).statistic
+        report["kendall_tau"], report["kendall_tau_over"] = tau, len(both)
+        print(f"Kendall tau between proxy and {args.factor:g}x proxy GPS AP over {len(both)} architectures: {tau:.2f}")
+    write("proxy_fidelity", report)
 
 
 def main() -> None:
@@ -159,6 +179,7 @@ def main() -> None:
         if name == "fidelity":
             p.add_argument("--archs", type=int, default=12)
             p.add_argument("--factor", type=float, default=10.0)
+            p.add_argument("--resume", action="store_true", help="keep the trials of bench/reports/proxy_fidelity.json")
     args = parser.parse_args()
     {"cost": cost, "discrimination": discrimination, "fidelity": fidelity}[args.what](args)
 
