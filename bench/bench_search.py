@@ -139,6 +139,7 @@ def _plot_curves(curves: dict[str, list[float]], runs: dict[str, int], path: Pat
 
 
 def efficiency(args: argparse.Namespace) -> dict[str, object]:
+    from nas.errors import ResultsError
     from nas.pareto import analyse
     from nas.search import resume_search, run_search
 
@@ -153,7 +154,12 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
                     run_search(_config(args, space, table, data, folder, sampler, trials, 1.0))
                 else:  # a run cut short (session ended, killed) continues where it stopped
                     resume_search(folder)
-    reports = {s: analyse(out / f"{s}-{n}") for s, n in runs.items() if (out / f"{s}-{n}" / "config.json").is_file()}
+    reports = {}
+    for sampler, trials in runs.items():
+        try:
+            reports[sampler] = analyse(out / f"{sampler}-{trials}")
+        except ResultsError:  # not started, or no trial finished yet
+            continue
     if not reports:
         raise SystemExit(f"no efficiency run under {out}: run without --analyse-only first")
     ref = max(p.cost for r in reports.values() for p in r.points) * 1.1  # one reference for all runs
