@@ -9,6 +9,9 @@ intermediate point that a scheduler may stop the trial at.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import io
 import time
 import traceback
@@ -22,7 +25,7 @@ from nas.io import atomic_write_bytes, atomic_write_text
 from nas.search.objective import Objective
 from nas.space.spec import ArchSpec
 
-__all__ = ["run_trial", "trial_settings", "TrialLog", "count_complexity"]
+__all__ = ["run_trial", "trial_settings", "TrialLog", "count_complexity", "release_freed_memory"]
 
 ATTEMPTS_FILE = "attempts"
 
@@ -116,3 +119,22 @@ def run_trial(config: dict[str, Any], settings: dict[str, Any], report: Callable
     except BaseException:
         log("failed:\n" + traceback.format_exc())
         raise
+    finally:
+        release_freed_memory()
+
+
+def release_freed_memory() -> None:
+    """Hand memory freed by the finished trial back to the OS.
+
+    A local search reuses worker processes, and glibc keeps freed heap pages: without this a
+    worker holds its largest trial's training memory for the rest of the search (measured:
+    after a trial, 1.0 GB resident before ``malloc_trim``, 0.45 GB after). No-op where the C
+    library has no ``malloc_trim`` (macOS, musl).
+    """
+    gc.collect()
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
