@@ -30,6 +30,7 @@ def test_demo_command(tmp_path, tiny_dataset, tiny_table):
     assert {"b-densemobile", "b-densesqueeze"} <= set(rows) and "b-r50_fpn" not in rows
     assert sum(r.kind == "search" and r.counts for r in rows.values()) == 2
     assert "vs densemobile:" in result.output and "GPS AP" in result.output
+    assert "shortened to 2 steps (default 150)" in result.output  # the caveat of a short proxy
     assert (out / "pareto.png").is_file() and (out / "pareto.html").is_file()
     assert list((out / "export").glob("*/model_fp32.pte"))
     again = CliRunner().invoke(app, args)  # complete: continues with nothing left to run, reprints
