@@ -130,8 +130,8 @@ def release_freed_memory() -> None:
     ``bench_search.py efficiency`` (default space, 2 reused workers): without this the
     workers' resident memory only grew, 0.9 GB -> 4.2 / 4.5 GB after ~6 trials each and
     5.6 / 6.6 GB after ~20 (enough to exhaust a 24 GB machine over a long search); with it
-    they stay between 1.0 and 1.6 GB. No-op where the C library has no ``malloc_trim``
-    (macOS, musl).
+    they stayed between 0.9 and 1.9 GB over the next 56 trials. No-op where the C library
+    has no ``malloc_trim`` (macOS, musl).
     """
     gc.collect()
     try:
