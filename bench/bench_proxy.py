@@ -76,6 +76,17 @@ def write(name: str, report: dict[str, Any]) -> None:
     print(f"report: {path}")
 
 
+def previous_report(name: str, resume: bool, settings: dict[str, Any]) -> dict[str, Any]:
+    """The earlier report ``name`` when resuming and it was made with the same ``settings``
+    (the keys of ``settings`` compared one by one), else an empty dict."""
+    path = REPORTS / f"{name}.json"
+    old = json.loads(path.read_text()) if resume and path.is_file() else {}
+    if old and any(old.get(k) != v for k, v in settings.items()):
+        print(f"the previous {name} report used other settings: every trial runs again", flush=True)
+        return {}
+    return old
+
+
 def cost(args: argparse.Namespace) -> None:
     data = ensure_data(args.data)
     arch = mid_size(SearchSpace.from_yaml(SPACE))
@@ -98,11 +109,8 @@ def discrimination(args: argparse.Namespace) -> None:
     walls: dict[str, dict[int, float]] = {n: {} for n in archs}
     report: dict[str, Any] = {"archs": {n: a.to_string() for n, a in archs.items()}, "proxy": proxy_config().to_dict(),
                               "gps_ap": table, "wall_seconds": walls}
-    previous = REPORTS / "proxy_discrimination.json"
-    old = json.loads(previous.read_text()) if args.resume and previous.is_file() else {}
-    if old and old.get("proxy") != report["proxy"]:
-        print("the previous report used another proxy: every trial runs again", flush=True)
-    elif old:  # keep the trials of the same architectures already run
+    old = previous_report("proxy_discrimination", args.resume, {"proxy": report["proxy"]})
+    if old:  # keep the trials of the same architectures already run
         for name in archs:
             if old.get("archs", {}).get(name) == report["archs"][name]:
                 table[name].update({int(s): v for s, v in old["gps_ap"].get(name, {}).items()})
@@ -142,21 +150,19 @@ def fidelity(args: argparse.Namespace) -> None:
     archs = [a.to_string() for a in sampled(SearchSpace.from_yaml(SPACE), args.archs, seed=2)]
     report: dict[str, Any] = {"archs": archs, "factor": args.factor, "proxy_config": proxy_config().to_dict(),
                               "long_config": proxy_config(args.factor).to_dict(), "proxy": {}, "long": {}, "wall_seconds": {}}
-    previous = REPORTS / "proxy_fidelity.json"
-    old = json.loads(previous.read_text()) if args.resume and previous.is_file() else {}
-    if old and any(old.get(k) != report[k] for k in ("factor", "proxy_config", "long_config")):
-        print("the previous report used other settings: every trial runs again", flush=True)
-    elif old:
+    old = previous_report("proxy_fidelity", args.resume, {k: report[k] for k in ("factor", "proxy_config", "long_config")})
+    if old:
         for phase in ("proxy", "long", "wall_seconds"):  # keyed by arch string: a changed sample is run again
             report[phase] = {a: v for a, v in old.get(phase, {}).items() if a in archs}
     for phase, scale in (("proxy", 1.0), ("long", args.factor)):
         for i, arch in enumerate(archs):
             if arch in report[phase]:
                 continue
-            m = trial(ArchSpec.from_string(arch), data, scale=scale)
+            spec = ArchSpec.from_string(arch)
+            m = trial(spec, data, scale=scale)
             report[phase][arch] = m["gps_ap"]
             report["wall_seconds"].setdefault(arch, {})[phase] = m["wall_seconds"]
-            print(f"{i:2d} {ArchSpec.from_string(arch).id} {phase:5s} GPS AP {m['gps_ap']:.1f}  ({m['wall_seconds']:.0f} s)", flush=True)
+            print(f"{i:2d} {spec.id} {phase:5s} GPS AP {m['gps_ap']:.1f}  ({m['wall_seconds']:.0f} s)", flush=True)
             write("proxy_fidelity", report)
     both = [a for a in archs if a in report["proxy"] and a in report["long"]]
     if len(both) >= 2:

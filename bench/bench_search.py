@@ -112,7 +112,7 @@ def _hypervolume_curve(points: list[Point], ref: float) -> list[float]:
     return [hypervolume([(p.gps_ap, p.cost) for p in ordered[:n]], 0.0, ref) for n in range(1, len(ordered) + 1)]
 
 
-def _plot_curves(curves: dict[str, list[float]], runs: dict[str, int], path: Path) -> None:
+def _plot_curves(curves: dict[str, list[float]], runs: dict[str, int], guided: int, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -126,7 +126,6 @@ def _plot_curves(curves: dict[str, list[float]], runs: dict[str, int], path: Pat
     if curves.get("random"):
         ax.axhline(curves["random"][-1], color=colours["random"], linestyle="--", linewidth=1,
                    label=f"random after {len(curves['random'])}")
-    guided = min(n for s, n in runs.items() if s != "random")
     ax.axvline(guided, color="black", linestyle=":", linewidth=1, label=f"{guided} trials")
     ax.set_xlabel("finished trials")
     ax.set_ylabel("hypervolume (GPS AP x ms)")
@@ -145,26 +144,26 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
 
     out = Path(args.out)
     runs = {"tpe": args.guided, "random": args.random, "nsga2": args.guided}  # the target's pair first
+    folders = {sampler: out / f"{sampler}-{trials}" for sampler, trials in runs.items()}
     if not args.analyse_only:
         with tempfile.TemporaryDirectory() as tmp:
             space, table, data = _inputs(args, Path(tmp))
-            for sampler, trials in runs.items():
-                folder = out / f"{sampler}-{trials}"
+            for sampler, folder in folders.items():
                 if not (folder / "config.json").is_file():
-                    run_search(_config(args, space, table, data, folder, sampler, trials, 1.0))
+                    run_search(_config(args, space, table, data, folder, sampler, runs[sampler], 1.0))
                 else:  # a run cut short (session ended, killed) continues where it stopped
                     resume_search(folder)
     reports = {}
-    for sampler, trials in runs.items():
+    for sampler, folder in folders.items():
         try:
-            reports[sampler] = analyse(out / f"{sampler}-{trials}")
+            reports[sampler] = analyse(folder)
         except ResultsError:  # not started, or no trial finished yet
             continue
     if not reports:
         raise SystemExit(f"no efficiency run under {out}: run without --analyse-only first")
     ref = max(p.cost for r in reports.values() for p in r.points) * 1.1  # one reference for all runs
     curves = {s: _hypervolume_curve(r.points, ref) for s, r in reports.items()}
-    _plot_curves(curves, runs, REPORTS / "search_efficiency.png")
+    _plot_curves(curves, runs, args.guided, REPORTS / "search_efficiency.png")
     final = {s: (c[-1] if c else 0.0) for s, c in curves.items()}
     complete = all(len(curves.get(s, [])) >= n for s, n in runs.items())
     report: dict[str, object] = {

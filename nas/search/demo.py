@@ -3,7 +3,8 @@
 Synthetic DensePose data of the proxy scene preset (rendered if absent), the shipped
 latency table and the space it was profiled for, a small search (10 trials plus the
 light baselines ``densemobile`` and ``densesqueeze``) under a shortened proxy, then the
-Pareto front printed, plotted and exported. Running it again continues (or just reprints) the same run.
+Pareto front printed, plotted and exported. Running it again continues (or just
+reprints) the same run.
 """
 
 from __future__ import annotations

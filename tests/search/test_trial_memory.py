@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import subprocess
@@ -44,4 +45,6 @@ def test_without_malloc_trim(monkeypatch):
         raise OSError("no C library here")
 
     monkeypatch.setattr(ctypes, "CDLL", no_libc)
+    # a fresh lookup through the patched loader (the cached one is restored afterwards)
+    monkeypatch.setattr(trial, "_malloc_trim", functools.cache(trial._malloc_trim.__wrapped__))
     trial.release_freed_memory()  # a C library without malloc_trim: nothing to do, no error
