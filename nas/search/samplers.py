@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import warnings
+
 import optuna
 
 from nas.errors import SearchError
@@ -20,8 +22,15 @@ CONSTRAINT = "max_latency_ms"  # constraint name: latency - limit (ms), feasible
 
 
 def _tpe(seed: int, trials: int) -> optuna.samplers.BaseSampler:
-    # 10 random start-up trials (Optuna's default) but never more than a third of a small run
-    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=max(3, min(10, trials // 3)))
+    # 10 random start-up trials (Optuna's default) but never more than a third of a small run.
+    # multivariate: parameters are modelled jointly (Optuna's multi-objective TPE otherwise
+    # models each one on its own). group: the space is conditional (each stage's block type
+    # brings its own options, the neck variant its levels and repeats), so each set of
+    # parameters that occur together gets its own joint model instead of independent
+    # sampling outside the parameters every trial shares. Optuna marks both experimental.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=max(3, min(10, trials // 3)), multivariate=True, group=True)
 
 
 def _nsga2(seed: int, trials: int) -> optuna.samplers.BaseSampler:

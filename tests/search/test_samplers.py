@@ -1,0 +1,54 @@
+"""Sampler construction: TPE models the conditional space jointly, quietly."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import optuna
+import pytest
+
+from nas.errors import SearchError
+from nas.search.samplers import make_sampler
+from nas.space.search_space import SearchSpace
+
+SPACE = Path(__file__).resolve().parents[2] / "search_spaces" / "densepose_mobile.yaml"
+
+
+def _run(sampler: optuna.samplers.BaseSampler, trials: int) -> optuna.Study:
+    space = SearchSpace.from_yaml(SPACE)
+
+    def objective(trial: optuna.Trial) -> tuple[float, float]:
+        text = space.suggest(trial).to_string()
+        return float(text.count("_dw")), float(-text.count("_hs"))
+
+    study = optuna.create_study(directions=["maximize", "maximize"], sampler=sampler)
+    study.optimize(objective, n_trials=trials)
+    return study
+
+
+def test_tpe_is_grouped_multivariate_and_silent() -> None:
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Optuna warns when multi-objective TPE silently goes univariate
+        sampler = make_sampler("tpe", seed=0, trials=40)
+        study = _run(sampler, trials=16)  # past the 10 start-up trials: the TPE model is used
+    assert sampler._multivariate is True and sampler._group is True
+    assert len(study.trials) == 16 and all(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
+
+
+@pytest.mark.parametrize("trials, startup", [(40, 10), (12, 4), (6, 3)])
+def test_tpe_start_up_trials_scale_with_small_runs(trials: int, startup: int) -> None:
+    assert make_sampler("tpe", seed=0, trials=trials)._n_startup_trials == startup
+
+
+def test_same_seed_same_suggestions() -> None:
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    first = [t.params for t in _run(make_sampler("tpe", seed=3, trials=20), trials=12).trials]
+    second = [t.params for t in _run(make_sampler("tpe", seed=3, trials=20), trials=12).trials]
+    assert first == second
+
+
+def test_unknown_sampler_lists_the_known_ones() -> None:
+    with pytest.raises(SearchError, match="unknown sampler 'cmaes'; known: tpe, nsga2, random"):
+        make_sampler("cmaes", seed=0, trials=10)
