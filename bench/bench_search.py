@@ -112,6 +112,11 @@ def _hypervolume_curve(points: list[Point], ref: float) -> list[float]:
     return [hypervolume([(p.gps_ap, p.cost) for p in ordered[:n]], 0.0, ref) for n in range(1, len(ordered) + 1)]
 
 
+def _first(points: list[Point], n: int) -> list[float]:
+    """GPS AP of the first ``n`` finished trials in the order the sampler proposed them."""
+    return [p.gps_ap for p in sorted(points, key=lambda p: int(p.trial[1:]))[:n]]
+
+
 def _plot_curves(curves: dict[str, list[float]], runs: dict[str, int], guided: int, path: Path) -> None:
     import matplotlib
 
@@ -121,8 +126,9 @@ def _plot_curves(curves: dict[str, list[float]], runs: dict[str, int], guided: i
     fig, ax = plt.subplots(figsize=(7.5, 4.8), dpi=120)
     colours = {"tpe": "#d62728", "nsga2": "#2ca02c", "random": "#7f7f7f"}
     for sampler, curve in curves.items():
-        ax.plot(range(1, len(curve) + 1), curve, color=colours.get(sampler), linewidth=1.6, drawstyle="steps-post",
-                label=f"{sampler} ({len(curve)} of {runs[sampler]} trials)")
+        earlier = sampler not in colours  # a kept earlier run: thin and dashed
+        ax.plot(range(1, len(curve) + 1), curve, color=colours.get(sampler, "#9467bd"), linewidth=1.1 if earlier else 1.6,
+                linestyle="--" if earlier else "-", drawstyle="steps-post", label=f"{sampler} ({len(curve)} of {runs[sampler]} trials)")
     if curves.get("random"):
         ax.axhline(curves["random"][-1], color=colours["random"], linestyle="--", linewidth=1,
                    label=f"random after {len(curves['random'])}")
@@ -155,8 +161,11 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
                     run_search(_config(args, space, table, data, folder, sampler, runs[sampler], 1.0))
                 else:  # a run cut short (session ended, killed) continues where it stopped
                     resume_search(folder)
+    # earlier runs kept beside them (e.g. tpe-univariate-40, before TPE was grouped) are
+    # reported and drawn too, never run
+    others = {f.name.rsplit("-", 1)[0]: f for f in sorted(out.glob("*-*")) if (f / "config.json").is_file() and f not in folders.values()}
     reports = {}
-    for sampler, folder in folders.items():
+    for sampler, folder in {**folders, **others}.items():
         try:
             reports[sampler] = analyse(folder)
         except ResultsError:  # not started, or no trial finished yet
@@ -165,7 +174,7 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
         raise SystemExit(f"no efficiency run under {out}: run without --analyse-only first")
     ref = max(p.cost for r in reports.values() for p in r.points) * 1.1  # one reference for all runs
     curves = {s: _hypervolume_curve(r.points, ref) for s, r in reports.items()}
-    _plot_curves(curves, runs, args.guided, REPORTS / "search_efficiency.png")
+    _plot_curves(curves, {**runs, **{name: args.guided for name in others}}, args.guided, REPORTS / "search_efficiency.png")
     final = {s: (c[-1] if c else 0.0) for s, c in curves.items()}
     complete = all(len(curves.get(s, [])) >= n for s, n in runs.items())
     report: dict[str, object] = {
@@ -173,6 +182,10 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
         "hypervolume": final, "random_hypervolume_at": {n: curves["random"][n - 1] for n in (args.guided, args.random)
                                                          if len(curves.get("random", [])) >= n},
         "best_gps_ap": {s: max((p.gps_ap for p in r.points), default=0.0) for s, r in reports.items()},
+        # how often a sampler proposes a network that learns at all within the proxy
+        f"median_gps_ap_first_{args.guided}": {s: statistics.median(_first(r.points, args.guided)) for s, r in reports.items()},
+        f"gps_ap_5_or_more_first_{args.guided}": {s: sum(ap >= 5.0 for ap in _first(r.points, args.guided)) for s, r in reports.items()},
+        "earlier_runs": sorted(others),
         "plot": str((REPORTS / "search_efficiency.png").relative_to(ROOT))}
     if complete:
         report["tpe_meets_target"] = final["tpe"] >= final["random"]
