@@ -117,7 +117,7 @@ def _drive(config: SearchConfig, inputs: Inputs, store: ResultsStore, session: i
     done, baselines_done = _counts(store, config)
     baselines = [(n, a) for n, a in inputs.baselines if n not in baselines_done]
     progress = Progress(config.trials, done, len(baselines))
-    sampler = make_sampler(config.sampler, config.seed, config.trials)
+    sampler = make_sampler(config.sampler, config.seed, config.trials, session)
     searcher = NasSearch(inputs.space, inputs.table, config.objective, store, sampler, storage, baselines,
                          config.max_latency_ms, session, on_row=progress.row)
     requeued = settle_running(searcher.study, store, config)

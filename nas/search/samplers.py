@@ -13,7 +13,7 @@ import optuna
 
 from nas.errors import SearchError
 
-__all__ = ["SAMPLERS", "make_sampler", "LATENCY_ATTR", "CONSTRAINT"]
+__all__ = ["SAMPLERS", "make_sampler", "session_seed", "LATENCY_ATTR", "CONSTRAINT"]
 
 LATENCY_ATTR = "latency_ms"  # user attribute set on every Optuna trial at suggestion time
 CONSTRAINT = "max_latency_ms"  # constraint name: latency - limit (ms), feasible when <= 0
@@ -44,8 +44,20 @@ SAMPLERS: dict[str, Callable[[int, int], optuna.samplers.BaseSampler]] = {
 }
 
 
-def make_sampler(name: str, seed: int, trials: int) -> optuna.samplers.BaseSampler:
-    """The sampler ``name`` seeded with ``seed`` for a run of ``trials`` trials."""
+def session_seed(seed: int, session: int) -> int:
+    """The sampler seed of a run's ``session`` (0: the first driver, then one per resume).
+
+    A resumed driver builds a new sampler; with the run's seed again its random stream
+    would start over and propose the run's first architectures a second time (random
+    search, TPE's start-up trials and NSGA-II's first generation). Later sessions
+    therefore draw from their own stream, still determined by the seed and the session.
+    """
+    return seed if session == 0 else (seed * 1_000_003 + session * 7_919) % 2**31
+
+
+def make_sampler(name: str, seed: int, trials: int, session: int = 0) -> optuna.samplers.BaseSampler:
+    """The sampler ``name`` for a run of ``trials`` trials seeded with ``seed``, as built by
+    the driver of the run's ``session`` (see :func:`session_seed`)."""
     if name not in SAMPLERS:
         raise SearchError(f"unknown sampler {name!r}; known: {', '.join(SAMPLERS)}")
-    return SAMPLERS[name](seed, trials)
+    return SAMPLERS[name](session_seed(seed, session), trials)

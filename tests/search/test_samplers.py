@@ -9,7 +9,7 @@ import optuna
 import pytest
 
 from nas.errors import SearchError
-from nas.search.samplers import make_sampler
+from nas.search.samplers import make_sampler, session_seed
 from nas.space.search_space import SearchSpace
 
 SPACE = Path(__file__).resolve().parents[2] / "search_spaces" / "densepose_mobile.yaml"
@@ -57,3 +57,32 @@ def test_same_seed_same_suggestions() -> None:
 def test_unknown_sampler_lists_the_known_ones() -> None:
     with pytest.raises(SearchError, match="unknown sampler 'cmaes'; known: tpe, nsga2, random"):
         make_sampler("cmaes", seed=0, trials=10)
+
+
+@pytest.mark.parametrize("name", ["random", "tpe", "nsga2"])
+def test_a_resumed_driver_does_not_replay_the_first_architectures(name: str) -> None:
+    """Each driver session builds a new sampler on the same study; session 1 must not
+    start the seed's random stream over (it proposed the run's first trials again)."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    space = SearchSpace.from_yaml(SPACE)
+
+    def objective(trial: optuna.Trial) -> tuple[float, float]:
+        text = space.suggest(trial).to_string()
+        return float(text.count("_dw")), float(-text.count("_hs"))
+
+    def proposals(session: int, study: optuna.Study) -> list[tuple]:
+        resumed = optuna.load_study(study_name=study.study_name, storage=storage, sampler=make_sampler(name, 0, 40, session))
+        resumed.optimize(objective, n_trials=5)
+        return [tuple(sorted(t.params.items())) for t in resumed.trials[-5:]]
+
+    storage = optuna.storages.InMemoryStorage()
+    study = optuna.create_study(directions=["maximize", "maximize"], storage=storage)
+    first = proposals(0, study)
+    second = proposals(1, study)
+    assert not set(first) & set(second)
+
+
+def test_session_seeds_differ_and_keep_the_first() -> None:
+    assert session_seed(7, 0) == 7
+    assert len({session_seed(7, s) for s in range(50)}) == 50
+    assert session_seed(7, 3) == session_seed(7, 3)
