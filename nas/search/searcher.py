@@ -9,6 +9,10 @@ with our sampler and JournalStorage), this searcher:
 * rejects suggestions over ``--max-latency-ms`` before any training: the rejected trial
   is told to Optuna as COMPLETE with AP 0 and a violated constraint (the sampler learns
   to avoid the region), written as a ``rejected`` row, and never becomes a Ray trial;
+* never trains an architecture twice: a suggestion equal to a finished search trial of
+  the run is told to Optuna at once with that trial's values (user attribute
+  ``repeat_of``), written as no row and not counted, and the sampler is asked again
+  (the proxy is deterministic, so training it again would give the same numbers);
 * emits the baselines first (they are not Optuna's suggestions and are never told);
 * tells Optuna COMPLETE only for trials whose last report is the ``final`` one. A
   trial stopped by the scheduler (ASHA) reaches ``on_trial_complete`` with its partial
@@ -40,12 +44,16 @@ from nas.search.store import ResultsStore
 from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
 
-__all__ = ["NasSearch", "PendingTrial", "trial_name", "STUDY_NAME", "ARCH_ATTR", "MAX_CONSECUTIVE_REJECTS"]
+__all__ = ["NasSearch", "PendingTrial", "trial_name", "STUDY_NAME", "ARCH_ATTR", "REPEAT_ATTR", "MAX_CONSECUTIVE_REJECTS"]
 
 STUDY_NAME = "nas"
 ARCH_ATTR = "arch"
 # Give up (and end the run short, saying why) after this many rejections in a row.
 MAX_CONSECUTIVE_REJECTS = 200
+# After this many repeated suggestions in a row the sampler has converged: the repeat is
+# trained again (a search never stalls) rather than asked for once more.
+MAX_CONSECUTIVE_REPEATS = 50
+REPEAT_ATTR = "repeat_of"
 
 
 def trial_name(number: int) -> str:
@@ -104,6 +112,8 @@ class NasSearch(OptunaSearch):
         self.on_row = on_row or (lambda row: None)
         self._baselines = list(baselines)
         self._pending: dict[str, PendingTrial] = {}
+        # finished search trials by architecture string: repeats are answered from here
+        self._finished = {r.arch: r for r in store.rows().values() if r.kind == "search" and r.status == FINISHED}
         self.gave_up: str | None = None  # why suggesting stopped early, if it did
         super().__init__(space=self._define_by_run, metric=objective.metrics, mode=objective.modes,
                          sampler=sampler, storage=storage, study_name=STUDY_NAME)
@@ -123,7 +133,8 @@ class NasSearch(OptunaSearch):
             name, arch = self._baselines.pop(0)
             pending = PendingTrial(f"b-{name}", -1, name, arch, self.table.predict_ms(arch), None)
             return self._hand_out(trial_id, pending)
-        for _ in range(MAX_CONSECUTIVE_REJECTS):
+        rejects = repeats = 0
+        while rejects < MAX_CONSECUTIVE_REJECTS:
             ot_trial = self.study.ask()
             arch = self.nas_space.suggest(ot_trial)
             latency = self.table.predict_ms(arch)
@@ -132,10 +143,18 @@ class NasSearch(OptunaSearch):
             if self.max_latency_ms is not None:
                 ot_trial.set_constraint(CONSTRAINT, latency - self.max_latency_ms)
             pending = PendingTrial(trial_name(ot_trial.number), ot_trial.number, "", arch, latency, ot_trial)
-            if self.max_latency_ms is None or latency <= self.max_latency_ms:
-                self._ot_trials[trial_id] = ot_trial
-                return self._hand_out(trial_id, pending)
-            self._reject(pending)
+            if self.max_latency_ms is not None and latency > self.max_latency_ms:
+                self._reject(pending)
+                rejects += 1
+                continue
+            earlier = self._finished.get(arch.to_string())
+            if earlier is not None and repeats < MAX_CONSECUTIVE_REPEATS:
+                ot_trial.set_user_attr(REPEAT_ATTR, earlier.trial)
+                tell(self.study, ot_trial.number, earlier, self.objective)
+                repeats += 1
+                continue
+            self._ot_trials[trial_id] = ot_trial
+            return self._hand_out(trial_id, pending)
         self.gave_up = (f"{MAX_CONSECUTIVE_REJECTS} suggestions in a row were over --max-latency-ms {self.max_latency_ms}; "
                         "raise the limit or use a search space with faster choices")
         return Searcher.FINISHED
@@ -183,6 +202,8 @@ class NasSearch(OptunaSearch):
         self._write(row)
         if pending.ot_trial is not None:
             tell(self.study, pending.ot_trial.number, row, self.objective)
+            if status == FINISHED:
+                self._finished.setdefault(row.arch, row)
 
     def _row(self, pending: PendingTrial, status: str, result: dict[str, Any] | None) -> TrialRow:
         r = result or {}
