@@ -125,9 +125,10 @@ def _plot_curves(curves: dict[str, list[float]], runs: dict[str, int], guided: i
 
     fig, ax = plt.subplots(figsize=(7.5, 4.8), dpi=120)
     colours = {"tpe": "#d62728", "nsga2": "#2ca02c", "random": "#7f7f7f"}
+    spare = iter(["#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"])  # kept earlier runs
     for sampler, curve in curves.items():
         earlier = sampler not in colours  # a kept earlier run: thin and dashed
-        ax.plot(range(1, len(curve) + 1), curve, color=colours.get(sampler, "#9467bd"), linewidth=1.1 if earlier else 1.6,
+        ax.plot(range(1, len(curve) + 1), curve, color=colours.get(sampler) or next(spare, "#bcbd22"), linewidth=1.1 if earlier else 1.6,
                 linestyle="--" if earlier else "-", drawstyle="steps-post", label=f"{sampler} ({len(curve)} of {runs[sampler]} trials)")
     if curves.get("random"):
         ax.axhline(curves["random"][-1], color=colours["random"], linestyle="--", linewidth=1,
