@@ -104,17 +104,16 @@ def overhead(args: argparse.Namespace) -> dict[str, object]:
             "overhead_seconds_per_trial": per_trial, "target_seconds": 3.0, "meets_target": per_trial < 3.0}
 
 
-def _hypervolume_curve(points: list[Point], ref: float) -> list[float]:
-    """Hypervolume after each finished trial, in the order the sampler proposed them."""
+def _proposal_order(points: list[Point]) -> list[Point]:
+    """Finished trials in the order the sampler proposed them (trial number)."""
+    return sorted(points, key=lambda p: int(p.trial[1:]))
+
+
+def _hypervolume_curve(ordered: list[Point], ref: float) -> list[float]:
+    """Hypervolume after each finished trial of ``ordered`` (proposal order)."""
     from nas.pareto.front import hypervolume
 
-    ordered = sorted(points, key=lambda p: int(p.trial[1:]))
     return [hypervolume([(p.gps_ap, p.cost) for p in ordered[:n]], 0.0, ref) for n in range(1, len(ordered) + 1)]
-
-
-def _first(points: list[Point], n: int) -> list[float]:
-    """GPS AP of the first ``n`` finished trials in the order the sampler proposed them."""
-    return [p.gps_ap for p in sorted(points, key=lambda p: int(p.trial[1:]))[:n]]
 
 
 def _plot_curves(curves: dict[str, list[float]], runs: dict[str, int], guided: int, path: Path) -> None:
@@ -162,7 +161,7 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
                     run_search(_config(args, space, table, data, folder, sampler, runs[sampler], 1.0))
                 else:  # a run cut short (session ended, killed) continues where it stopped
                     resume_search(folder)
-    # earlier runs kept beside them (e.g. tpe-univariate-40, before TPE was grouped) are
+    # earlier runs kept beside them (e.g. tpe-grouped-40, another TPE configuration) are
     # reported and drawn too, never run
     others = {f.name.rsplit("-", 1)[0]: f for f in sorted(out.glob("*-*")) if (f / "config.json").is_file() and f not in folders.values()}
     reports = {}
@@ -174,7 +173,9 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
     if not reports:
         raise SystemExit(f"no efficiency run under {out}: run without --analyse-only first")
     ref = max(p.cost for r in reports.values() for p in r.points) * 1.1  # one reference for all runs
-    curves = {s: _hypervolume_curve(r.points, ref) for s, r in reports.items()}
+    ordered = {s: _proposal_order(r.points) for s, r in reports.items()}
+    curves = {s: _hypervolume_curve(points, ref) for s, points in ordered.items()}
+    first_aps = {s: [p.gps_ap for p in points[: args.guided]] for s, points in ordered.items()}
     _plot_curves(curves, {**runs, **{name: args.guided for name in others}}, args.guided, REPORTS / "search_efficiency.png")
     final = {s: (c[-1] if c else 0.0) for s, c in curves.items()}
     complete = all(len(curves.get(s, [])) >= n for s, n in runs.items())
@@ -184,8 +185,8 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
                                                          if len(curves.get("random", [])) >= n},
         "best_gps_ap": {s: max((p.gps_ap for p in r.points), default=0.0) for s, r in reports.items()},
         # how often a sampler proposes a network that learns at all within the proxy
-        f"median_gps_ap_first_{args.guided}": {s: statistics.median(_first(r.points, args.guided)) for s, r in reports.items()},
-        f"gps_ap_5_or_more_first_{args.guided}": {s: sum(ap >= 5.0 for ap in _first(r.points, args.guided)) for s, r in reports.items()},
+        f"median_gps_ap_first_{args.guided}": {s: statistics.median(aps) for s, aps in first_aps.items()},
+        f"gps_ap_5_or_more_first_{args.guided}": {s: sum(ap >= 5.0 for ap in aps) for s, aps in first_aps.items()},
         "earlier_runs": sorted(others),
         "plot": str((REPORTS / "search_efficiency.png").relative_to(ROOT))}
     if complete:

@@ -22,9 +22,10 @@ CONSTRAINT = "max_latency_ms"  # constraint name: latency - limit (ms), feasible
 def _tpe(seed: int, trials: int) -> optuna.samplers.BaseSampler:
     # 10 random start-up trials (Optuna's default) but never more than a third of a small run.
     # Univariate, said explicitly: on this conditional space (each stage's block type brings
-    # its own options) the multivariate, grouped TPE did worse in the efficiency benchmark:
-    # hypervolume 11,133 against 14,590 after 40 trials, 12 against 19 trials that learned
-    # (GPS AP >= 5); bench/reports/search_efficiency.json, run tpe-grouped.
+    # its own options) the multivariate, grouped TPE was no better in the efficiency
+    # benchmark: hypervolume 11,133 after 40 trials against 14,590 and 10,516 for two
+    # univariate draws (bench/reports/search_efficiency.json, runs tpe-grouped, tpe,
+    # tpe-with-repeats).
     return optuna.samplers.TPESampler(seed=seed, n_startup_trials=max(3, min(10, trials // 3)), multivariate=False)
 
 

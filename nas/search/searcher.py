@@ -137,9 +137,10 @@ class NasSearch(OptunaSearch):
         while rejects < MAX_CONSECUTIVE_REJECTS:
             ot_trial = self.study.ask()
             arch = self.nas_space.suggest(ot_trial)
+            arch_string = arch.to_string()
             latency = self.table.predict_ms(arch)
             ot_trial.set_user_attr(LATENCY_ATTR, latency)
-            ot_trial.set_user_attr(ARCH_ATTR, arch.to_string())
+            ot_trial.set_user_attr(ARCH_ATTR, arch_string)
             if self.max_latency_ms is not None:
                 ot_trial.set_constraint(CONSTRAINT, latency - self.max_latency_ms)
             pending = PendingTrial(trial_name(ot_trial.number), ot_trial.number, "", arch, latency, ot_trial)
@@ -147,7 +148,7 @@ class NasSearch(OptunaSearch):
                 self._reject(pending)
                 rejects += 1
                 continue
-            earlier = self._finished.get(arch.to_string())
+            earlier = self._finished.get(arch_string)
             if earlier is not None and repeats < MAX_CONSECUTIVE_REPEATS:
                 ot_trial.set_user_attr(REPEAT_ATTR, earlier.trial)
                 tell(self.study, ot_trial.number, earlier, self.objective)
