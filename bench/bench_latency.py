@@ -8,7 +8,8 @@ with cold key caches, then warm; medians of ``--repeats`` passes. Architectures 
 ops the table lacks are counted; when the table is partial, the throughput is measured on
 an in-memory copy whose missing rows hold a placeholder value (lookup speed does not
 depend on the values; the copy is never saved). Validation: the figures ``nas latency
-validate`` stored in the table folder (validation.json), plain sums and corrected.
+validate`` stored in the table folder (validation.json), plain sums and corrected, and how
+well the end-to-end measurement repeats itself between two passes (the ceiling).
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ def main() -> None:
         return
     report = json.loads(report_path.read_text())
     rows = [("plain sum, all", report["plain_sum"]), ("plain sum, held-out half", report["heldout"]["plain_sum"]), ("corrected, held-out half", report["heldout"]["corrected"])]
+    if report.get("repeatability"):  # the measurement against itself: the ceiling of the rows above
+        rows.append(("measured pass 2 vs pass 1", report["repeatability"]))
     print(f"\nvalidation: {report['samples']} architectures end to end, correction {'kept' if report['correction']['kept'] else 'not kept'}")
     print(f"{'':<27}{'n':>4}{'MAPE %':>9}{'±5 %':>7}{'±10 %':>7}{'Spearman':>10}{'Kendall':>9}")
     for name, m in rows:

@@ -49,7 +49,8 @@ def validate(
     seed: Annotated[int, typer.Option("--seed")] = 0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     warmup: Annotated[int, typer.Option("--warmup")] = 3,
-    rounds: Annotated[int, typer.Option("--rounds", help="Timed runs per model.")] = 9,
+    rounds: Annotated[int, typer.Option("--rounds", help="Timed runs per model and pass.")] = 9,
+    passes: Annotated[int, typer.Option("--passes", min=1, help="Separate passes over all models; two or more also report how well the measurement repeats itself.")] = 2,
     workers: Annotated[int, typer.Option("--workers")] = 2,
     cache: Annotated[Path | None, typer.Option("--cache")] = None,
     report_dir: Annotated[Path | None, typer.Option("--report-dir", help="Where validation.json/png go (default: the table folder).")] = None,
@@ -75,7 +76,7 @@ def validate(
     meta = lut.meta
     rt = get_runtime(meta["runtime"], device=meta.get("device", "cpu"), threads=int(meta.get("threads", 1)), dtype=meta.get("dtype", "fp32"), cache=cache)
     transport = make_transport(remote, remote_dir, bench, bench_template, python, cpus)
-    report = validate_table(lut, SearchSpace.from_yaml(space_path), rt, transport, MeasureSettings(warmup, rounds, seed), samples, seed, workers, report_dir=report_dir)
+    report = validate_table(lut, SearchSpace.from_yaml(space_path), rt, transport, MeasureSettings(warmup, rounds, seed), samples, seed, workers, report_dir=report_dir, passes=passes)
     if as_json:
         print_json({k: v for k, v in report.items() if k != "rows"})
         return

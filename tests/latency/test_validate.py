@@ -43,6 +43,12 @@ def test_validate_cli_end_to_end(tmp_path) -> None:
     report = json.loads((out / "validation.json").read_text())
     halves = [row["half"] for row in report["rows"]]
     assert halves.count("fit") == 4 and halves.count("heldout") == 4  # disjoint halves
+    # two passes by default: the value compared is the median of both passes' samples,
+    # which lies between the two passes' own medians
+    assert report["passes"] == 2 and set(report["repeatability"]) == set(summary["plain_sum"])
+    for row in report["rows"]:
+        low, high = sorted(row["pass_ms"])
+        assert low <= row["measured_ms"] <= high
     assert (out / "validation.png").stat().st_size > 10_000
     meta = json.loads((out / "meta.json").read_text())
     assert ("correction" in meta) == report["correction"]["kept"]
