@@ -2,7 +2,8 @@
 
 Per architecture, ``OUT/<rank>-<trial>-<arch id>/``: ``arch.json``, ``model.pt`` (proxy
 weights, ``weights_only`` loadable), ``model_fp32.pte`` (and ``model_int8.pte`` on
-request) and ``MODEL_CARD.md``; ``OUT/index.json`` lists them.
+request, calibrated on training images of the run's dataset or of ``calibration_data``)
+and ``MODEL_CARD.md``; ``OUT/index.json`` lists them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import torch
 
 from nas.errors import ExportError
+from nas.export.calibration import CALIBRATION_IMAGES, calibration_inputs
 from nas.export.card import model_card
 from nas.export.pte import deployable, lower
 from nas.io import atomic_write_text
@@ -46,13 +48,25 @@ def choose(store: ResultsStore, top: int | None, objective: str) -> list[TrialRo
 
 
 def export_run(run: str | Path, out: str | Path, top: int | None = None, dtypes: tuple[str, ...] = ("fp32",),
-               log: Callable[[str], None] = print) -> list[Exported]:
-    """Export the ``top`` best front architectures of ``run`` into ``out``."""
+               log: Callable[[str], None] = print, calibration_data: str | Path | None = None) -> list[Exported]:
+    """Export the ``top`` best front architectures of ``run`` into ``out``.
+
+    int8 programs are calibrated on training images of ``calibration_data`` (a dataset
+    folder; default: the run's own ``--data``), read before anything is written.
+    """
     store = ResultsStore(run)
     config = store.load_config()
     chosen = choose(store, top, config.get("objective", {}).get("kind", "pareto"))
     if not chosen:
         raise ExportError(f"{store.root} has no finished search trial on a front to export (run `nas pareto {store.root}` to see its trials)")
+    calibration_dir = Path(calibration_data) if calibration_data is not None else Path(config["data"])
+    calibration = {}
+    if "int8" in dtypes:  # one set per deploy input size, before any folder is written
+        for size in sorted({ArchSpec.from_string(r.arch).input_size for r in chosen}):
+            try:
+                calibration[size] = calibration_inputs(calibration_dir, size)
+            except ExportError as err:
+                raise ExportError(f"{err}; pass --calibration-data DIR (a dataset folder like the one the run trained on)") from None
     try:
         meta = json.loads((Path(config["table"]) / "meta.json").read_text())
     except (OSError, ValueError):
@@ -73,10 +87,11 @@ def export_run(run: str | Path, out: str | Path, top: int | None = None, dtypes:
         module, inputs = deployable(arch, saved["state_dict"])
         for dtype in dtypes:
             log(f"export {row.trial} ({arch.id}): lowering {dtype} ExecuTorch program")
-            lower(module, inputs, folder / f"model_{dtype}.pte", dtype)
+            lower(module, inputs, folder / f"model_{dtype}.pte", dtype, calibration.get(arch.input_size))
             files.append(f"model_{dtype}.pte")
         files.append("MODEL_CARD.md")
-        atomic_write_text(folder / "MODEL_CARD.md", model_card(row, config, meta, files, on_front=True))
+        atomic_write_text(folder / "MODEL_CARD.md", model_card(row, config, meta, files, on_front=True,
+                                                                   calibration=f"{len(calibration[arch.input_size])} training images of `{calibration_dir}`" if calibration else None))
         exported.append(Exported(row.trial, folder, files))
         log(f"exported {row.trial}: GPS AP {row.gps_ap:.2f}, {row.latency_ms:.2f} ms -> {folder}")
     index = [{"trial": e.trial, "folder": e.folder.name, "files": e.files, **{k: getattr(r, k) for k in ("arch", "arch_id", "gps_ap", "gpsm_ap", "latency_ms", "params", "macs")}}

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from nas.model.rcnn.config import RCNNConfig
 from nas.search.rows import TrialRow
 
 __all__ = ["model_card"]
 
 
-def model_card(row: TrialRow, config: dict[str, Any], table_meta: dict[str, Any], files: list[str], on_front: bool) -> str:
+def model_card(row: TrialRow, config: dict[str, Any], table_meta: dict[str, Any], files: list[str], on_front: bool,
+               calibration: str | None = None) -> str:
+    """``calibration``: what the int8 program was calibrated on (None: no int8 program)."""
     proxy = config["proxy"]
+    pixels = RCNNConfig()
+    deploy = row.arch.rsplit('+in', 1)[-1]
+    int8_note = ("" if calibration is None else
+                 f"\n`model_int8.pte` is quantized after training (PT2E XNNPACK quantizer, symmetric per-channel int8 weights, "
+                 f"int8 activations); its activation ranges were calibrated on {calibration}. Check its accuracy before shipping it.\n")
     budget = proxy["budget"]
     steps = budget.get("steps")
     h, w = proxy["input_size"]
@@ -45,8 +53,11 @@ Architecture (the canonical string; `arch.json` holds the same spec):
 `model.pt` holds `{{"arch": str, "state_dict": ...}}` of the DensePose R-CNN after the proxy
 training: `torch.load("model.pt", weights_only=True)`. The `.pte` programs hold the
 deployable dense part (backbone + neck, outputs sorted by level) for ExecuTorch with the
-XNNPACK delegate; the RoI heads run per detection on the host.
-
+XNNPACK delegate; the RoI heads run per detection on the host. Input: one float32 tensor
+(1, 3, {deploy.replace('x', ', ')}), RGB in [0, 1] fitted into {deploy} with its aspect ratio kept (padding
+with 0 at the bottom and right), then normalised per channel with mean {pixels.pixel_mean} and std
+{pixels.pixel_std}.
+{int8_note}
 ## Caveat
 
 The AP above comes from a short proxy training ({steps} steps at {h}x{w}) used to rank

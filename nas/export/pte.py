@@ -4,12 +4,14 @@ The deployable network is the one :mod:`nas.latency.programs` times end to end f
 ``model:<arch>`` programs, backbone + neck at the deploy input (its outputs flattened,
 sorted by level), here with the trained proxy weights loaded. Lowering reuses
 :data:`nas.latency.programs.LOWERINGS` (torch.export -> XNNPACK -> ``.pte``); int8 first
-runs the PT2E XNNPACK quantizer (symmetric, per-channel weights) calibrated on a few
-inputs, then lowers the quantized graph the same way.
+runs the PT2E XNNPACK quantizer (symmetric, per-channel weights) calibrated on the given
+inputs (``nas export`` passes real training images, :mod:`nas.export.calibration`), then
+lowers the quantized graph the same way.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -24,7 +26,6 @@ __all__ = ["DTYPES", "deployable", "lower", "run_pte"]
 
 DTYPES = ("fp32", "int8")
 FEATURES_PREFIX = "features."  # the feature network's keys in a DensePose R-CNN state dict
-CALIBRATION_BATCHES = 4
 
 
 def deployable(arch: ArchSpec, state_dict: dict[str, Tensor] | None) -> tuple[nn.Module, tuple[Tensor, ...]]:
@@ -42,7 +43,7 @@ def deployable(arch: ArchSpec, state_dict: dict[str, Tensor] | None) -> tuple[nn
     return module.eval(), tuple(built.inputs)
 
 
-def _quantize_int8(module: nn.Module, inputs: tuple[Tensor, ...]) -> nn.Module:
+def _quantize_int8(module: nn.Module, inputs: tuple[Tensor, ...], calibration: Sequence[tuple[Tensor, ...]]) -> nn.Module:
     with quiet_toolchain():
         from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import XNNPACKQuantizer, get_symmetric_quantization_config
         from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
@@ -50,20 +51,29 @@ def _quantize_int8(module: nn.Module, inputs: tuple[Tensor, ...]) -> nn.Module:
         graph = torch.export.export(module, inputs).module()
         quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
         prepared = prepare_pt2e(graph, quantizer)  # type: ignore[arg-type]
-        generator = torch.Generator().manual_seed(0)
         with torch.no_grad():
-            prepared(*inputs)
-            for _ in range(CALIBRATION_BATCHES - 1):  # random calibration: no data is shipped with an export
-                prepared(*(torch.randn(x.shape, generator=generator) for x in inputs))
+            for batch in calibration:
+                prepared(*batch)
         return convert_pt2e(prepared)  # type: ignore[no-any-return]
 
 
-def lower(module: nn.Module, inputs: tuple[Tensor, ...], path: str | Path, dtype: str = "fp32") -> Path:
-    """Write ``module`` as an XNNPACK-delegated ExecuTorch program at ``path``."""
+def lower(
+    module: nn.Module, inputs: tuple[Tensor, ...], path: str | Path, dtype: str = "fp32", calibration: Sequence[tuple[Tensor, ...]] | None = None
+) -> Path:
+    """Write ``module`` as an XNNPACK-delegated ExecuTorch program at ``path``.
+
+    ``calibration``: input tuples (shaped like ``inputs``) int8 fixes its activation ranges
+    on; required for int8, unused for fp32.
+    """
     if dtype not in DTYPES:
         raise ExportError(f"unknown dtype {dtype!r}; known: {', '.join(DTYPES)}")
     if dtype == "int8":
-        module = _quantize_int8(module, inputs)
+        if not calibration:
+            raise ExportError("int8 export needs calibration inputs (images like the ones the network will run on)")
+        shapes = {tuple(tuple(x.shape) for x in batch) for batch in calibration}
+        if shapes != {tuple(tuple(x.shape) for x in inputs)}:
+            raise ExportError(f"calibration inputs of shapes {sorted(shapes)} do not match the program's inputs {[tuple(x.shape) for x in inputs]}")
+        module = _quantize_int8(module, inputs, calibration)
     atomic_write_bytes(path, LOWERINGS["fp32"](module, inputs))
     return Path(path)
 

@@ -21,12 +21,17 @@ def _net() -> tuple[nn.Module, tuple[torch.Tensor, ...]]:
     return net.eval(), (torch.randn(1, 3, 24, 32, generator=torch.Generator().manual_seed(1)),)
 
 
+def _calibration(count: int = 4) -> list[tuple[torch.Tensor, ...]]:
+    generator = torch.Generator().manual_seed(2)
+    return [(torch.randn(1, 3, 24, 32, generator=generator),) for _ in range(count)]
+
+
 def test_fp32_and_int8_programs(tmp_path):
     net, inputs = _net()
     with torch.no_grad():
         eager = net(*inputs)
     fp32 = lower(net, inputs, tmp_path / "fp32.pte", "fp32")
-    int8 = lower(net, inputs, tmp_path / "int8.pte", "int8")
+    int8 = lower(net, inputs, tmp_path / "int8.pte", "int8", calibration=_calibration())
     (out32,) = run_pte(fp32, inputs)
     (out8,) = run_pte(int8, inputs)
     assert out32.shape == out8.shape == eager.shape
@@ -36,6 +41,27 @@ def test_fp32_and_int8_programs(tmp_path):
     spread = float(eager.max() - eager.min())
     assert float((out8 - eager).abs().mean()) < 0.01 * spread
     assert not torch.allclose(out8, eager, rtol=1e-4, atol=1e-5)  # it really is quantized
+
+
+def test_int8_needs_fitting_calibration(tmp_path):
+    net, inputs = _net()
+    with pytest.raises(ExportError, match="needs calibration inputs"):
+        lower(net, inputs, tmp_path / "a.pte", "int8")
+    with pytest.raises(ExportError, match=r"calibration inputs of shapes \[\(\(1, 3, 48, 64\),\)\] do not match"):
+        lower(net, inputs, tmp_path / "b.pte", "int8", calibration=[(torch.zeros(1, 3, 48, 64),)])
+    assert not list(tmp_path.iterdir())
+
+
+def test_calibration_ranges_come_from_the_calibration_inputs(tmp_path):
+    """The int8 program clips at the ranges it was calibrated on: calibrated on inputs ten
+    times smaller than the ones it then runs on, its error is far larger."""
+    net, inputs = _net()
+    with torch.no_grad():
+        eager = net(*inputs)
+    fitting = run_pte(lower(net, inputs, tmp_path / "fit.pte", "int8", calibration=_calibration()), inputs)[0]
+    small = [(x / 10,) for (x,) in _calibration()]
+    clipped = run_pte(lower(net, inputs, tmp_path / "small.pte", "int8", calibration=small), inputs)[0]
+    assert float((clipped - eager).abs().mean()) > 5 * float((fitting - eager).abs().mean())
 
 
 def test_unknown_dtype(tmp_path):

@@ -141,3 +141,31 @@ def test_export_front(asha_run, tmp_path):
     assert f"{row.latency_ms:.2f} ms" in card and row.arch in card and "nas train" in card
     index = json.loads((tmp_path / "export" / "index.json").read_text())
     assert index["exported"][0]["trial"] == row.trial
+
+
+@pytest.mark.slow
+def test_export_int8_calibrated_on_the_run_data(asha_run, tmp_path, tiny_dataset):
+    from nas.errors import ExportError
+    from nas.export import export_run, run_pte
+    from nas.export.calibration import calibration_inputs
+
+    out, _ = asha_run
+    with pytest.raises(ExportError, match="int8 calibration images: dataset folder .* lacks .*pass --calibration-data DIR"):
+        export_run(out, tmp_path / "bad", top=1, dtypes=("fp32", "int8"), log=lambda m: None, calibration_data=tmp_path)
+    assert not (tmp_path / "bad").exists()  # nothing written before the calibration images are found
+    (exported,) = export_run(out, tmp_path / "export", top=1, dtypes=("fp32", "int8"), log=lambda m: None)
+    assert "model_int8.pte" in exported.files
+    card = (exported.folder / "MODEL_CARD.md").read_text()
+    assert f"calibrated on 8 training images of `{tiny_dataset}`" in card  # the run's own data (8 training images)
+    arch = _arch_of(exported.folder)
+    (image,) = calibration_inputs(tiny_dataset, arch.input_size, count=1, seed=5)
+    fp32 = run_pte(exported.folder / "model_fp32.pte", image)
+    int8 = run_pte(exported.folder / "model_int8.pte", image)
+    for a, b in zip(int8, fp32):  # on a real image the quantized features stay close to fp32
+        assert float((a - b).abs().mean()) < 0.05 * float(b.abs().max())
+
+
+def _arch_of(folder):
+    from nas.space.spec import ArchSpec
+
+    return ArchSpec.from_json((folder / "arch.json").read_text())

@@ -1,0 +1,56 @@
+"""Calibration inputs for int8 export: real training images, prepared as the model sees them.
+
+Post-training quantization fixes every activation's int8 range from the values seen while
+calibrating. Those ranges must come from images like the ones the network will run on:
+noise has other statistics (no smooth regions, energy at every frequency), so ranges
+calibrated on it clip or waste the int8 steps of real activations. The images are the
+training split of the run's dataset, fitted into the deploy input as evaluation does
+(aspect kept, zero padded) and normalised with the detector's pixel mean and std, exactly
+what the deployable feature network takes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from nas.errors import DataError, ExportError
+from nas.model.rcnn.config import RCNNConfig
+
+__all__ = ["CALIBRATION_IMAGES", "calibration_inputs", "normalise"]
+
+CALIBRATION_IMAGES = 16  # images per int8 export: enough for stable min/max observers
+
+
+def normalise(images: Tensor, config: RCNNConfig | None = None) -> Tensor:
+    """``(N, 3, H, W)`` images in [0, 1] -> what the feature network takes (per-channel mean/std)."""
+    config = config or RCNNConfig()
+    mean = torch.tensor(config.pixel_mean).reshape(1, 3, 1, 1)
+    std = torch.tensor(config.pixel_std).reshape(1, 3, 1, 1)
+    return (images - mean) / std
+
+
+def calibration_inputs(data_dir: str | Path, input_size: tuple[int, int], count: int = CALIBRATION_IMAGES, seed: int = 0) -> list[tuple[Tensor, ...]]:
+    """``count`` training images of the dataset at ``data_dir`` (a seeded choice), each a
+    one-element input tuple ``(1, 3, H, W)`` at ``input_size`` = (H, W).
+
+    Raises:
+        ExportError: the folder is not a readable dataset, or holds no training image.
+    """
+    from nas.data import DensePoseDataset
+    from nas.train.data import DatasetPaths
+
+    if count < 1:
+        raise ExportError(f"calibration needs at least one image, got count={count}")
+    try:
+        paths = DatasetPaths.from_dir(data_dir)
+        dataset = DensePoseDataset(paths.train, paths.images, input_size=input_size, train=False, surface=paths.surface)
+    except DataError as err:
+        raise ExportError(f"int8 calibration images: {err}") from None
+    if len(dataset) == 0:
+        raise ExportError(f"int8 calibration images: {paths.train} lists no image")
+    chosen = np.random.default_rng(seed).choice(len(dataset), size=min(count, len(dataset)), replace=False)
+    return [(normalise(dataset[int(i)][0].unsqueeze(0)),) for i in sorted(chosen)]

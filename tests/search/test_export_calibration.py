@@ -1,0 +1,35 @@
+"""int8 calibration images: real training images of a dataset, as the feature network takes them."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from nas.data import DensePoseDataset
+from nas.errors import ExportError
+from nas.export.calibration import calibration_inputs, normalise
+from nas.train.data import DatasetPaths
+
+
+def test_calibration_inputs_are_normalised_training_images(tiny_dataset):
+    batches = calibration_inputs(tiny_dataset, (96, 64), count=3, seed=1)
+    assert len(batches) == 3 and all(len(b) == 1 and b[0].shape == (1, 3, 96, 64) for b in batches)
+    paths = DatasetPaths.from_dir(tiny_dataset)
+    dataset = DensePoseDataset(paths.train, paths.images, input_size=(96, 64), train=False, surface=paths.surface)
+    images = [dataset[i][0] for i in range(len(dataset))]
+    for (x,) in batches:  # each is one of the dataset's images, normalised
+        assert any(torch.allclose(x, normalise(img.unsqueeze(0))) for img in images)
+    # ImageNet statistics by hand: a mid-grey pixel of 0.5 in the red channel -> (0.5 - 0.485) / 0.229
+    grey = normalise(torch.full((1, 3, 1, 1), 0.5))
+    assert float(grey[0, 0, 0, 0]) == pytest.approx(0.015 / 0.229)
+    again = calibration_inputs(tiny_dataset, (96, 64), count=3, seed=1)  # seeded: the same choice
+    assert all(torch.equal(a[0], b[0]) for a, b in zip(again, batches))
+
+
+def test_calibration_count_is_capped_by_the_dataset(tiny_dataset):
+    assert len(calibration_inputs(tiny_dataset, (64, 64), count=1000)) == 8  # the tiny dataset's training images
+
+
+def test_calibration_from_a_folder_without_a_dataset(tmp_path):
+    with pytest.raises(ExportError, match=f"int8 calibration images: dataset folder {tmp_path} lacks"):
+        calibration_inputs(tmp_path, (64, 64))
