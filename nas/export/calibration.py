@@ -30,7 +30,7 @@ def normalise(images: Tensor, config: RCNNConfig | None = None) -> Tensor:
     config = config or RCNNConfig()
     mean = torch.tensor(config.pixel_mean).reshape(1, 3, 1, 1)
     std = torch.tensor(config.pixel_std).reshape(1, 3, 1, 1)
-    return (images - mean) / std
+    return ((images - mean) / std).contiguous()
 
 
 def calibration_inputs(data_dir: str | Path, input_size: tuple[int, int], count: int = CALIBRATION_IMAGES, seed: int = 0) -> list[tuple[Tensor, ...]]:

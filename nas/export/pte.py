@@ -83,4 +83,6 @@ def run_pte(path: str | Path, inputs: tuple[Tensor, ...]) -> list[Tensor]:
     from executorch.runtime import Runtime
 
     method = Runtime.get().load_program(str(path)).load_method("forward")
-    return [t.clone() for t in method.execute(list(inputs))]
+    # contiguous: the runtime reads a tensor's memory in the program's (default) dim order,
+    # so a permuted view (an image converted from HWC) would be read scrambled
+    return [t.clone() for t in method.execute([x.contiguous() for x in inputs])]

@@ -13,7 +13,7 @@ from nas.train.data import DatasetPaths
 
 def test_calibration_inputs_are_normalised_training_images(tiny_dataset):
     batches = calibration_inputs(tiny_dataset, (96, 64), count=3, seed=1)
-    assert len(batches) == 3 and all(len(b) == 1 and b[0].shape == (1, 3, 96, 64) for b in batches)
+    assert len(batches) == 3 and all(len(b) == 1 and b[0].shape == (1, 3, 96, 64) and b[0].is_contiguous() for b in batches)
     paths = DatasetPaths.from_dir(tiny_dataset)
     dataset = DensePoseDataset(paths.train, paths.images, input_size=(96, 64), train=False, surface=paths.surface)
     images = [dataset[i][0] for i in range(len(dataset))]

@@ -64,6 +64,16 @@ def test_calibration_ranges_come_from_the_calibration_inputs(tmp_path):
     assert float((clipped - eager).abs().mean()) > 5 * float((fitting - eager).abs().mean())
 
 
+def test_run_pte_takes_permuted_inputs(tmp_path):
+    """An image converted from HWC is a permuted view; the runtime must see its values, not its memory."""
+    net, inputs = _net()
+    program = lower(net, inputs, tmp_path / "fp32.pte", "fp32")
+    hwc = inputs[0][0].permute(1, 2, 0).contiguous()
+    view = hwc.permute(2, 0, 1).unsqueeze(0)
+    assert not view.is_contiguous() and torch.equal(view, inputs[0])
+    assert torch.equal(run_pte(program, (view,))[0], run_pte(program, inputs)[0])
+
+
 def test_unknown_dtype(tmp_path):
     net, inputs = _net()
     with pytest.raises(ExportError, match="unknown dtype 'fp16'"):
