@@ -14,11 +14,11 @@ kept (written to meta.json, then applied by ``predict``) only when it lowers the
 error.
 
 Every model is measured in ``passes`` separate passes over all samples (each interleaved
-in its own order, one pass after the other); the value compared is the median of all its samples, and
-the agreement of the passes with each other (``repeatability``: the second pass's medians
-scored against the first's, same metrics) is the ceiling any prediction can be shown to
-reach on this device: a table cannot be validated as more accurate than the measurement
-repeats itself.
+in its own order, one pass after the other); the value compared is the median of all its
+samples, and the agreement of the passes with each other (``repeatability``: the second
+pass's medians scored against the first's, same metrics) is the ceiling any prediction can
+be shown to reach on this device: a table cannot be validated as more accurate than the
+measurement repeats itself.
 """
 
 from __future__ import annotations
