@@ -4,6 +4,7 @@ architectures, and fidelity of the proxy ranking to a 10x longer training.
     python bench/bench_proxy.py cost           [--data DIR]
     python bench/bench_proxy.py discrimination [--data DIR] [--seeds 0 1] [--samples 3] [--resume]
     python bench/bench_proxy.py fidelity       [--data DIR] [--archs 12] [--factor 10] [--resume]
+    python bench/bench_proxy.py stability      [--data DIR] [--archs 12] [--seeds 0 1] [--resume]
 
 Each prints its figures and writes a JSON report to bench/reports/. Without --data a
 synthetic dataset of nas.train.proxy.PROXY_DATA_IMAGES images (the proxy scene preset) is
@@ -172,10 +173,54 @@ def fidelity(args: argparse.Namespace) -> None:
     write("proxy_fidelity", report)
 
 
+def stability(args: argparse.Namespace) -> None:
+    """Ranking agreement of the proxy between training seeds over the fidelity benchmark's
+    ``--archs`` samples (discrimination's 6 architectures hold 3 near ties, too few to
+    tell a stable ranking from an unstable one). The proxy is deterministic for a given
+    seed, so seed-0 scores are taken from the fidelity report when it used the same proxy."""
+    data = ensure_data(args.data)
+    archs = [a.to_string() for a in sampled(SearchSpace.from_yaml(SPACE), args.archs, seed=2)]
+    proxy = proxy_config().to_dict()
+    report: dict[str, Any] = {"archs": archs, "proxy": proxy, "gps_ap": {str(s): {} for s in args.seeds}, "wall_seconds": {str(s): {} for s in args.seeds}}
+    old = previous_report("proxy_stability", args.resume, {"proxy": proxy})
+    for seed in map(str, args.seeds):
+        for phase in ("gps_ap", "wall_seconds"):
+            report[phase][seed].update({a: v for a, v in old.get(phase, {}).get(seed, {}).items() if a in archs})
+    fidelity_path = REPORTS / "proxy_fidelity.json"
+    if "0" in report["gps_ap"] and fidelity_path.is_file():
+        earlier = json.loads(fidelity_path.read_text())
+        if earlier.get("proxy_config") == proxy:  # the same proxy at seed 0: the same scores
+            for arch in archs:
+                if arch in earlier.get("proxy", {}) and arch not in report["gps_ap"]["0"]:
+                    report["gps_ap"]["0"][arch] = earlier["proxy"][arch]
+                    report["wall_seconds"]["0"][arch] = earlier.get("wall_seconds", {}).get(arch, {}).get("proxy")
+    for seed in args.seeds:
+        for i, arch in enumerate(archs):
+            if arch in report["gps_ap"][str(seed)]:
+                continue
+            spec = ArchSpec.from_string(arch)
+            m = trial(spec, data, seed=seed)
+            report["gps_ap"][str(seed)][arch], report["wall_seconds"][str(seed)][arch] = m["gps_ap"], m["wall_seconds"]
+            print(f"seed {seed} {i:2d} {spec.id} GPS AP {m['gps_ap']:.1f}  ({m['wall_seconds']:.0f} s)", flush=True)
+            write("proxy_stability", report)
+    first, second = (report["gps_ap"][str(s)] for s in args.seeds[:2])
+    both = [a for a in archs if a in first and a in second]
+    print(f"\n{'arch':12s}{'seed ' + str(args.seeds[0]):>9s}{'seed ' + str(args.seeds[1]):>9s}")
+    for arch in both:
+        print(f"{ArchSpec.from_string(arch).id:12s}{first[arch]:9.1f}{second[arch]:9.1f}")
+    if len(both) >= 3:
+        a, b = [first[x] for x in both], [second[x] for x in both]
+        report["kendall_tau"], report["spearman"], report["over"] = stats.kendalltau(a, b).statistic, stats.spearmanr(a, b).statistic, len(both)
+        report["median_abs_difference"] = statistics.median(abs(x - y) for x, y in zip(a, b))
+        print(f"over {len(both)} architectures: Kendall tau {report['kendall_tau']:.2f}, Spearman {report['spearman']:.2f}, "
+              f"median |seed {args.seeds[0]} - seed {args.seeds[1]}| {report['median_abs_difference']:.1f} GPS AP points")
+    write("proxy_stability", report)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
-    for name in ("cost", "discrimination", "fidelity"):
+    for name in ("cost", "discrimination", "fidelity", "stability"):
         p = sub.add_parser(name)
         p.add_argument("--data", default=None)
         if name == "discrimination":
@@ -186,8 +231,12 @@ def main() -> None:
             p.add_argument("--archs", type=int, default=12)
             p.add_argument("--factor", type=float, default=10.0)
             p.add_argument("--resume", action="store_true", help="keep the trials of bench/reports/proxy_fidelity.json")
+        if name == "stability":
+            p.add_argument("--archs", type=int, default=12)
+            p.add_argument("--seeds", type=int, nargs=2, default=[0, 1])
+            p.add_argument("--resume", action="store_true", help="keep the trials of bench/reports/proxy_stability.json")
     args = parser.parse_args()
-    {"cost": cost, "discrimination": discrimination, "fidelity": fidelity}[args.what](args)
+    {"cost": cost, "discrimination": discrimination, "fidelity": fidelity, "stability": stability}[args.what](args)
 
 
 if __name__ == "__main__":
