@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from nas.errors import ExportError
-from nas.export.calibration import CALIBRATION_IMAGES, calibration_inputs
+from nas.export.calibration import calibration_inputs
 from nas.export.card import model_card
 from nas.export.pte import deployable, lower
 from nas.io import atomic_write_text
@@ -60,7 +60,7 @@ def export_run(run: str | Path, out: str | Path, top: int | None = None, dtypes:
     if not chosen:
         raise ExportError(f"{store.root} has no finished search trial on a front to export (run `nas pareto {store.root}` to see its trials)")
     calibration_dir = Path(calibration_data) if calibration_data is not None else Path(config["data"])
-    calibration = {}
+    calibration: dict[tuple[int, int], list[tuple[torch.Tensor, ...]]] = {}
     if "int8" in dtypes:  # one set per deploy input size, before any folder is written
         for size in sorted({ArchSpec.from_string(r.arch).input_size for r in chosen}):
             try:
