@@ -20,18 +20,9 @@ import statistics
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _errors(outputs: list[torch.Tensor], reference: tuple[torch.Tensor, ...]) -> tuple[float, float]:
-    diff = sum(float((a - b).abs().sum()) for a, b in zip(outputs, reference))
-    size = sum(float(b.abs().sum()) for b in reference)
-    flat_a = torch.cat([a.flatten() for a in outputs])
-    flat_b = torch.cat([b.flatten() for b in reference])
-    return diff / size, float(torch.nn.functional.cosine_similarity(flat_a, flat_b, dim=0))
 
 
 def main() -> None:
@@ -43,12 +34,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args()
 
-    from nas.data import DensePoseDataset
     from nas.export import deployable, lower, run_pte
-    from nas.export.calibration import calibration_inputs, normalise
+    from nas.export.calibration import calibration_inputs, feature_agreement
     from nas.search.store import ResultsStore
     from nas.space.spec import ArchSpec
-    from nas.train.data import DatasetPaths
 
     store = ResultsStore(args.run)
     config = store.load_config()
@@ -62,10 +51,7 @@ def main() -> None:
     saved = torch.load(store.trial_dir(row.trial) / "model.pt", weights_only=True)
     module, inputs = deployable(arch, saved["state_dict"])
 
-    paths = DatasetPaths.from_dir(config["data"])
-    val = DensePoseDataset(paths.val, paths.images, input_size=arch.input_size, train=False, surface=paths.surface)
-    picks = np.random.default_rng(1).choice(len(val), size=min(args.images, len(val)), replace=False)
-    images = [normalise(val[int(i)][0].unsqueeze(0)) for i in sorted(picks)]
+    images = [x for (x,) in calibration_inputs(config["data"], arch.input_size, count=args.images, seed=1, split="val")]
 
     real = calibration_inputs(config["data"], arch.input_size, count=args.calibration)
     generator = torch.Generator().manual_seed(0)
@@ -84,7 +70,7 @@ def main() -> None:
             for image in images:
                 with torch.no_grad():
                     reference = module(image)
-                r, c = _errors(run_pte(path, (image,)), reference)
+                r, c = feature_agreement(run_pte(path, (image,)), reference)
                 rel.append(r)
                 cos.append(c)
             report[name] = {"relative_error_median": statistics.median(rel), "cosine_median": statistics.median(cos)}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +19,9 @@ from pathlib import Path
 import torch
 
 from nas.errors import ExportError
-from nas.export.calibration import calibration_inputs
+from nas.export.calibration import CHECK_IMAGES, calibration_inputs, feature_agreement
 from nas.export.card import model_card
-from nas.export.pte import deployable, lower
+from nas.export.pte import deployable, lower, run_pte
 from nas.io import atomic_write_text
 from nas.search.rows import FINISHED, TrialRow
 from nas.search.run import front_trials
@@ -61,10 +62,12 @@ def export_run(run: str | Path, out: str | Path, top: int | None = None, dtypes:
         raise ExportError(f"{store.root} has no finished search trial on a front to export (run `nas pareto {store.root}` to see its trials)")
     calibration_dir = Path(calibration_data) if calibration_data is not None else Path(config["data"])
     calibration: dict[tuple[int, int], list[tuple[torch.Tensor, ...]]] = {}
+    checks: dict[tuple[int, int], list[tuple[torch.Tensor, ...]]] = {}  # validation images int8 is compared on
     if "int8" in dtypes:  # one set per deploy input size, before any folder is written
         for size in sorted({ArchSpec.from_string(r.arch).input_size for r in chosen}):
             try:
                 calibration[size] = calibration_inputs(calibration_dir, size)
+                checks[size] = calibration_inputs(calibration_dir, size, count=CHECK_IMAGES, split="val")
             except ExportError as err:
                 raise ExportError(f"{err}; pass --calibration-data DIR (a dataset folder like the one the run trained on)") from None
     try:
@@ -85,16 +88,34 @@ def export_run(run: str | Path, out: str | Path, top: int | None = None, dtypes:
         shutil.copyfile(weights, folder / "model.pt")
         files = ["arch.json", "model.pt"]
         module, inputs = deployable(arch, saved["state_dict"])
+        int8_note = None
         for dtype in dtypes:
             log(f"export {row.trial} ({arch.id}): lowering {dtype} ExecuTorch program")
-            lower(module, inputs, folder / f"model_{dtype}.pte", dtype, calibration.get(arch.input_size))
+            program = lower(module, inputs, folder / f"model_{dtype}.pte", dtype, calibration.get(arch.input_size))
             files.append(f"model_{dtype}.pte")
+            if dtype == "int8":
+                int8_note = _int8_note(module, program, calibration[arch.input_size], checks[arch.input_size], calibration_dir)
         files.append("MODEL_CARD.md")
-        atomic_write_text(folder / "MODEL_CARD.md", model_card(row, config, meta, files, on_front=True,
-                                                                   calibration=f"{len(calibration[arch.input_size])} training images of `{calibration_dir}`" if calibration else None))
+        atomic_write_text(folder / "MODEL_CARD.md", model_card(row, config, meta, files, on_front=True, calibration=int8_note))
         exported.append(Exported(row.trial, folder, files))
         log(f"exported {row.trial}: GPS AP {row.gps_ap:.2f}, {row.latency_ms:.2f} ms -> {folder}")
     index = [{"trial": e.trial, "folder": e.folder.name, "files": e.files, **{k: getattr(r, k) for k in ("arch", "arch_id", "gps_ap", "gpsm_ap", "latency_ms", "params", "macs")}}
              for e, r in zip(exported, chosen)]
     atomic_write_text(out / "index.json", json.dumps({"run": str(store.root), "exported": index}, indent=2) + "\n")
     return exported
+
+
+def _int8_note(module: torch.nn.Module, program: Path, calibration: list[tuple[torch.Tensor, ...]], checks: list[tuple[torch.Tensor, ...]],
+               data_dir: Path) -> str:
+    """What the int8 program was calibrated on and how close it stays to fp32 (median over
+    the validation images ``checks``), for the model card."""
+    errors, cosines = [], []
+    for batch in checks:
+        with torch.no_grad():
+            reference = module(*batch)
+        error, cosine = feature_agreement(run_pte(program, batch), reference)
+        errors.append(error)
+        cosines.append(cosine)
+    return (f"{len(calibration)} training images of `{data_dir}`; on {len(checks)} of its validation images its features differ "
+            f"from eager fp32 by a median {100 * statistics.median(errors):.1f}% (relative L1; cosine similarity "
+            f"{statistics.median(cosines):.4f})")

@@ -20,9 +20,10 @@ from torch import Tensor
 from nas.errors import DataError, ExportError
 from nas.model.rcnn.config import RCNNConfig
 
-__all__ = ["CALIBRATION_IMAGES", "calibration_inputs", "normalise"]
+__all__ = ["CALIBRATION_IMAGES", "CHECK_IMAGES", "calibration_inputs", "feature_agreement", "normalise"]
 
 CALIBRATION_IMAGES = 16  # images per int8 export: enough for stable min/max observers
+CHECK_IMAGES = 4  # validation images an int8 export is compared with fp32 on
 
 
 def normalise(images: Tensor, config: RCNNConfig | None = None) -> Tensor:
@@ -33,12 +34,14 @@ def normalise(images: Tensor, config: RCNNConfig | None = None) -> Tensor:
     return ((images - mean) / std).contiguous()
 
 
-def calibration_inputs(data_dir: str | Path, input_size: tuple[int, int], count: int = CALIBRATION_IMAGES, seed: int = 0) -> list[tuple[Tensor, ...]]:
-    """``count`` training images of the dataset at ``data_dir`` (a seeded choice), each a
-    one-element input tuple ``(1, 3, H, W)`` at ``input_size`` = (H, W).
+def calibration_inputs(
+    data_dir: str | Path, input_size: tuple[int, int], count: int = CALIBRATION_IMAGES, seed: int = 0, split: str = "train"
+) -> list[tuple[Tensor, ...]]:
+    """``count`` images of the ``split`` ("train" or "val") of the dataset at ``data_dir``
+    (a seeded choice), each a one-element input tuple ``(1, 3, H, W)`` at ``input_size`` = (H, W).
 
     Raises:
-        ExportError: the folder is not a readable dataset, or holds no training image.
+        ExportError: the folder is not a readable dataset, or the split holds no image.
     """
     from nas.data import DensePoseDataset
     from nas.train.data import DatasetPaths
@@ -47,10 +50,22 @@ def calibration_inputs(data_dir: str | Path, input_size: tuple[int, int], count:
         raise ExportError(f"calibration needs at least one image, got count={count}")
     try:
         paths = DatasetPaths.from_dir(data_dir)
-        dataset = DensePoseDataset(paths.train, paths.images, input_size=input_size, train=False, surface=paths.surface)
+        annotations = {"train": paths.train, "val": paths.val}[split]
+        dataset = DensePoseDataset(annotations, paths.images, input_size=input_size, train=False, surface=paths.surface)
     except DataError as err:
         raise ExportError(f"int8 calibration images: {err}") from None
     if len(dataset) == 0:
-        raise ExportError(f"int8 calibration images: {paths.train} lists no image")
+        raise ExportError(f"int8 calibration images: {annotations} lists no image")
     chosen = np.random.default_rng(seed).choice(len(dataset), size=min(count, len(dataset)), replace=False)
     return [(normalise(dataset[int(i)][0].unsqueeze(0)),) for i in sorted(chosen)]
+
+
+def feature_agreement(outputs: list[Tensor], reference: tuple[Tensor, ...] | list[Tensor]) -> tuple[float, float]:
+    """How close a program's feature maps are to the reference (eager fp32) ones, over all
+    levels together: relative error sum|out - ref| / sum|ref|, and the cosine similarity
+    of the flattened maps."""
+    diff = sum(float((a - b).abs().sum()) for a, b in zip(outputs, reference))
+    size = sum(float(b.abs().sum()) for b in reference)
+    flat_out = torch.cat([a.flatten() for a in outputs])
+    flat_ref = torch.cat([b.flatten() for b in reference])
+    return diff / size, float(torch.nn.functional.cosine_similarity(flat_out, flat_ref, dim=0))

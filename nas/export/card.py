@@ -12,7 +12,8 @@ __all__ = ["model_card"]
 
 def model_card(row: TrialRow, config: dict[str, Any], table_meta: dict[str, Any], files: list[str], on_front: bool,
                calibration: str | None = None) -> str:
-    """``calibration``: what the int8 program was calibrated on (None: no int8 program)."""
+    """``calibration``: what the int8 program was calibrated on and how close it stays to
+    fp32 (None: no int8 program)."""
     proxy = config["proxy"]
     pixels = RCNNConfig()
     deploy = row.arch.rsplit('+in', 1)[-1]

@@ -7,7 +7,7 @@ import torch
 
 from nas.data import DensePoseDataset
 from nas.errors import ExportError
-from nas.export.calibration import calibration_inputs, normalise
+from nas.export.calibration import calibration_inputs, feature_agreement, normalise
 from nas.train.data import DatasetPaths
 
 
@@ -33,3 +33,15 @@ def test_calibration_count_is_capped_by_the_dataset(tiny_dataset):
 def test_calibration_from_a_folder_without_a_dataset(tmp_path):
     with pytest.raises(ExportError, match=f"int8 calibration images: dataset folder {tmp_path} lacks"):
         calibration_inputs(tmp_path, (64, 64))
+
+
+def test_feature_agreement_by_hand():
+    ref = [torch.tensor([[1.0, 2.0]]), torch.tensor([[0.0, -1.0]])]
+    assert feature_agreement([2 * r for r in ref], ref) == pytest.approx((1.0, 1.0))  # |2r - r| / |r| = 1; same direction
+    error, cosine = feature_agreement([torch.tensor([[2.0, -1.0]]), torch.tensor([[0.0, 0.0]])], ref)
+    assert cosine == pytest.approx(0.0)  # (1, 2, 0, -1) . (2, -1, 0, 0) = 0
+    assert error == pytest.approx((1 + 3 + 0 + 1) / 4)
+
+
+def test_validation_split(tiny_dataset):
+    assert len(calibration_inputs(tiny_dataset, (64, 64), count=1000, split="val")) == 2  # the tiny dataset's validation images

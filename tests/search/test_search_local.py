@@ -4,6 +4,7 @@ stopping, what Optuna is told, the results folder, and input errors."""
 from __future__ import annotations
 
 import json
+import re
 
 import optuna
 import pytest
@@ -156,13 +157,15 @@ def test_export_int8_calibrated_on_the_run_data(asha_run, tmp_path, tiny_dataset
     (exported,) = export_run(out, tmp_path / "export", top=1, dtypes=("fp32", "int8"), log=lambda m: None)
     assert "model_int8.pte" in exported.files
     card = (exported.folder / "MODEL_CARD.md").read_text()
-    assert f"calibrated on 8 training images of `{tiny_dataset}`" in card  # the run's own data (8 training images)
+    assert f"calibrated on 8 training images of `{tiny_dataset}`; on 2 of its validation images" in card  # the run's own data
+    stated = float(re.search(r"by a median ([0-9.]+)% \(relative L1", card).group(1))
     arch = _arch_of(exported.folder)
     (image,) = calibration_inputs(tiny_dataset, arch.input_size, count=1, seed=5)
     fp32 = run_pte(exported.folder / "model_fp32.pte", image)
     int8 = run_pte(exported.folder / "model_int8.pte", image)
     for a, b in zip(int8, fp32):  # on a real image the quantized features stay close to fp32
         assert float((a - b).abs().mean()) < 0.05 * float(b.abs().max())
+    assert 0 < stated < 30  # the card's figure: int8 really differs, and not wildly
 
 
 def _arch_of(folder):
