@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +18,9 @@ from pathlib import Path
 import torch
 
 from nas.errors import ExportError
-from nas.export.calibration import CHECK_IMAGES, calibration_inputs, feature_agreement
+from nas.export.calibration import CHECK_IMAGES, calibration_inputs, program_agreement
 from nas.export.card import model_card
-from nas.export.pte import deployable, lower, run_pte
+from nas.export.pte import deployable, lower
 from nas.io import atomic_write_text
 from nas.search.rows import FINISHED, TrialRow
 from nas.search.run import front_trials
@@ -109,13 +108,8 @@ def _int8_note(module: torch.nn.Module, program: Path, calibration: list[tuple[t
                data_dir: Path) -> str:
     """What the int8 program was calibrated on and how close it stays to fp32 (median over
     the validation images ``checks``), for the model card."""
-    errors, cosines = [], []
-    for batch in checks:
-        with torch.no_grad():
-            reference = module(*batch)
-        error, cosine = feature_agreement(run_pte(program, batch), reference)
-        errors.append(error)
-        cosines.append(cosine)
+    with torch.no_grad():
+        references = [module(*batch) for batch in checks]
+    error, cosine = program_agreement(program, checks, references)
     return (f"{len(calibration)} training images of `{data_dir}`; on {len(checks)} of its validation images its features differ "
-            f"from eager fp32 by a median {100 * statistics.median(errors):.1f}% (relative L1; cosine similarity "
-            f"{statistics.median(cosines):.4f})")
+            f"from eager fp32 by a median {100 * error:.1f}% (relative L1; cosine similarity {cosine:.4f})")

@@ -11,6 +11,8 @@ what the deployable feature network takes.
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +22,7 @@ from torch import Tensor
 from nas.errors import DataError, ExportError
 from nas.model.rcnn.config import RCNNConfig
 
-__all__ = ["CALIBRATION_IMAGES", "CHECK_IMAGES", "calibration_inputs", "feature_agreement", "normalise"]
+__all__ = ["CALIBRATION_IMAGES", "CHECK_IMAGES", "calibration_inputs", "feature_agreement", "normalise", "program_agreement"]
 
 CALIBRATION_IMAGES = 16  # images per int8 export: enough for stable min/max observers
 CHECK_IMAGES = 4  # validation images an int8 export is compared with fp32 on
@@ -60,7 +62,7 @@ def calibration_inputs(
     return [(normalise(dataset[int(i)][0].unsqueeze(0)),) for i in sorted(chosen)]
 
 
-def feature_agreement(outputs: list[Tensor], reference: tuple[Tensor, ...] | list[Tensor]) -> tuple[float, float]:
+def feature_agreement(outputs: Sequence[Tensor], reference: Sequence[Tensor]) -> tuple[float, float]:
     """How close a program's feature maps are to the reference (eager fp32) ones, over all
     levels together: relative error sum|out - ref| / sum|ref|, and the cosine similarity
     of the flattened maps."""
@@ -69,3 +71,12 @@ def feature_agreement(outputs: list[Tensor], reference: tuple[Tensor, ...] | lis
     flat_out = torch.cat([a.flatten() for a in outputs])
     flat_ref = torch.cat([b.flatten() for b in reference])
     return diff / size, float(torch.nn.functional.cosine_similarity(flat_out, flat_ref, dim=0))
+
+
+def program_agreement(program: str | Path, batches: Sequence[tuple[Tensor, ...]], references: Sequence[Sequence[Tensor]]) -> tuple[float, float]:
+    """Median :func:`feature_agreement` of the ExecuTorch ``program`` run on each input
+    tuple of ``batches`` against the matching eager ``references``."""
+    from nas.export.pte import run_pte
+
+    pairs = [feature_agreement(run_pte(program, batch), reference) for batch, reference in zip(batches, references)]
+    return statistics.median(e for e, _ in pairs), statistics.median(c for _, c in pairs)

@@ -36,7 +36,7 @@ def model_card(row: TrialRow, config: dict[str, Any], table_meta: dict[str, Any]
 | GPS AP (proxy) | {row.gps_ap:.2f} |
 | GPSm AP (proxy) | {row.gpsm_ap:.2f} |
 | GPS AP50 / AP75 | {row.gps_ap50:.2f} / {row.gps_ap75:.2f} |
-| Predicted latency | {row.latency_ms:.2f} ms (batch 1, {row.arch.rsplit('+in', 1)[-1]} input) on {device}; table `{config['table']}` |
+| Predicted latency | {row.latency_ms:.2f} ms (batch 1, {deploy} input) on {device}; table `{config['table']}` |
 | Parameters | {row.params / 1e6:.3f} M (whole DensePose R-CNN) |
 | MACs | {row.macs / 1e6:.1f} M (backbone + neck at the deploy input) |
 | Trial | `{row.trial}`, {row.steps} steps, {row.wall_seconds:.0f} s wall on {row.node} |
@@ -77,6 +77,6 @@ Train on DensePose-COCO (a folder with `annotations/{{train,val}}.json`, `images
 `surface.npz`) for a full schedule at the deploy resolution, e.g.
 
 ```
-nas train '{row.arch}' --data DENSEPOSE_COCO --budget-epochs 24 --input {row.arch.rsplit('+in', 1)[-1].replace('x', ' ')} --batch-size 16 --evals 6 --out full_run
+nas train '{row.arch}' --data DENSEPOSE_COCO --budget-epochs 24 --input {deploy.replace('x', ' ')} --batch-size 16 --evals 6 --out full_run
 ```
 """
