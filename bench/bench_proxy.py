@@ -4,6 +4,7 @@ architectures, and fidelity of the proxy ranking to a 10x longer training.
     python bench/bench_proxy.py cost           [--data DIR]
     python bench/bench_proxy.py discrimination [--data DIR] [--seeds 0 1] [--samples 3] [--resume]
     python bench/bench_proxy.py fidelity       [--data DIR] [--archs 12] [--factor 10] [--resume]
+                                               [--repeat-long K] [--analyse-only]
     python bench/bench_proxy.py stability      [--data DIR] [--archs 12] [--seeds 0 1] [--resume]
 
 Each prints its figures and writes a JSON report to bench/reports/. Without --data a
@@ -144,33 +145,59 @@ def discrimination(args: argparse.Namespace) -> None:
 
 def fidelity(args: argparse.Namespace) -> None:
     """Proxy vs ``--factor`` x proxy over ``--archs`` samples. Every short proxy runs first
-    (a partial report already ranks them), then the long trainings; the report is rewritten
-    after each trial and ``--resume`` keeps the trials of the same architectures and settings,
-    so the hours it takes can be spread over several runs."""
+    (a partial report already ranks them), then the long trainings, then, with
+    ``--repeat-long K``, the long training of the first K architectures again at seed 1
+    (how much a long score moves with the seed bounds the tau any proxy can reach). The
+    report is rewritten after each trial and ``--resume`` keeps the trials of the same
+    architectures and settings, so the hours it takes can be spread over several runs."""
     data = ensure_data(args.data)
     archs = [a.to_string() for a in sampled(SearchSpace.from_yaml(SPACE), args.archs, seed=2)]
     report: dict[str, Any] = {"archs": archs, "factor": args.factor, "proxy_config": proxy_config().to_dict(),
-                              "long_config": proxy_config(args.factor).to_dict(), "proxy": {}, "long": {}, "wall_seconds": {}}
-    old = previous_report("proxy_fidelity", args.resume, {k: report[k] for k in ("factor", "proxy_config", "long_config")})
+                              "long_config": proxy_config(args.factor).to_dict(), "proxy": {}, "long": {},
+                              "long_seed1": {}, "wall_seconds": {}}
+    old = previous_report("proxy_fidelity", args.resume or args.analyse_only, {k: report[k] for k in ("factor", "proxy_config", "long_config")})
     if old:
-        for phase in ("proxy", "long", "wall_seconds"):  # keyed by arch string: a changed sample is run again
+        for phase in ("proxy", "long", "long_seed1", "wall_seconds"):  # keyed by arch string: a changed sample is run again
             report[phase] = {a: v for a, v in old.get(phase, {}).items() if a in archs}
-    for phase, scale in (("proxy", 1.0), ("long", args.factor)):
-        for i, arch in enumerate(archs):
+    phases = [("proxy", 1.0, 0, archs), ("long", args.factor, 0, archs), ("long_seed1", args.factor, 1, archs[: args.repeat_long])]
+    for phase, scale, seed, todo in [] if args.analyse_only else phases:
+        for i, arch in enumerate(todo):
             if arch in report[phase]:
                 continue
             spec = ArchSpec.from_string(arch)
-            m = trial(spec, data, scale=scale)
+            m = trial(spec, data, scale=scale, seed=seed)
             report[phase][arch] = m["gps_ap"]
             report["wall_seconds"].setdefault(arch, {})[phase] = m["wall_seconds"]
-            print(f"{i:2d} {spec.id} {phase:5s} GPS AP {m['gps_ap']:.1f}  ({m['wall_seconds']:.0f} s)", flush=True)
+            print(f"{i:2d} {spec.id} {phase:10s} GPS AP {m['gps_ap']:.1f}  ({m['wall_seconds']:.0f} s)", flush=True)
             write("proxy_fidelity", report)
-    both = [a for a in archs if a in report["proxy"] and a in report["long"]]
-    if len(both) >= 2:
-        tau = stats.kendalltau([report["proxy"][a] for a in both], [report["long"][a] for a in both]).statistic
-        report["kendall_tau"], report["kendall_tau_over"] = tau, len(both)
-        print(f"Kendall tau between proxy and {args.factor:g}x proxy GPS AP over {len(both)} architectures: {tau:.2f}")
+    report.update(fidelity_summary(report, args.factor))
     write("proxy_fidelity", report)
+
+
+def fidelity_summary(report: dict[str, Any], factor: float) -> dict[str, Any]:
+    """Prints the proxy and long scores side by side and returns the figures: Kendall tau and
+    Spearman between them, the spread of each, and the long scores' seed-to-seed change."""
+    archs, proxy, long, again = report["archs"], report["proxy"], report["long"], report.get("long_seed1", {})
+    both = [a for a in archs if a in proxy and a in long]
+    print(f"\n{'arch':12s}{'proxy':>8s}{f'{factor:g}x':>8s}{f'{factor:g}x seed 1':>14s}")
+    for arch in (a for a in archs if a in proxy):
+        cells = [f"{proxy[arch]:8.1f}", f"{long[arch]:8.1f}" if arch in long else f"{'-':>8s}",
+                 f"{again[arch]:14.1f}" if arch in again else f"{'-':>14s}"]
+        print(f"{ArchSpec.from_string(arch).id:12s}" + "".join(cells))
+    summary: dict[str, Any] = {}
+    if len(both) >= 2:
+        a, b = [proxy[x] for x in both], [long[x] for x in both]
+        summary = {"kendall_tau": stats.kendalltau(a, b).statistic, "spearman": stats.spearmanr(a, b).statistic,
+                   "kendall_tau_over": len(both), "proxy_spread": max(a) - min(a), "long_spread": max(b) - min(b)}
+        print(f"over {len(both)} architectures: Kendall tau {summary['kendall_tau']:.2f}, Spearman {summary['spearman']:.2f}; "
+              f"spread proxy {summary['proxy_spread']:.1f}, {factor:g}x {summary['long_spread']:.1f} GPS AP points")
+    repeated = [a for a in both if a in again]
+    if repeated:
+        diffs = [abs(long[a] - again[a]) for a in repeated]
+        summary["long_seed_abs_difference"] = {"median": statistics.median(diffs), "max": max(diffs), "over": len(repeated)}
+        print(f"{factor:g}x scores, seed 0 vs seed 1 over {len(repeated)} architectures: median |difference| "
+              f"{statistics.median(diffs):.1f}, max {max(diffs):.1f} GPS AP points")
+    return summary
 
 
 def stability(args: argparse.Namespace) -> None:
@@ -231,6 +258,9 @@ def main() -> None:
             p.add_argument("--archs", type=int, default=12)
             p.add_argument("--factor", type=float, default=10.0)
             p.add_argument("--resume", action="store_true", help="keep the trials of bench/reports/proxy_fidelity.json")
+            p.add_argument("--repeat-long", type=int, default=0, metavar="K",
+                           help="train the first K architectures' long budget again at seed 1 (long-run noise)")
+            p.add_argument("--analyse-only", action="store_true", help="run nothing: print the figures of the report as it stands")
         if name == "stability":
             p.add_argument("--archs", type=int, default=12)
             p.add_argument("--seeds", type=int, nargs=2, default=[0, 1])
