@@ -15,7 +15,8 @@ error.
 
 Every model is measured in ``passes`` separate passes over all samples (each interleaved
 in its own order, one pass after the other); the value compared is the median of all its
-samples, and the agreement of the passes with each other (``repeatability``: the second
+samples (far-out slow ones dropped, :func:`~nas.latency.stats.summarize`; every row of the
+report keeps each pass's samples), and the agreement of the passes with each other (``repeatability``: the second
 pass's medians scored against the first's, same metrics) is the ceiling any prediction can
 be shown to reach on this device: a table cannot be validated as more accurate than the
 measurement repeats itself.
@@ -153,7 +154,7 @@ def validate_table(
         "passes": passes,
         "repeatability": repeatability.to_dict() if repeatability else None,
         "rows": [
-            {"arch": a.to_string(), "id": a.id, "n_ops": n_ops[i], "sum_ms": sums[i], "predicted_ms": final[i], "measured_ms": meas[i], "pass_ms": [r[i] for r in repeat], "half": "heldout" if i in held else "fit"}
+            {"arch": a.to_string(), "id": a.id, "n_ops": n_ops[i], "sum_ms": sums[i], "predicted_ms": final[i], "measured_ms": meas[i], "pass_ms": [r[i] for r in repeat], "samples_ms": [samples[names[i]] for samples in per_pass], "half": "heldout" if i in held else "fit"}
             for i, a in enumerate(archs)
         ],
     }

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from nas.latency.stats import summarize
 from nas.latency.validate import fit_correction, metrics, sample_archs
 
 from .conftest import TINY_SPACE, run_nas
@@ -43,12 +44,13 @@ def test_validate_cli_end_to_end(tmp_path) -> None:
     report = json.loads((out / "validation.json").read_text())
     halves = [row["half"] for row in report["rows"]]
     assert halves.count("fit") == 4 and halves.count("heldout") == 4  # disjoint halves
-    # two passes by default: the value compared is the median of both passes' samples,
-    # which lies between the two passes' own medians
+    # two passes by default: each row keeps both passes' samples; the value compared is the
+    # summary of all of them together, each pass's own value the summary of its samples
     assert report["passes"] == 2 and set(report["repeatability"]) == set(summary["plain_sum"])
     for row in report["rows"]:
-        low, high = sorted(row["pass_ms"])
-        assert low <= row["measured_ms"] <= high
+        assert len(row["samples_ms"]) == 2 and all(len(s) >= 9 for s in row["samples_ms"])
+        assert row["measured_ms"] == pytest.approx(summarize(row["samples_ms"][0] + row["samples_ms"][1]).median_ms)
+        assert row["pass_ms"] == pytest.approx([summarize(s).median_ms for s in row["samples_ms"]])
     assert (out / "validation.png").stat().st_size > 10_000
     meta = json.loads((out / "meta.json").read_text())
     assert ("correction" in meta) == report["correction"]["kept"]
