@@ -150,7 +150,6 @@ def fidelity(args: argparse.Namespace) -> None:
     (how much a long score moves with the seed bounds the tau any proxy can reach). The
     report is rewritten after each trial and ``--resume`` keeps the trials of the same
     architectures and settings, so the hours it takes can be spread over several runs."""
-    data = ensure_data(args.data)
     archs = [a.to_string() for a in sampled(SearchSpace.from_yaml(SPACE), args.archs, seed=2)]
     report: dict[str, Any] = {"archs": archs, "factor": args.factor, "proxy_config": proxy_config().to_dict(),
                               "long_config": proxy_config(args.factor).to_dict(), "proxy": {}, "long": {},
@@ -159,8 +158,11 @@ def fidelity(args: argparse.Namespace) -> None:
     if old:
         for phase in ("proxy", "long", "long_seed1", "wall_seconds"):  # keyed by arch string: a changed sample is run again
             report[phase] = {a: v for a, v in old.get(phase, {}).items() if a in archs}
+    if args.analyse_only and not old:
+        raise SystemExit("no fidelity report with the current proxy settings to analyse: run without --analyse-only")
+    data = None if args.analyse_only else ensure_data(args.data)  # analysing renders no data
     phases = [("proxy", 1.0, 0, archs), ("long", args.factor, 0, archs), ("long_seed1", args.factor, 1, archs[: args.repeat_long])]
-    for phase, scale, seed, todo in [] if args.analyse_only else phases:
+    for phase, scale, seed, todo in [] if data is None else phases:
         for i, arch in enumerate(todo):
             if arch in report[phase]:
                 continue
