@@ -84,7 +84,7 @@ def previous_report(name: str, resume: bool, settings: dict[str, Any]) -> dict[s
     path = REPORTS / f"{name}.json"
     old = json.loads(path.read_text()) if resume and path.is_file() else {}
     if old and any(old.get(k) != v for k, v in settings.items()):
-        print(f"the previous {name} report used other settings: every trial runs again", flush=True)
+        print(f"the previous {name} report used other settings: none of its trials is reused", flush=True)
         return {}
     return old
 
@@ -158,11 +158,21 @@ def fidelity(args: argparse.Namespace) -> None:
     if old:
         for phase in ("proxy", "long", "long_seed1", "wall_seconds"):  # keyed by arch string: a changed sample is run again
             report[phase] = {a: v for a, v in old.get(phase, {}).items() if a in archs}
-    if args.analyse_only and not old:
+    if not args.analyse_only:
+        run_fidelity_trials(report, args, ensure_data(args.data))
+    elif not old:
         raise SystemExit("no fidelity report with the current proxy settings to analyse: run without --analyse-only")
-    data = None if args.analyse_only else ensure_data(args.data)  # analysing renders no data
+    report.update(fidelity_summary(report, args.factor))
+    write("proxy_fidelity", report)
+
+
+def run_fidelity_trials(report: dict[str, Any], args: argparse.Namespace, data: Path) -> None:
+    """Trains what ``report`` lacks: the proxy, then the long budget of every architecture,
+    then the long budget again at seed 1 for the first ``--repeat-long``; the report is
+    rewritten after each trial."""
+    archs = report["archs"]
     phases = [("proxy", 1.0, 0, archs), ("long", args.factor, 0, archs), ("long_seed1", args.factor, 1, archs[: args.repeat_long])]
-    for phase, scale, seed, todo in [] if data is None else phases:
+    for phase, scale, seed, todo in phases:
         for i, arch in enumerate(todo):
             if arch in report[phase]:
                 continue
@@ -172,8 +182,6 @@ def fidelity(args: argparse.Namespace) -> None:
             report["wall_seconds"].setdefault(arch, {})[phase] = m["wall_seconds"]
             print(f"{i:2d} {spec.id} {phase:10s} GPS AP {m['gps_ap']:.1f}  ({m['wall_seconds']:.0f} s)", flush=True)
             write("proxy_fidelity", report)
-    report.update(fidelity_summary(report, args.factor))
-    write("proxy_fidelity", report)
 
 
 def fidelity_summary(report: dict[str, Any], factor: float) -> dict[str, Any]:
