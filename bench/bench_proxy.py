@@ -254,6 +254,13 @@ def stability(args: argparse.Namespace) -> None:
     write("proxy_stability", report)
 
 
+def non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
@@ -268,7 +275,7 @@ def main() -> None:
             p.add_argument("--archs", type=int, default=12)
             p.add_argument("--factor", type=float, default=10.0)
             p.add_argument("--resume", action="store_true", help="keep the trials of bench/reports/proxy_fidelity.json")
-            p.add_argument("--repeat-long", type=int, default=0, metavar="K",
+            p.add_argument("--repeat-long", type=non_negative, default=0, metavar="K",
                            help="train the first K architectures' long budget again at seed 1 (long-run noise)")
             p.add_argument("--analyse-only", action="store_true", help="run nothing: print the figures of the report as it stands")
         if name == "stability":
