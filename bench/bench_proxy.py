@@ -279,7 +279,7 @@ def variants(args: argparse.Namespace) -> None:
     score against the 10x GPS AP already in bench/reports/proxy_fidelity.json. Every
     variant is kept in bench/reports/proxy_variants.json under its own name and resumes
     where it stopped. The long runs are the fidelity benchmark's (lr 0.003): a variant
-    chosen on these 12 architectures is chosen in sample, which the report says."""
+    chosen on these 12 architectures is chosen in sample: confirm it on other ones."""
     fidelity_path = REPORTS / "proxy_fidelity.json"
     if not fidelity_path.is_file():
         raise SystemExit("bench/reports/proxy_fidelity.json is missing: run `python bench/bench_proxy.py fidelity` first")
