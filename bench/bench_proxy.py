@@ -38,6 +38,7 @@ from nas.train.proxy import DEFAULT_PROXY, proxy_config, proxy_data_config
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "bench" / "reports"
 SPACE = ROOT / "search_spaces" / "densepose_mobile.yaml"
+FIDELITY_REPORT = REPORTS / "proxy_fidelity.json"
 
 
 def ensure_data(path: str | None) -> Path:
@@ -64,9 +65,10 @@ def mid_size(space: SearchSpace, pool: int = 31) -> ArchSpec:
     return archs[int(np.argsort(macs)[len(macs) // 2])]
 
 
-def trial(arch: ArchSpec, data: Path, scale: float = 1.0, seed: int = 0) -> dict[str, float]:
+def trial(arch: ArchSpec, data: Path, scale: float = 1.0, seed: int = 0, **changes: object) -> dict[str, float]:
+    """Final metrics and wall time of one proxy training (``changes``: other proxy settings)."""
     start = time.perf_counter()
-    result = train(arch, data, proxy_config(scale, seed=seed), progress=True)
+    result = train(arch, data, proxy_config(scale, seed=seed, **changes), progress=True)
     metrics = dict(result.metrics)
     metrics["wall_seconds"] = round(time.perf_counter() - start, 1)
     return metrics
@@ -236,9 +238,8 @@ def stability(args: argparse.Namespace) -> None:
     for seed in map(str, args.seeds):
         for phase in ("gps_ap", "wall_seconds"):
             report[phase][seed].update({a: v for a, v in old.get(phase, {}).get(seed, {}).items() if a in archs})
-    fidelity_path = REPORTS / "proxy_fidelity.json"
-    if "0" in report["gps_ap"] and fidelity_path.is_file():
-        earlier = json.loads(fidelity_path.read_text())
+    if "0" in report["gps_ap"] and FIDELITY_REPORT.is_file():
+        earlier = json.loads(FIDELITY_REPORT.read_text())
         if earlier.get("proxy_config") == proxy:  # the same proxy at seed 0: the same scores
             for arch in archs:
                 if arch in earlier.get("proxy", {}) and arch not in report["gps_ap"]["0"]:
@@ -280,14 +281,16 @@ def variants(args: argparse.Namespace) -> None:
     variant is kept in bench/reports/proxy_variants.json under its own name and resumes
     where it stopped. The long runs are the fidelity benchmark's (lr 0.003): a variant
     chosen on these 12 architectures is chosen in sample: confirm it on other ones."""
-    fidelity_path = REPORTS / "proxy_fidelity.json"
-    if not fidelity_path.is_file():
+    if not FIDELITY_REPORT.is_file():
         raise SystemExit("bench/reports/proxy_fidelity.json is missing: run `python bench/bench_proxy.py fidelity` first")
-    fidelity_report = json.loads(fidelity_path.read_text())
+    fidelity_report = json.loads(FIDELITY_REPORT.read_text())
     archs, long = fidelity_report["archs"], fidelity_report["long"]
-    config = proxy_config(args.steps / DEFAULT_PROXY.budget.steps, lr=args.lr)  # type: ignore[operator]
+    scale = args.steps / DEFAULT_PROXY.budget.steps  # type: ignore[operator]
+    config = proxy_config(scale, lr=args.lr)
     name = f"steps{config.budget.steps}-lr{config.lr:g}"
     path = REPORTS / "proxy_variants.json"
+    if args.analyse_only and not path.is_file():
+        raise SystemExit("no bench/reports/proxy_variants.json to analyse: run without --analyse-only")
     report: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
     report["long_gps_ap"] = long
     held_variants = report.setdefault("variants", {})
@@ -300,11 +303,10 @@ def variants(args: argparse.Namespace) -> None:
             if arch in entry["metrics"]:
                 continue
             spec = ArchSpec.from_string(arch)
-            start = time.perf_counter()
-            result = train(spec, data, config, progress=True)
-            entry["metrics"][arch] = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float))}
-            entry["wall_seconds"][arch] = round(time.perf_counter() - start, 1)
-            print(f"{i:2d} {spec.id} {name}: GPS AP {result.metrics['gps_ap']:.1f}, loss {result.metrics['loss']:.3f} "
+            metrics = trial(spec, data, scale, lr=args.lr)
+            entry["wall_seconds"][arch] = metrics.pop("wall_seconds")
+            entry["metrics"][arch] = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
+            print(f"{i:2d} {spec.id} {name}: GPS AP {metrics['gps_ap']:.1f}, loss {metrics['loss']:.3f} "
                   f"({entry['wall_seconds'][arch]:.0f} s)", flush=True)
             write("proxy_variants", report)
     for variant, held in report["variants"].items():
@@ -317,11 +319,12 @@ def variants(args: argparse.Namespace) -> None:
         taus = {}
         for score in VARIANT_SCORES:
             values = [-held["metrics"][a]["loss"] if score == "neg_loss" else held["metrics"][a][score] for a in both]
-            taus[score] = float(stats.kendalltau(values, truth).statistic)
+            tau = float(stats.kendalltau(values, truth).statistic)
+            taus[score] = None if np.isnan(tau) else tau  # undefined when a score is the same for all (e.g. all 0)
         held["kendall_tau_vs_long"], held["over"] = taus, len(both)
         median_s = statistics.median(held["wall_seconds"][a] for a in both)
         print(f"{variant} over {len(both)} architectures (median trial {median_s:.0f} s), Kendall tau against the 10x GPS AP: "
-              + ", ".join(f"{k} {v:.2f}" for k, v in taus.items()))
+              + ", ".join(f"{k} {'undefined' if v is None else f'{v:.2f}'}" for k, v in taus.items()))
     write("proxy_variants", report)
 
 
@@ -329,6 +332,20 @@ def non_negative(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
     return value
 
 
@@ -354,8 +371,8 @@ def main() -> None:
             p.add_argument("--seeds", type=int, nargs=2, default=[0, 1])
             p.add_argument("--resume", action="store_true", help="keep the trials of bench/reports/proxy_stability.json")
         if name == "variants":
-            p.add_argument("--steps", type=int, default=DEFAULT_PROXY.budget.steps, help="proxy training steps")
-            p.add_argument("--lr", type=float, default=DEFAULT_PROXY.lr, help="peak learning rate")
+            p.add_argument("--steps", type=positive_int, default=DEFAULT_PROXY.budget.steps, help="proxy training steps")
+            p.add_argument("--lr", type=positive_float, default=DEFAULT_PROXY.lr, help="peak learning rate")
             p.add_argument("--analyse-only", action="store_true", help="run nothing: print the figures of the report as it stands")
     args = parser.parse_args()
     {"cost": cost, "discrimination": discrimination, "fidelity": fidelity, "stability": stability, "variants": variants}[args.what](args)

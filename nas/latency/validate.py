@@ -18,8 +18,8 @@ in its own order, one pass after the other); the value compared is the median of
 samples (far-out slow ones dropped, :func:`~nas.latency.stats.summarize`; every row of the
 report keeps each pass's samples), and the agreement of the passes with each other
 (``repeatability``: the second pass's medians scored against the first's, same metrics) is
-the ceiling any prediction can be shown to reach on this device: a table cannot be validated as more accurate than the
-measurement repeats itself.
+the ceiling any prediction can be shown to reach on this device: a table cannot be
+validated as more accurate than the measurement repeats itself.
 """
 
 from __future__ import annotations
