@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -20,10 +21,48 @@ from typing import Iterator
 REPO = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
+# Ports this process has handed to a node already: the OS may hand a port it just released
+# to the next bind(0), and two nodes (or two components of one node) must never share one.
+_HANDED_OUT: set[int] = set()
+# Worker port blocks lie below Linux's ephemeral range (32768-60999 by default), where
+# bind(0), and so every port Ray or this module picks at random, never lands: a block can
+# then not collide with a component port (CI once drew runtime_env_agent 37287 inside a
+# worker block 37117-37317, and ``ray start`` refused).
+_WORKER_BLOCKS = range(15000, 32000, 250)
+_WORKER_BLOCK_SIZE = 201  # Ray's own default span (max - min + 1 of 10002..10202)
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    """A free ephemeral port on 127.0.0.1 that this process has not handed out before."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
+
+
+def worker_port_block() -> tuple[int, int]:
+    """``(min, max)`` of a block of worker ports, all free now, outside the ephemeral range,
+    not overlapping any block handed out before by this process."""
+    starts = list(_WORKER_BLOCKS)
+    random.shuffle(starts)  # separate test processes on one machine rarely try the same block
+    for low in starts:
+        block = range(low, low + _WORKER_BLOCK_SIZE)
+        if _HANDED_OUT.isdisjoint(block) and all(_bindable(port) for port in block):
+            _HANDED_OUT.update(block)
+            return low, low + _WORKER_BLOCK_SIZE - 1
+    raise RuntimeError(f"no free block of {_WORKER_BLOCK_SIZE} worker ports within {_WORKER_BLOCKS.start}-{_WORKER_BLOCKS.stop}")
 
 
 def short_tmp(prefix: str) -> str:
@@ -88,10 +127,10 @@ def ray_start(args: list[str], env: dict[str, str]) -> None:
 def node_ports() -> list[str]:
     """Free ports for one node, so that several nodes share 127.0.0.1."""
     p = [free_port() for _ in range(6)]
-    low = free_port() + 1000 if free_port() < 50000 else 20000
+    low, high = worker_port_block()
     return ["--node-manager-port", str(p[0]), "--object-manager-port", str(p[1]), "--metrics-export-port", str(p[2]),
             "--dashboard-agent-listen-port", str(p[3]), "--dashboard-agent-grpc-port", str(p[4]), "--runtime-env-agent-port", str(p[5]),
-            "--min-worker-port", str(low), "--max-worker-port", str(low + 200)]
+            "--min-worker-port", str(low), "--max-worker-port", str(high)]
 
 
 @dataclass(frozen=True)
