@@ -79,10 +79,15 @@ def main() -> None:
     rows = [("plain sum, all", report["plain_sum"]), ("plain sum, held-out half", report["heldout"]["plain_sum"]), ("corrected, held-out half", report["heldout"]["corrected"])]
     if report.get("repeatability"):  # the measurement against itself: the ceiling of the rows above
         rows.append(("measured pass 2 vs pass 1", report["repeatability"]))
+    if report.get("speed_reference"):  # predictions against the medians as timed, drift left in
+        rows.append(("predicted vs raw medians", report["raw_measured"]))
     print(f"\nvalidation: {report['samples']} architectures end to end, correction {'kept' if report['correction']['kept'] else 'not kept'}")
     print(f"{'':<27}{'n':>4}{'MAPE %':>9}{'±5 %':>7}{'±10 %':>7}{'Spearman':>10}{'Kendall':>9}")
     for name, m in rows:
         print(f"{name:<27}{m['n']:>4}{m['mape']:>9.2f}{100 * m['within_5']:>7.0f}{100 * m['within_10']:>7.0f}{m['spearman']:>10.3f}{m['kendall']:>9.3f}")
+    if report.get("speed_reference"):
+        factors = [f for per in report["speed_reference"]["factors"] for f in per]
+        print(f"machine speed during validation: x{min(factors):.3f}-{max(factors):.3f} of the table's (divided out in all rows but the last)")
 
 
 if __name__ == "__main__":

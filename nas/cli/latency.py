@@ -86,4 +86,8 @@ def validate(
     for name in ("plain_sum", "corrected"):
         m = h[name]
         typer.echo(f"{name + ', held-out:':<21} MAPE {m['mape']:.2f}%  ±5% {100 * m['within_5']:.0f}%  ±10% {100 * m['within_10']:.0f}%  Spearman {m['spearman']:.3f}  Kendall {m['kendall']:.3f}")
+    if report["speed_reference"]:
+        low, high = min(min(f) for f in report["speed_reference"]["factors"]), max(max(f) for f in report["speed_reference"]["factors"])
+        r = report["raw_measured"]
+        typer.echo(f"machine speed during the measurement: x{low:.3f}-{high:.3f} of the table's (divided out; against the raw medians: MAPE {r['mape']:.2f}%, ±10% {100 * r['within_10']:.0f}%)")
     typer.echo(f"correction {'kept' if report['correction']['kept'] else 'not kept'}; report in {report_dir or table}/validation.json, plot validation.png")

@@ -40,6 +40,7 @@ def register(app: typer.Typer) -> None:
         cache: Annotated[Path | None, typer.Option("--cache", help="Program cache folder (default ~/.cache/nas/programs or $NAS_CACHE/programs).")] = None,
         build: Annotated[bool, typer.Option("--build/--no-build", help="--no-build: measure only ops whose programs are already cached.")] = True,
         limit: Annotated[int | None, typer.Option("--limit", help="Measure at most N missing ops in this run.")] = None,
+        speed_refs: Annotated[int, typer.Option("--speed-refs", min=0, help="Reference ops timed in every chunk to divide out the machine's speed drift (chosen when the table is created; 0: none).")] = 4,
         baseline: Annotated[list[str] | None, typer.Option("--baseline", help="Reference architecture whose ops are profiled too, at the space's input size (repeatable; default: densemobile, densesqueeze, r50_fpn; 'none' for none).")] = None,
     ) -> None:
         """Profile every op a search space can produce into a latency table (resumable)."""
@@ -54,7 +55,7 @@ def register(app: typer.Typer) -> None:
         for name in baselines:
             reference(name)  # an unknown name fails here, listing the known ones, before any work
         report = profile_space(space, out, rt, transport, MeasureSettings(warmup, rounds), workers=workers, chunk=chunk, limit=limit,
-                               extra_rounds=extra_rounds, build=build, baselines=baselines)
+                               extra_rounds=extra_rounds, build=build, baselines=baselines, speed_refs=speed_refs)
         typer.echo(
             f"{out}: {report.total} keys in the space, {report.already} already in the table, "
             f"{report.measured} measured now (build {report.build_s:.0f} s, measure {report.measure_s:.0f} s)"

@@ -5,6 +5,8 @@ of the same runtime, device, threads and dtype); build the programs of the keys 
 (parallel, cached); measure them in chunks, each chunk interleaved, saving the table
 atomically after every chunk, so a killed run loses at most one chunk and the next run
 measures only what is missing. Ops whose median is not yet stable to 1% get extra rounds.
+Every chunk is timed together with the table's reference ops and divided by the chunk's
+speed factor (:mod:`nas.latency.speed`); the factors are kept in meta.json.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from tqdm import tqdm
 from nas.errors import TableError
 from nas.latency.keys import DEFAULT_ROIS, op_keys, space_keys
 from nas.latency.runtimes.base import LatencyRuntime
+from nas.latency.speed import DEFAULT_REFERENCES, SpeedReference, choose_references
 from nas.latency.stats import is_stable, summarize
 from nas.latency.table import FORMAT, VERSION, LatencyTable
 from nas.latency.transports.base import MeasureSettings, Transport
@@ -94,24 +97,32 @@ def profile_keys(
     """Measure the ``keys`` the table lacks into it (see the module doc)."""
     todo = [k for k in dict.fromkeys(keys) if k not in table]
     already = len(set(keys)) - len(todo)
+    refs = list(table.meta.get("speed_reference", {}).get("keys", []))
     start = time.perf_counter()
-    runtime.prepare(todo, workers=workers)
+    runtime.prepare([*todo, *(r for r in refs if r not in todo)], workers=workers)
     build_s = time.perf_counter() - start
     random.Random(settings.seed).shuffle(todo)  # mix kinds and sizes in every chunk
+    # references the table lacks go first: their rows define the table's nominal speed
+    todo = [*(r for r in refs if r in todo), *(k for k in todo if k not in refs)]
     extra = settings.rounds if max_extra_rounds is None else max_extra_rounds
     start = time.perf_counter()
     bar = tqdm(total=len(todo), desc="measuring ops", unit="op", dynamic_ncols=True)
     try:
         for begin in range(0, len(todo), chunk):
             names = todo[begin : begin + chunk]
-            samples = transport.measure(runtime, names, settings)
+            speed = SpeedReference(refs, {r: table.rows[r].median_ms for r in refs if r in table})
+            measured = speed.measure(transport, runtime, names, settings)
+            samples, factors = measured.samples, [measured.factor]
             stats = {n: summarize(samples[n]) for n in names}
             unstable = [n for n in names if not is_stable(stats[n])]
             if unstable and extra > 0:
-                more = transport.measure(runtime, unstable, MeasureSettings(settings.warmup, extra, settings.seed + 1))
-                stats.update({n: summarize(samples[n] + more[n]) for n in unstable})
+                more = speed.following(measured).measure(transport, runtime, unstable, MeasureSettings(settings.warmup, extra, settings.seed + 1))
+                factors.append(more.factor)
+                stats.update({n: summarize(samples[n] + more.samples[n]) for n in unstable})
             for name in names:
                 table.add(name, stats[name])
+            if refs:
+                table.meta["speed_reference"].setdefault("factors", []).extend(round(f, 4) for f in factors)
             table.meta["updated"] = _now()
             table.save()
             bar.update(len(names))
@@ -133,6 +144,7 @@ def profile_space(
     extra_rounds: int | None = None,
     build: bool = True,
     baselines: Sequence[str] = DENSEPOSE_BASELINES,
+    speed_refs: int = DEFAULT_REFERENCES,
 ) -> ProfileReport:
     """Profile every key of the space at ``space_path`` into the table folder ``out``.
 
@@ -144,6 +156,8 @@ def profile_space(
         extra_rounds: timed runs added to unstable ops (default: ``settings.rounds``).
         build: build missing programs; ``False`` measures only ops whose programs are
             already cached (e.g. built on a faster machine) and leaves the rest missing.
+        speed_refs: reference ops timed in every chunk to divide out the machine's speed
+            drift (:mod:`nas.latency.speed`); chosen when the table is created (0: none).
     """
     space = SearchSpace.from_yaml(space_path)
     keys = space_keys(space, rois)
@@ -167,11 +181,15 @@ def profile_space(
         "created": _now(),
     }
     table = open_table(out, meta)
+    if speed_refs > 0 and "speed_reference" not in table.meta:
+        table.meta["speed_reference"] = {"keys": choose_references(keys, speed_refs), "factors": []}
+    refs = table.meta.get("speed_reference", {}).get("keys", [])
     todo = [k for k in keys if k not in table]
     already = len(keys) - len(todo)
     if not build:
-        unbuilt = set(runtime.unbuilt(todo))
+        unbuilt = set(runtime.unbuilt(todo)) - set(refs)  # references are built regardless
         todo = [k for k in todo if k not in unbuilt]
+    todo = [*(r for r in refs if r in todo), *(k for k in todo if k not in refs)]  # a --limit keeps them
     if limit is not None:
         todo = todo[:limit]
     run = profile_keys(todo, table, runtime, transport, settings, workers, chunk, extra_rounds)

@@ -20,6 +20,12 @@ report keeps each pass's samples), and the agreement of the passes with each oth
 (``repeatability``: the second pass's medians scored against the first's, same metrics) is
 the ceiling any prediction can be shown to reach on this device: a table cannot be
 validated as more accurate than the measurement repeats itself.
+
+When the table has reference ops (:mod:`nas.latency.speed`), every chunk of models is
+timed together with them and divided by its speed factor relative to the table's rows,
+so a machine that runs slower today than when it was profiled is not mistaken for a
+wrong table; the report keeps the factors, each row's raw median, and the metrics
+against the raw medians (``raw_measured``).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from nas.io import atomic_write_text
 from nas.latency.keys import op_keys
 from nas.latency.heads import dense_program
 from nas.latency.runtimes.base import LatencyRuntime
+from nas.latency.speed import SpeedReference
 from nas.latency.stats import summarize
 from nas.latency.table import LatencyTable
 from nas.latency.transports.base import MeasureSettings, Transport
@@ -118,8 +125,12 @@ def validate_table(
     n_ops = [len(op_keys(a, table.rois)) for a in archs]
     names = [dense_program(a.to_string(), table.rois) for a in archs]
     runtime.prepare(names, workers=workers)
-    per_pass = _measure_passes(runtime, transport, settings, names, chunk, passes)
+    refs = list(table.meta.get("speed_reference", {}).get("keys", []))
+    runtime.prepare(refs, workers=workers)
+    speed = SpeedReference(refs, {r: table.rows[r].median_ms for r in refs if r in table})
+    per_pass, factors = _measure_passes(runtime, transport, settings, names, chunk, passes, speed)
     meas = [summarize([t for samples in per_pass for t in samples[n]]).median_ms for n in names]
+    raw = [summarize([t * f[n] for samples, f in zip(per_pass, factors) for t in samples[n]]).median_ms for n in names]
     repeat = [[summarize(samples[n]).median_ms for n in names] for samples in per_pass]
     repeatability = metrics(repeat[1], repeat[0]) if passes > 1 else None
     order = list(range(len(archs)))
@@ -153,8 +164,12 @@ def validate_table(
         "predicted": metrics(final, meas).to_dict() if keep else raw_all.to_dict(),
         "passes": passes,
         "repeatability": repeatability.to_dict() if repeatability else None,
+        # the machine's speed during the measurement, relative to the table's (1: same)
+        "speed_reference": {"keys": refs, "factors": [sorted({round(f[n], 4) for n in names}) for f in factors]} if speed.nominal else None,
+        "raw_measured": metrics(final, raw).to_dict(),
         "rows": [
-            {"arch": a.to_string(), "id": a.id, "n_ops": n_ops[i], "sum_ms": sums[i], "predicted_ms": final[i], "measured_ms": meas[i], "pass_ms": [r[i] for r in repeat], "samples_ms": [samples[names[i]] for samples in per_pass], "half": "heldout" if i in held else "fit"}
+            {"arch": a.to_string(), "id": a.id, "n_ops": n_ops[i], "sum_ms": sums[i], "predicted_ms": final[i], "measured_ms": meas[i], "raw_measured_ms": raw[i],
+             "pass_ms": [r[i] for r in repeat], "pass_factor": [f[names[i]] for f in factors], "samples_ms": [samples[names[i]] for samples in per_pass], "half": "heldout" if i in held else "fit"}
             for i, a in enumerate(archs)
         ],
     }
@@ -163,6 +178,7 @@ def validate_table(
     from nas.latency.plots import scatter_plot
 
     shown = cor_test if keep else raw_test
+    all_factors = [f for per in factors for f in per.values()]
     scatter_plot(
         out / "validation.png",
         meas,
@@ -171,21 +187,26 @@ def validate_table(
         f"{table.path.name}: {len(archs)} archs, held-out MAPE {shown.mape:.1f}%, "
         f"±10% {100 * shown.within_10:.0f}%\nSpearman {raw_all.spearman:.3f}, Kendall {raw_all.kendall:.3f} (all, plain sums)"
         + (" · corrected" if keep else " · plain sums")
-        + (f"\nmeasurement repeats itself within ±10% for {100 * repeatability.within_10:.0f}% (pass 2 vs 1)" if repeatability else ""),
+        + (f"\nmeasurement repeats itself within ±10% for {100 * repeatability.within_10:.0f}% (pass 2 vs 1)" if repeatability else "")
+        + (f"; machine speed x{min(all_factors):.2f}-{max(all_factors):.2f} of the table's, divided out" if speed.nominal else ""),
     )
     return report
 
 
 def _measure_passes(
-    runtime: LatencyRuntime, transport: Transport, settings: MeasureSettings, names: list[str], chunk: int, passes: int
-) -> list[dict[str, list[float]]]:
-    """Raw samples (ms) of every program, one dict per pass; each pass goes over all
-    programs in chunks, with its own interleaving seed."""
+    runtime: LatencyRuntime, transport: Transport, settings: MeasureSettings, names: list[str], chunk: int, passes: int, speed: SpeedReference
+) -> tuple[list[dict[str, list[float]]], list[dict[str, float]]]:
+    """Samples (ms, divided by their chunk's speed factor) of every program, one dict per
+    pass, and each program's factor, one dict per pass; each pass goes over all programs
+    in chunks, with its own interleaving seed."""
     if passes < 1:
         raise ValueError(f"passes must be at least 1, got {passes}")
     results: list[dict[str, list[float]]] = [{} for _ in range(passes)]
+    factors: list[dict[str, float]] = [{} for _ in range(passes)]
     steps = [(p, begin) for p in range(passes) for begin in range(0, len(names), chunk)]
     for p, begin in tqdm(steps, desc="measuring models", unit="chunk", dynamic_ncols=True):
         pass_settings = replace(settings, seed=settings.seed + p)
-        results[p].update(transport.measure(runtime, names[begin : begin + chunk], pass_settings))
-    return results
+        measured = speed.measure(transport, runtime, names[begin : begin + chunk], pass_settings)
+        results[p].update(measured.samples)
+        factors[p].update(dict.fromkeys(measured.samples, measured.factor))
+    return results, factors

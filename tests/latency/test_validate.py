@@ -51,6 +51,17 @@ def test_validate_cli_end_to_end(tmp_path) -> None:
         assert len(row["samples_ms"]) == 2 and all(len(s) >= 9 for s in row["samples_ms"])
         assert row["measured_ms"] == pytest.approx(summarize(row["samples_ms"][0] + row["samples_ms"][1]).median_ms)
         assert row["pass_ms"] == pytest.approx([summarize(s).median_ms for s in row["samples_ms"]])
-    assert (out / "validation.png").stat().st_size > 10_000
+    # the table's reference ops were timed with every chunk: each row's raw median is its
+    # samples times its chunk's speed factor, and the report scores predictions against both
     meta = json.loads((out / "meta.json").read_text())
+    refs = meta["speed_reference"]["keys"]
+    assert len(refs) == 4 and report["speed_reference"]["keys"] == refs
+    factors = meta["speed_reference"]["factors"]  # one chunk, then extra rounds for unstable ops
+    assert factors[0] == 1.0 and 1 <= len(factors) <= 2  # the first chunk defines the nominal speed
+    for row in report["rows"]:
+        raw = [t * f for samples, f in zip(row["samples_ms"], row["pass_factor"]) for t in samples]
+        assert row["raw_measured_ms"] == pytest.approx(summarize(raw).median_ms)
+        assert all(0.2 < f < 5 for f in row["pass_factor"])
+    assert set(report["raw_measured"]) == set(summary["plain_sum"])
+    assert (out / "validation.png").stat().st_size > 10_000
     assert ("correction" in meta) == report["correction"]["kept"]
