@@ -57,7 +57,11 @@ def _storage(store: ResultsStore) -> JournalStorage:
 
 
 def settle_running(study: optuna.Study, store: ResultsStore, config: SearchConfig) -> list[int]:
-    """Settle trials a dead driver left RUNNING; returns the numbers re-enqueued."""
+    """Settle trials a dead driver left RUNNING; returns the numbers re-enqueued.
+
+    A trial with no row never finished: it is failed and its choices enqueued again. A driver
+    killed while the sampler was still suggesting leaves only some choices; the rerun keeps
+    those and samples the rest."""
     requeued: list[int] = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         row = store.get(trial_name(trial.number))

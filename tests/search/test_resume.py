@@ -70,5 +70,6 @@ def test_sigkill_then_resume(tmp_path, tiny_dataset, tiny_table):
     reruns = [t for t in study.trials if "rerun_of" in t.user_attrs]
     lost = [t for t in study.trials if t.state == TrialState.FAIL]
     assert len(reruns) == len(lost) >= 1 and "re-running" in log  # in-flight trials were run again, not lost
-    for t in reruns:
-        assert t.params == study.trials[t.user_attrs["rerun_of"]].params
+    for t in reruns:  # the rerun keeps every choice made; a driver killed mid-suggestion left some unmade
+        original = study.trials[t.user_attrs["rerun_of"]].params
+        assert original.items() <= t.params.items()
