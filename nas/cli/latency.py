@@ -60,6 +60,9 @@ def validate(
     bench_template: TemplateOpt = None,
     python: PythonOpt = "python3",
     cpus: CpusOpt = "f0",
+    other_device: Annotated[
+        bool, typer.Option("--other-device", help="Measure on a device other than the table's: how well the table transfers (report in <table>/other-devices/ID/, no correction stored).")
+    ] = False,
 ) -> None:
     """Measure sampled architectures end to end and compare with the table's predictions."""
     from nas.errors import TableError
@@ -76,7 +79,7 @@ def validate(
     meta = lut.meta
     rt = get_runtime(meta["runtime"], device=meta.get("device", "cpu"), threads=int(meta.get("threads", 1)), dtype=meta.get("dtype", "fp32"), cache=cache)
     transport = make_transport(remote, remote_dir, bench, bench_template, python, cpus)
-    report = validate_table(lut, SearchSpace.from_yaml(space_path), rt, transport, MeasureSettings(warmup, rounds, seed), samples, seed, workers, report_dir=report_dir, passes=passes)
+    report = validate_table(lut, SearchSpace.from_yaml(space_path), rt, transport, MeasureSettings(warmup, rounds, seed), samples, seed, workers, report_dir=report_dir, passes=passes, other_device=other_device)
     if as_json:
         print_json({k: v for k, v in report.items() if k != "rows"})
         return
@@ -90,4 +93,9 @@ def validate(
         low, high = min(min(f) for f in report["speed_reference"]["factors"]), max(max(f) for f in report["speed_reference"]["factors"])
         r = report["raw_measured"]
         typer.echo(f"machine speed during the measurement: x{low:.3f}-{high:.3f} of the table's (divided out; against the raw medians: MAPE {r['mape']:.2f}%, ±10% {100 * r['within_10']:.0f}%)")
-    typer.echo(f"correction {'kept' if report['correction']['kept'] else 'not kept'}; report in {report_dir or table}/validation.json, plot validation.png")
+    if report["other_device"]:
+        typer.echo(f"measured on another device than the table's ({'; '.join(report['other_device'])}): the figures show how the table transfers; no correction stored")
+    elif report["table_device"] is None:
+        typer.echo("the table records no device fingerprint (profiled before fingerprints): make sure it was timed on this device")
+    stored = "kept" if report["correction"]["kept"] and not report["other_device"] else "not kept"
+    typer.echo(f"correction {stored}; report in {report['report_dir']}/validation.json, plot validation.png")

@@ -60,3 +60,9 @@ def register(app: typer.Typer) -> None:
             f"{out}: {report.total} keys in the space, {report.already} already in the table, "
             f"{report.measured} measured now (build {report.build_s:.0f} s, measure {report.measure_s:.0f} s)"
         )
+        from nas.latency.fingerprint import describe
+        from nas.latency.table import LatencyTable
+
+        if (Path(out) / "meta.json").is_file():
+            fingerprint = LatencyTable.load(out).meta.get("device_fingerprint")
+            typer.echo(f"device: {describe(fingerprint)}" if fingerprint else "device: not recorded (a table from before fingerprints)")

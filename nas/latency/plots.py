@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 __all__ = ["scatter_plot"]
@@ -36,7 +37,8 @@ def scatter_plot(
     ax.set_ylim(low, high)
     ax.set_xlabel("measured end-to-end latency (ms)")
     ax.set_ylabel("predicted latency (ms)")
-    ax.set_title(title, fontsize=9)
+    # long lines are wrapped to the figure's width (~64 characters at 9 pt)
+    ax.set_title("\n".join(textwrap.fill(line, 64) for line in title.splitlines()), fontsize=9)
     ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()

@@ -22,6 +22,7 @@ from typing import Any
 from tqdm import tqdm
 
 from nas.errors import TableError
+from nas.latency.fingerprint import describe, differences
 from nas.latency.keys import DEFAULT_ROIS, op_keys, space_keys
 from nas.latency.runtimes.base import LatencyRuntime
 from nas.latency.speed import DEFAULT_REFERENCES, SpeedReference, choose_references
@@ -67,7 +68,8 @@ class ProfileReport:
 
 def open_table(out: Path, meta: dict[str, Any]) -> LatencyTable:
     """The table at ``out``, created with ``meta`` if absent; a table of another runtime,
-    device, thread count or dtype is refused rather than mixed."""
+    device, thread count or dtype, or timed on another device (fingerprint), is refused
+    rather than mixed."""
     if not (out / "meta.json").exists() and not (out / "table.csv").exists():
         return LatencyTable(out, meta)
     table = LatencyTable.load(out)
@@ -75,8 +77,16 @@ def open_table(out: Path, meta: dict[str, Any]) -> LatencyTable:
     if clash:
         what = ", ".join(f"{f} {old!r} (table) vs {new!r} (now)" for f, (old, new) in clash.items())
         raise TableError(f"{out} holds a table measured differently: {what}; use another --out or the table's settings")
+    recorded, current = table.meta.get("device_fingerprint"), meta.get("device_fingerprint")
+    if recorded and current and (diff := differences(recorded, current)):
+        raise TableError(
+            f"{out} holds rows timed on another device: {describe(recorded)}; this device is {describe(current)} "
+            f"({'; '.join(diff)}). A table holds one device's latencies: profile this device into another --out"
+        )
     previous = table.meta.get("space")
-    table.meta.update({k: v for k, v in meta.items() if k != "created"})
+    # a table from before fingerprints keeps none: its rows' device is unknown
+    keep_unknown = ("created", "device_fingerprint", "cpu_model") if not recorded and len(table) else ("created",)
+    table.meta.update({k: v for k, v in meta.items() if k not in keep_unknown})
     if previous and meta.get("space") and previous.get("hash") != meta["space"].get("hash"):
         # rows of another space stay valid (same device and runtime); remember that space
         others = [o for o in table.meta.get("other_spaces", []) if o.get("hash") not in (previous.get("hash"), meta["space"].get("hash"))]
@@ -180,6 +190,9 @@ def profile_space(
         "tool_version": tool_version(),
         "created": _now(),
     }
+    fingerprint = transport.fingerprint(runtime)
+    meta["device_fingerprint"] = fingerprint
+    meta["cpu_model"] = fingerprint.get("soc") or fingerprint.get("model_name") or fingerprint.get("hardware") or meta.get("cpu_model")
     table = open_table(out, meta)
     if speed_refs > 0 and "speed_reference" not in table.meta:
         table.meta["speed_reference"] = {"keys": choose_references(keys, speed_refs), "factors": []}

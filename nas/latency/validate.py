@@ -25,7 +25,9 @@ When the table has reference ops (:mod:`nas.latency.speed`), every chunk of mode
 timed together with them and divided by its speed factor relative to the table's rows,
 so a machine that runs slower today than when it was profiled is not mistaken for a
 wrong table; the report keeps the factors, each row's raw median, and the metrics
-against the raw medians (``raw_measured``).
+against the raw medians (``raw_measured``). A speed factor cannot make one machine into
+another, though: a table is validated only on the device its fingerprint names
+(:mod:`nas.latency.fingerprint`).
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ import numpy as np
 from scipy import stats as sps
 from tqdm import tqdm
 
+from nas.errors import LatencyError
 from nas.io import atomic_write_text
+from nas.latency.fingerprint import describe, differences, fingerprint_id
 from nas.latency.keys import op_keys
 from nas.latency.heads import dense_program
 from nas.latency.runtimes.base import LatencyRuntime
@@ -116,9 +120,26 @@ def validate_table(
     chunk: int = 10,
     report_dir: Path | None = None,
     passes: int = 2,
+    other_device: bool = False,
 ) -> dict[str, Any]:
     """Validate ``table``; writes ``validation.json`` and ``validation.png`` into
-    ``report_dir`` (default: the table folder) and stores a useful correction in meta.json."""
+    ``report_dir`` (default: the table folder) and stores a useful correction in meta.json.
+
+    A table whose recorded device fingerprint differs from the measuring device's is
+    refused, unless ``other_device``: then the report measures how well the table
+    transfers to this device, goes to ``<table>/other-devices/<fingerprint id>/`` by
+    default, and meta.json is left as it was."""
+    recorded, current = table.meta.get("device_fingerprint"), transport.fingerprint(runtime)
+    foreign = differences(recorded, current) if recorded else []
+    if foreign and not other_device:
+        raise LatencyError(
+            f"{table.path} was profiled on {describe(recorded)}, but this device is {describe(current)} ({'; '.join(foreign)}): "
+            "validating it here would measure the difference between the two machines, not the table. Validate on the table's device, "
+            "profile this one into a new table (nas profile --out ...), or pass --other-device to measure how well the table transfers "
+            "(reported apart, no correction stored)"
+        )
+    if report_dir is None and foreign:
+        report_dir = table.path / "other-devices" / fingerprint_id(current)
     archs = sample_archs(space, samples, seed)
     table.meta.pop("correction", None)  # score the plain sums, then decide afresh
     sums = [sum(p for _, p in table.predict(a).breakdown) for a in archs]  # raises on missing keys
@@ -146,9 +167,11 @@ def validate_table(
     cor_test = metrics([corrected(i) for i in test_idx], [meas[i] for i in test_idx])
     keep = cor_test.mape < raw_test.mape
     final = [corrected(i) if keep else sums[i] for i in range(len(archs))]
-    if keep:
-        table.meta["correction"] = {**correction, "fitted_on": len(fit_idx), "seed": seed, "heldout_mape": cor_test.mape}
-    table.save()
+    if not foreign:  # a correction fitted on another device must not reach the table's predictions
+        if keep:
+            table.meta["correction"] = {**correction, "fitted_on": len(fit_idx), "seed": seed, "heldout_mape": cor_test.mape}
+        table.save()
+    out = Path(report_dir) if report_dir is not None else table.path
     held = set(test_idx)
     report: dict[str, Any] = {
         "table": str(table.path),
@@ -158,6 +181,11 @@ def validate_table(
         "space": {"name": space.name, "hash": space.hash},
         "samples": len(archs),
         "seed": seed,
+        "report_dir": str(out),
+        # the device the table was timed on (None: the table predates fingerprints) and this one
+        "table_device": recorded,
+        "measured_on": current,
+        "other_device": foreign,
         "plain_sum": raw_all.to_dict(),
         "heldout": {"n": len(test_idx), "plain_sum": raw_test.to_dict(), "corrected": cor_test.to_dict()},
         "correction": {**correction, "kept": keep},
@@ -173,7 +201,7 @@ def validate_table(
             for i, a in enumerate(archs)
         ],
     }
-    out = Path(report_dir) if report_dir is not None else table.path
+    out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "validation.json", json.dumps(report, indent=2) + "\n")
     from nas.latency.plots import scatter_plot
 
@@ -184,7 +212,7 @@ def validate_table(
         meas,
         final,
         [i in held for i in range(len(archs))],
-        f"{table.path.name}: {len(archs)} archs, held-out MAPE {shown.mape:.1f}%, "
+        ("ON ANOTHER DEVICE: " if foreign else "") + f"{table.path.name}: {len(archs)} archs, held-out MAPE {shown.mape:.1f}%, "
         f"±10% {100 * shown.within_10:.0f}%\nSpearman {raw_all.spearman:.3f}, Kendall {raw_all.kendall:.3f} (all, plain sums)"
         + (" · corrected" if keep else " · plain sums")
         + (f"\nmeasurement repeats itself within ±10% for {100 * repeatability.within_10:.0f}% (pass 2 vs 1)" if repeatability else "")

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from nas.latency.fingerprint import differences, fingerprint_id, local_fingerprint
 from nas.latency.stats import summarize
 from nas.latency.validate import fit_correction, metrics, sample_archs
 
@@ -65,3 +66,21 @@ def test_validate_cli_end_to_end(tmp_path) -> None:
     assert set(report["raw_measured"]) == set(summary["plain_sum"])
     assert (out / "validation.png").stat().st_size > 10_000
     assert ("correction" in meta) == report["correction"]["kept"]
+    # the table records the device it was timed on; validating it on another is refused,
+    # and --other-device measures the transfer apart without touching the table
+    assert report["other_device"] == [] and report["table_device"] == meta["device_fingerprint"]
+    assert differences(meta["device_fingerprint"], local_fingerprint("cpu")) == []
+    meta["device_fingerprint"] = {**meta["device_fingerprint"], "family": "99"}
+    (out / "meta.json").write_text(json.dumps(meta))
+    stored = (out / "meta.json").read_bytes()
+    done = run_nas("latency", "validate", "--table", str(out), "--samples", "4", "--rounds", "3")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "family '99' vs" in done.stderr and "--other-device" in done.stderr
+    done = run_nas("latency", "validate", "--table", str(out), "--samples", "4", "--rounds", "3", "--other-device")
+    assert done.returncode == 0, done.stderr
+    folder = out / "other-devices" / fingerprint_id(local_fingerprint("cpu"))
+    other = json.loads((folder / "validation.json").read_text())
+    assert other["samples"] == 4 and other["other_device"] == [f"family '99' vs {local_fingerprint('cpu')['family']!r}"]
+    assert (folder / "validation.png").is_file() and "no correction stored" in done.stdout
+    assert (out / "meta.json").read_bytes() == stored  # no correction fitted on another device
+    assert json.loads((out / "validation.json").read_text()) == report  # the table's own report kept

@@ -35,6 +35,12 @@ class Transport(ABC):
         """What meta.json records about the transport and the device."""
         return {"transport": self.name}
 
+    def fingerprint(self, runtime: LatencyRuntime) -> dict[str, Any]:
+        """The timing device's fingerprint (:mod:`nas.latency.fingerprint`); default: this machine."""
+        from nas.latency.fingerprint import local_fingerprint
+
+        return local_fingerprint(runtime.device)
+
     @abstractmethod
     def measure(self, runtime: LatencyRuntime, names: list[str], settings: MeasureSettings) -> dict[str, list[float]]:
         """Time ``names`` with ``runtime``; name -> samples in ms."""

@@ -150,6 +150,15 @@ class CommandTransport(Transport):
                 self._push_file(local, remote_name)
                 self._present.add(remote_name)
 
+    _FINGERPRINT_COMMAND = "uname -m; cat /proc/cpuinfo 2>/dev/null; true"
+
+    def fingerprint(self, runtime: LatencyRuntime) -> dict[str, Any]:
+        """Read from the device's ``/proc/cpuinfo`` (empty where it has none)."""
+        from nas.latency.fingerprint import parse_cpuinfo
+
+        machine, _, cpuinfo = self._call(self._run_argv(self._FINGERPRINT_COMMAND)).partition("\n")
+        return {**parse_cpuinfo(cpuinfo), **({"machine": machine.strip()} if machine.strip() else {})}
+
     # -- measuring -------------------------------------------------------------------
     def measure(self, runtime: LatencyRuntime, names: list[str], settings: MeasureSettings) -> dict[str, list[float]]:
         if not runtime.remote:
@@ -201,6 +210,16 @@ class AdbTransport(CommandTransport):
 
     def _push_file(self, local: Path, remote_name: str) -> None:
         self._call([*self.prefix, "push", str(local), f"{self.workdir}/{remote_name}"])
+
+    def fingerprint(self, runtime: LatencyRuntime) -> dict[str, Any]:
+        """The CPU cores, plus the SoC Android names (``ro.soc.*``, Android 12+; else the board)."""
+        fingerprint = super().fingerprint(runtime)
+        props = self._call(self._run_argv("getprop ro.soc.manufacturer; getprop ro.soc.model; getprop ro.board.platform; true")).splitlines()
+        manufacturer, model, board = ([p.strip() for p in props] + ["", "", ""])[:3]
+        soc = " ".join(p for p in (manufacturer, model) if p) or board
+        if soc:
+            fingerprint["soc"] = soc
+        return fingerprint
 
 
 REMOTE_KINDS: dict[str, type[CommandTransport]] = {"adb": AdbTransport}
