@@ -155,6 +155,8 @@ def profile_space(
     build: bool = True,
     baselines: Sequence[str] = DENSEPOSE_BASELINES,
     speed_refs: int = DEFAULT_REFERENCES,
+    sample: int | None = None,
+    sample_seed: int = 0,
 ) -> ProfileReport:
     """Profile every key of the space at ``space_path`` into the table folder ``out``.
 
@@ -168,6 +170,10 @@ def profile_space(
             already cached (e.g. built on a faster machine) and leaves the rest missing.
         speed_refs: reference ops timed in every chunk to divide out the machine's speed
             drift (:mod:`nas.latency.speed`); chosen when the table is created (0: none).
+        sample: measure only the ops of this many architectures, drawn as
+            ``nas latency validate --samples N --seed sample_seed`` draws them: a partial
+            table that validates the device in minutes instead of hours; the same command
+            without ``sample`` completes it.
     """
     space = SearchSpace.from_yaml(space_path)
     keys = space_keys(space, rois)
@@ -199,6 +205,11 @@ def profile_space(
     refs = table.meta.get("speed_reference", {}).get("keys", [])
     todo = [k for k in keys if k not in table]
     already = len(keys) - len(todo)
+    if sample is not None:
+        from nas.latency.validate import sample_archs
+
+        wanted = {k for arch in sample_archs(space, sample, sample_seed) for k in op_keys(arch, rois)}
+        todo = [k for k in todo if k in wanted or k in refs]
     if not build:
         unbuilt = set(runtime.unbuilt(todo)) - set(refs)  # references are built regardless
         todo = [k for k in todo if k not in unbuilt]

@@ -84,3 +84,22 @@ def test_profile_of_a_second_space_keeps_the_first(tmp_path, repo) -> None:
     assert done.returncode == 0, done.stderr
     meta = json.loads((out / "meta.json").read_text())
     assert meta["space"]["name"] == "tiny_other" and [s["name"] for s in meta["other_spaces"]] == ["tiny_latency"]
+
+
+def test_profile_sample_measures_the_validation_archs_then_completes(tmp_path, tiny_space) -> None:
+    from nas.latency.keys import op_keys
+    from nas.latency.validate import sample_archs
+
+    out = tmp_path / "table"
+    args = ("profile", "--baseline", "none", "--space", str(TINY_SPACE), "--runtime", "torch", "--out", str(out), "--rounds", "3", "--warmup", "1")
+    done = run_nas(*args, "--sample", "2", "--sample-seed", "5")
+    assert done.returncode == 0, done.stderr
+    table = LatencyTable.load(out)
+    wanted = {k for a in sample_archs(tiny_space, 2, 5) for k in op_keys(a, table.rois)}
+    refs = set(table.meta["speed_reference"]["keys"])
+    assert set(table.rows) == wanted | refs and len(table.rows) < 24  # those ops, the references, nothing else
+    for arch in sample_archs(tiny_space, 2, 5):
+        assert table.predict(arch).latency_ms > 0  # what validate --samples 2 --seed 5 needs is there
+    done = run_nas(*args)  # the same command without --sample completes the table
+    assert done.returncode == 0, done.stderr
+    assert set(LatencyTable.load(out).rows) == set(space_keys(tiny_space))
