@@ -22,7 +22,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-__all__ = ["IDENTITY", "parse_cpuinfo", "local_fingerprint", "differences", "describe", "fingerprint_id"]
+__all__ = ["IDENTITY", "parse_cpuinfo", "local_fingerprint", "differences", "device_name", "describe", "fingerprint_id"]
 
 # fields that tell devices apart; others a fingerprint carries (e.g. ``cpus``) are recorded only
 IDENTITY = ("vendor", "family", "model", "stepping", "model_name", "parts", "isa", "soc", "gpu")
@@ -97,16 +97,19 @@ def differences(recorded: dict[str, Any], current: dict[str, Any]) -> list[str]:
     return [f"{f} {recorded[f]!r} vs {current[f]!r}" for f in IDENTITY if f in recorded and f in current and recorded[f] != current[f]]
 
 
+def device_name(fingerprint: dict[str, Any]) -> str | None:
+    """The device's human name: the SoC, else the CPU model name, else the ARM hardware line."""
+    return fingerprint.get("soc") or fingerprint.get("model_name") or fingerprint.get("hardware")
+
+
 def describe(fingerprint: dict[str, Any]) -> str:
     """One line: name, then vendor/family/model/stepping or ARM parts, then ISA extensions."""
-    name = fingerprint.get("soc") or fingerprint.get("model_name") or fingerprint.get("hardware") or "unknown CPU"
     ident = " ".join(f"{f} {fingerprint[f]}" for f in ("family", "model", "stepping") if f in fingerprint)
     if "parts" in fingerprint:
         ident = "cores " + ",".join(fingerprint["parts"])
-    bits = [b for b in (fingerprint.get("vendor", ""), ident) if b]
-    isa = " ".join(fingerprint.get("isa", []))
+    detail = "; ".join(part for part in (" ".join(b for b in (fingerprint.get("vendor", ""), ident) if b), " ".join(fingerprint.get("isa", []))) if part)
     gpu = f", GPU {fingerprint['gpu']}" if "gpu" in fingerprint else ""
-    return f"{name} ({'; '.join([' '.join(bits), isa] if isa else [' '.join(bits)]).strip('; ')}){gpu}"
+    return f"{device_name(fingerprint) or 'unknown CPU'} ({detail}){gpu}"
 
 
 def fingerprint_id(fingerprint: dict[str, Any]) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 from tqdm import tqdm
 
 from nas.errors import TableError
-from nas.latency.fingerprint import describe, differences
+from nas.latency.fingerprint import describe, device_name, differences
 from nas.latency.keys import DEFAULT_ROIS, op_keys, space_keys
 from nas.latency.runtimes.base import LatencyRuntime
 from nas.latency.speed import DEFAULT_REFERENCES, SpeedReference, choose_references
@@ -198,7 +198,7 @@ def profile_space(
     }
     fingerprint = transport.fingerprint(runtime)
     meta["device_fingerprint"] = fingerprint
-    meta["cpu_model"] = fingerprint.get("soc") or fingerprint.get("model_name") or fingerprint.get("hardware") or meta.get("cpu_model")
+    meta["cpu_model"] = device_name(fingerprint) or meta.get("cpu_model")
     table = open_table(out, meta)
     if speed_refs > 0 and "speed_reference" not in table.meta:
         table.meta["speed_reference"] = {"keys": choose_references(keys, speed_refs), "factors": []}
