@@ -11,9 +11,11 @@ per op and extrapolated to every key of the space:
 * second device = timing only (the programs are cached; the device's own timing is the
   part the issue excludes, so the overhead figure is loading/pushing the programs).
 
-Side by side in the same run, the lowering is also timed without the memoised
-CompositeImplicitAutograd op walk (``nas.latency.programs._memoise_cia_op_collection``)
-on a few of the same keys, so its gain is a ratio on the same machine state.
+Side by side in the same run, a few of the same keys are lowered plainly and with the
+lowering shortcuts of the build workers (``nas.latency.programs._speed_up_lowering``: the
+memoised CompositeImplicitAutograd op walk, cached ``py_impl`` annotations, shared fx
+provenance), alternating key by key in two interpreters, so the gain is a ratio on the
+same machine state; the two lowerings' bytes are compared (seeded weights).
 Medians over the sample; run it on an otherwise idle machine.
 """
 
@@ -31,37 +33,53 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-_PLAIN_LOWERING = """
-import sys, time, warnings
+_LOWERING = """
+import hashlib, sys, time, warnings
 warnings.filterwarnings("ignore")
 import torch
 torch.set_num_threads(1)
-from nas.latency.programs import LOWERINGS, build_program
-times = []
-for key in sys.argv[1:]:
-    built = build_program(key)
+from nas.latency import programs
+if sys.argv[1] == "fast":
+    programs._speed_up_lowering()
+for line in sys.stdin:  # one key per line, answered with "seconds digest"
+    torch.manual_seed(0)
+    built = programs.build_program(line.strip())
     start = time.perf_counter()
-    LOWERINGS["fp32"](built.module, built.inputs)
-    times.append(time.perf_counter() - start)
-print(" ".join(f"{t:.4f}" for t in times))
+    data = programs.LOWERINGS["fp32"](built.module, built.inputs)
+    print(f"{time.perf_counter() - start:.4f} {hashlib.sha256(data).hexdigest()}", flush=True)
 """
 
-_MEMO_LOWERING = _PLAIN_LOWERING.replace(
-    "from nas.latency.programs import LOWERINGS, build_program",
-    "from nas.latency.programs import LOWERINGS, build_program, _memoise_cia_op_collection\n_memoise_cia_op_collection()",
-)
 
-
-def _lowering_times(script: str, keys: list[str]) -> list[float]:
-    out = subprocess.run([sys.executable, "-c", script, *keys], check=True, capture_output=True, text=True, cwd=ROOT)
-    return [float(t) for t in out.stdout.split()[-len(keys) :]]
+def _lowering_ab(keys: list[str]) -> tuple[list[float], list[float], bool]:
+    """Seconds per key lowered plainly and with the shortcuts, alternating key by key
+    (the first key of each interpreter pays imports and warm-up and is dropped), and
+    whether the two produced the same bytes for every key."""
+    workers = {
+        mode: subprocess.Popen([sys.executable, "-c", _LOWERING, mode], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        for mode in ("plain", "fast")
+    }
+    seconds: dict[str, list[float]] = {"plain": [], "fast": []}
+    digests: dict[str, list[str]] = {"plain": [], "fast": []}
+    for key in keys:
+        for mode, proc in workers.items():
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.write(key + "\n")
+            proc.stdin.flush()
+            took, digest = proc.stdout.readline().split()
+            seconds[mode].append(float(took))
+            digests[mode].append(digest)
+    for proc in workers.values():
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait()
+    return seconds["plain"][1:], seconds["fast"][1:], digests["plain"] == digests["fast"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--space", default=str(ROOT / "search_spaces" / "densepose_mobile.yaml"))
     parser.add_argument("--sample", type=int, default=24, help="keys lowered and timed cold")
-    parser.add_argument("--ab", type=int, default=6, help="keys lowered with and without the memoised op walk (after one warm-up key)")
+    parser.add_argument("--ab", type=int, default=6, help="keys lowered with and without the shortcuts (after one warm-up key)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the report here")
@@ -83,8 +101,7 @@ def main() -> None:
         make_transport(None, None, None, None, "python3", "f0").measure(runtime, sample, MeasureSettings(5, 15))
         measure_s = time.perf_counter() - start
     ab_keys = sample[: args.ab + 1]
-    plain = _lowering_times(_PLAIN_LOWERING, ab_keys)[1:]  # the first lowering of a process pays imports and warm-up
-    memo = _lowering_times(_MEMO_LOWERING, ab_keys)[1:]
+    plain, fast, identical = _lowering_ab(ab_keys)
     per_build = build_s / len(sample)  # wall seconds per op with --workers processes
     per_measure = measure_s / len(sample)
     report = {
@@ -97,8 +114,9 @@ def main() -> None:
         "cold_profile_min_extrapolated": round(len(keys) * (per_build + per_measure) / 60, 1),
         "second_device_timing_min_extrapolated": round(len(keys) * per_measure / 60, 1),
         "lowering_s_median_plain": round(statistics.median(plain), 3),
-        "lowering_s_median_memoised": round(statistics.median(memo), 3),
-        "memo_speedup": round(statistics.median(plain) / statistics.median(memo), 3),
+        "lowering_s_median_shortcuts": round(statistics.median(fast), 3),
+        "shortcut_speedup": round(statistics.median(plain) / statistics.median(fast), 3),
+        "shortcut_programs_byte_identical": identical,
     }
     print(json.dumps(report, indent=2))
     if args.json:

@@ -1,0 +1,57 @@
+"""The lowering shortcuts of ``nas.latency.programs`` leave every program byte-identical."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+
+from nas.latency.programs import _CachedCallable
+
+# One op of each structure the lowering treats differently: a fire module (concat of two
+# expand branches), an inverted residual with squeeze-excitation, a DensePose head (transposed
+# convolution and interpolation). Lowered with seeded weights, first plainly, then with
+# every shortcut switched on, in one fresh interpreter (the shortcuts are process-wide).
+_KEYS = (
+    "fire-in:32x32x8-out:16x16x16-s2-relu-dw1-sq8",
+    "ir-in:32x32x8-out:16x16x16-s2-relu-eg1-e2-k3-pg1-se0.25",
+    "dphead-r10-in:14x14x16-n4-c128-k3-o56",
+)
+
+_SCRIPT = """
+import hashlib, sys, warnings
+warnings.filterwarnings("ignore")
+import torch
+torch.set_num_threads(1)
+from nas.latency import programs
+
+def digests():
+    out = []
+    for key in sys.argv[1:]:
+        torch.manual_seed(0)
+        built = programs.build_program(key)
+        out.append(hashlib.sha256(programs.LOWERINGS["fp32"](built.module, built.inputs)).hexdigest())
+    return out
+
+plain = digests()
+programs._speed_up_lowering()
+fast = digests()
+print(" ".join(plain))
+print(" ".join(fast))
+"""
+
+
+def test_shortcuts_keep_programs_byte_identical():
+    done = subprocess.run([sys.executable, "-c", _SCRIPT, *_KEYS], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    plain, fast = (line.split() for line in done.stdout.strip().splitlines()[-2:])
+    assert len(plain) == len(_KEYS)
+    assert fast == plain
+
+
+def test_cached_callable_answers_like_collections_callable():
+    assert isinstance(len, _CachedCallable) and isinstance(lambda: 0, _CachedCallable)
+    assert not isinstance(3, _CachedCallable)
+    assert _CachedCallable[..., int] == Callable[..., int]
+    assert _CachedCallable[..., int] is _CachedCallable[..., int]  # built once
+    assert _CachedCallable[[int, str], bool] == Callable[[int, str], bool]  # unhashable subscript
