@@ -42,10 +42,8 @@ from nas.latency import programs
 if sys.argv[1] == "fast":
     programs._speed_up_lowering()
 for line in sys.stdin:  # one key per line, answered with "seconds digest"
-    torch.manual_seed(0)
-    built = programs.build_program(line.strip())
     start = time.perf_counter()
-    data = programs.LOWERINGS["fp32"](built.module, built.inputs)
+    data = programs.lower_program(line.strip())  # building the module itself takes milliseconds
     print(f"{time.perf_counter() - start:.4f} {hashlib.sha256(data).hexdigest()}", flush=True)
 """
 

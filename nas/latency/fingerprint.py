@@ -107,7 +107,9 @@ def describe(fingerprint: dict[str, Any]) -> str:
     ident = " ".join(f"{f} {fingerprint[f]}" for f in ("family", "model", "stepping") if f in fingerprint)
     if "parts" in fingerprint:
         ident = "cores " + ",".join(fingerprint["parts"])
-    detail = "; ".join(part for part in (" ".join(b for b in (fingerprint.get("vendor", ""), ident) if b), " ".join(fingerprint.get("isa", []))) if part)
+    maker = " ".join(part for part in (fingerprint.get("vendor", ""), ident) if part)
+    isa = " ".join(fingerprint.get("isa", []))
+    detail = "; ".join(part for part in (maker, isa) if part)
     gpu = f", GPU {fingerprint['gpu']}" if "gpu" in fingerprint else ""
     return f"{device_name(fingerprint) or 'unknown CPU'} ({detail}){gpu}"
 

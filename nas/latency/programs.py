@@ -36,6 +36,7 @@ __all__ = [
     "MODEL_PREFIX",
     "model_program",
     "build_program",
+    "lower_program",
     "default_cache_dir",
     "ProgramCache",
     "LOWERINGS",
@@ -149,27 +150,27 @@ def _memoise_cia_op_collection() -> None:
             module._collect_all_valid_cia_ops = cached  # type: ignore[attr-defined]
 
 
-class _SubscriptCachedCallable(type):
+@functools.lru_cache(maxsize=None)
+def _callable_alias(params: object) -> object:
+    return AbcCallable[params]  # type: ignore[index]
+
+
+class _CallableWithCachedSubscripts:
     """Stands in for ``collections.abc.Callable`` inside ``torch._ops``: same ``isinstance``
     answer, but ``Callable[...]`` is built once per distinct subscript instead of at every
     call (see :func:`_cache_py_impl_annotations`)."""
 
-    def __instancecheck__(cls, obj: object) -> bool:
+    def __instancecheck__(self, obj: object) -> bool:
         return isinstance(obj, AbcCallable)
 
-    @functools.lru_cache(maxsize=None)
-    def _alias(cls, params: object) -> object:
-        return AbcCallable[params]  # type: ignore[index]
-
-    def __getitem__(cls, params: object) -> object:
+    def __getitem__(self, params: object) -> object:
         try:
-            return cls._alias(params)
+            return _callable_alias(params)
         except TypeError:  # unhashable subscript ([arg, types], result): build it uncached
             return AbcCallable[params]  # type: ignore[index]
 
 
-class _CachedCallable(metaclass=_SubscriptCachedCallable):
-    pass
+_CACHED_CALLABLE = _CallableWithCachedSubscripts()
 
 
 def _cache_py_impl_annotations() -> None:
@@ -185,7 +186,7 @@ def _cache_py_impl_annotations() -> None:
     import torch._ops as ops
 
     if getattr(ops, "Callable", None) is AbcCallable:
-        ops.Callable = _CachedCallable  # type: ignore[attr-defined]
+        ops.Callable = _CACHED_CALLABLE  # type: ignore[attr-defined]
 
 
 class _ShallowFromNodeCopy:
@@ -216,13 +217,19 @@ def _speed_up_lowering() -> None:
     _share_node_provenance()
 
 
+def lower_program(name: str, dtype: str = "fp32") -> bytes:
+    """The ``.pte`` bytes of a program name, built with seeded weights so that the bytes
+    depend on the name (and the toolchain) only."""
+    torch.manual_seed(0)
+    built = build_program(name)
+    return LOWERINGS[dtype](built.module, built.inputs)
+
+
 def _build_one(name: str, dtype: str, path: str) -> str:
     warnings.filterwarnings("ignore")
     torch.set_num_threads(1)  # one lowering per worker process, workers run side by side
     _speed_up_lowering()
-    torch.manual_seed(0)  # the same weights every time: a program's bytes depend on its name only
-    built = build_program(name)
-    atomic_write_bytes(path, LOWERINGS[dtype](built.module, built.inputs))
+    atomic_write_bytes(path, lower_program(name, dtype))
     return name
 
 
