@@ -24,6 +24,7 @@ def register(app: typer.Typer) -> None:
         objective: Annotated[str, typer.Option("--objective", help="pareto (GPS AP up, latency down) or reward (MnasNet ACC x (LAT/T)^w).")] = "pareto",
         target_ms: Annotated[Optional[float], typer.Option("--target-ms", help="Latency target T of the reward, ms.")] = None,
         reward: Annotated[str, typer.Option("--reward", help="Reward exponent: soft (w=-0.07) or hard (0 under T, -1 over).")] = "soft",
+        min_gps_ap: Annotated[Optional[float], typer.Option("--min-gps-ap", help="Pareto objective: GPS AP (points) under which a finished candidate did not learn within the proxy; the sampler treats it as infeasible (default 1; 0: off). Rows and front unchanged.")] = None,
         max_latency_ms: Annotated[Optional[float], typer.Option("--max-latency-ms", help="Reject architectures predicted slower, before training.")] = None,
         baseline: Annotated[Optional[list[str]], typer.Option("--baseline", help="Reference trained in the same run (repeatable; default densemobile, densesqueeze, r50_fpn).")] = None,
         no_baselines: Annotated[bool, typer.Option("--no-baselines", help="Train no baselines.")] = False,
@@ -46,6 +47,7 @@ def register(app: typer.Typer) -> None:
 
         from nas.errors import SearchError
         from nas.search import Objective, SearchConfig, resume_search, run_search
+        from nas.search.objective import DEFAULT_MIN_GPS_AP
         from nas.space.references import DENSEPOSE_BASELINES
         from nas.space.search_space import SearchSpace
         from nas.train.proxy import DEFAULT_PROXY
@@ -68,7 +70,7 @@ def register(app: typer.Typer) -> None:
             baselines = () if no_baselines else tuple(baseline) if baseline else DENSEPOSE_BASELINES
             config = SearchConfig(
                 space=str(space.resolve()), table=str(table.resolve()), data=str(data.resolve()), out=str(out.resolve()), trials=trials,
-                sampler=sampler, objective=Objective(objective, target_ms, reward), max_latency_ms=max_latency_ms, baselines=baselines,
+                sampler=sampler, objective=Objective(objective, target_ms, reward, DEFAULT_MIN_GPS_AP if min_gps_ap is None else min_gps_ap), max_latency_ms=max_latency_ms, baselines=baselines,
                 proxy=proxy, asha=asha, seed=seed, max_failures=max_failures, address=address,
                 cpus_per_trial=cpus_per_trial or 1.0, gpus_per_trial=gpus_per_trial or 0.0,
             )

@@ -93,7 +93,8 @@ class SearchConfig:
         if data.get("format") != FORMAT:
             raise SearchError(f"not a search configuration (format {data.get('format')!r}, expected {FORMAT!r})")
         values = {k: v for k, v in data.items() if k != "format"}
-        values["objective"] = Objective(**values["objective"])
+        # runs started before the "learned" floor existed resume without one, as they began
+        values["objective"] = Objective(**{"min_gps_ap": 0.0, **values["objective"]})
         values["baselines"] = tuple(values["baselines"])
         values["proxy"] = proxy_from_dict(values["proxy"])
         return cls(**values)

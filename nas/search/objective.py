@@ -13,11 +13,14 @@ from dataclasses import dataclass
 
 from nas.errors import SearchError
 
-__all__ = ["Objective", "OBJECTIVES", "REWARD_MODES", "SOFT_W", "mnas_reward"]
+__all__ = ["Objective", "OBJECTIVES", "REWARD_MODES", "SOFT_W", "DEFAULT_MIN_GPS_AP", "mnas_reward"]
 
 OBJECTIVES = ("pareto", "reward")
 REWARD_MODES = ("soft", "hard")
 SOFT_W = -0.07
+# GPS AP points: under it a candidate did not learn within the proxy budget (see
+# Objective.learned_violation). The demo's proxy leaves most random candidates under 1.
+DEFAULT_MIN_GPS_AP = 1.0
 
 
 def mnas_reward(ap: float, latency_ms: float, target_ms: float, mode: str = "soft") -> float:
@@ -40,17 +43,23 @@ class Objective:
         kind: ``pareto`` (two objectives) or ``reward`` (one).
         target_ms: the reward's latency target T (ms); required for ``reward``.
         reward_mode: ``soft`` or ``hard`` exponent.
+        min_gps_ap: GPS AP (points) under which a finished candidate counts as not having
+            learned within the proxy budget (Pareto objective only, see
+            :meth:`learned_violation`); 0 turns the floor off.
     """
 
     kind: str = "pareto"
     target_ms: float | None = None
     reward_mode: str = "soft"
+    min_gps_ap: float = DEFAULT_MIN_GPS_AP
 
     def __post_init__(self) -> None:
         if self.kind not in OBJECTIVES:
             raise SearchError(f"unknown objective {self.kind!r}; known: {', '.join(OBJECTIVES)}")
         if self.reward_mode not in REWARD_MODES:
             raise SearchError(f"unknown reward mode {self.reward_mode!r}; known: {', '.join(REWARD_MODES)}")
+        if not (math.isfinite(self.min_gps_ap) and 0.0 <= self.min_gps_ap < 100.0):
+            raise SearchError(f"--min-gps-ap must be a GPS AP between 0 and 100 points, got {self.min_gps_ap}")
         if self.kind == "reward" and (self.target_ms is None or not self.target_ms > 0):
             raise SearchError("--objective reward needs a positive --target-ms (the latency target T of the MnasNet reward)")
 
@@ -81,6 +90,24 @@ class Objective:
             return float("nan")
         assert self.target_ms is not None
         return mnas_reward(ap, latency_ms, self.target_ms, self.reward_mode)
+
+    def learned_violation(self, ap: float) -> float | None:
+        """The "learned" constraint of a finished candidate for the sampler: ``min_gps_ap - AP``
+        (feasible when <= 0), or None when there is no floor.
+
+        With two objectives, Optuna's TPE and NSGA-II rank candidates by non-domination, so
+        the fastest candidate is always among the best ones, however little it learned: on a
+        proxy where most candidates stay near 0 AP, TPE's few "good" trials (a tenth of the
+        run) are mostly fast networks that learned nothing, and it keeps proposing more of
+        them. Telling those trials as infeasible takes them out of the good set until every
+        feasible one is in it; among infeasible ones the higher AP still ranks first. The
+        Pareto front, the rows and the values told are unchanged. The reward objective
+        needs no floor: its value is proportional to AP.
+        """
+        if self.kind != "pareto" or self.min_gps_ap <= 0.0:
+            return None
+        ap = 0.0 if not math.isfinite(ap) or ap < 0 else ap
+        return self.min_gps_ap - ap
 
     def values(self, ap: float, latency_ms: float) -> list[float]:
         """Objective values told to Optuna (an untrained or undefined AP counts as 0)."""

@@ -1,8 +1,10 @@
 """Optuna samplers by name.
 
-TPE and NSGA-II read the latency constraint each trial carries (``Trial.set_constraint``,
-set by the searcher when ``--max-latency-ms`` is given), so rejected architectures teach
-them which regions to avoid; random search ignores it.
+TPE and NSGA-II read the constraints each trial carries (``Trial.set_constraint``): the
+latency one, set by the searcher when ``--max-latency-ms`` is given, so rejected
+architectures teach them which regions to avoid, and the "learned" one under the Pareto
+objective (``--min-gps-ap``), so fast networks that learned nothing within the proxy do not
+count among the good trials. Random search ignores both.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import optuna
 
 from nas.errors import SearchError
 
-__all__ = ["SAMPLERS", "make_sampler", "session_seed", "LATENCY_ATTR", "CONSTRAINT"]
+__all__ = ["SAMPLERS", "make_sampler", "session_seed", "LATENCY_ATTR", "CONSTRAINT", "LEARNED_CONSTRAINT"]
 
 LATENCY_ATTR = "latency_ms"  # user attribute set on every Optuna trial at suggestion time
 CONSTRAINT = "max_latency_ms"  # constraint name: latency - limit (ms), feasible when <= 0
+LEARNED_CONSTRAINT = "min_gps_ap"  # constraint name: floor - GPS AP (points), feasible when <= 0
 
 
 def _tpe(seed: int, trials: int) -> optuna.samplers.BaseSampler:

@@ -39,7 +39,7 @@ from ray.tune.search.optuna import OptunaSearch
 from nas.latency.table import LatencyTable
 from nas.search.objective import Objective
 from nas.search.rows import FAILED, FINISHED, REJECTED, STOPPED, TrialRow
-from nas.search.samplers import CONSTRAINT, LATENCY_ATTR
+from nas.search.samplers import CONSTRAINT, LATENCY_ATTR, LEARNED_CONSTRAINT
 from nas.search.store import ResultsStore
 from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
@@ -244,10 +244,20 @@ class NasSearch(OptunaSearch):
         return None
 
 
+def _set_constraint(study: optuna.Study, number: int, key: str, value: float) -> None:
+    """``Trial.set_constraint`` on the running trial ``number`` of ``study``."""
+    trial_id = study._storage.get_trial_id_from_study_id_trial_number(study._study_id, number)
+    optuna.Trial(study, trial_id).set_constraint(key, value)
+
+
 def tell(study: optuna.Study, number: int, row: TrialRow, objective: Objective) -> None:
-    """Tell Optuna the outcome recorded in ``row`` (finished -> COMPLETE, stopped -> PRUNED,
-    rejected -> COMPLETE with AP 0 and its latency, failed -> FAIL)."""
+    """Tell Optuna the outcome recorded in ``row`` (finished -> COMPLETE, with the "learned"
+    constraint under the Pareto objective; stopped -> PRUNED; rejected -> COMPLETE with AP
+    0 and its latency; failed -> FAIL)."""
     if row.status == FINISHED:
+        violation = objective.learned_violation(row.gps_ap)
+        if violation is not None:
+            _set_constraint(study, number, LEARNED_CONSTRAINT, violation)
         study.tell(number, objective.values(row.gps_ap, row.latency_ms), state=TrialState.COMPLETE)
     elif row.status == REJECTED:
         study.tell(number, objective.values(0.0, row.latency_ms), state=TrialState.COMPLETE)
