@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -180,6 +181,7 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
             continue
     if not reports:
         raise SystemExit(f"no efficiency run under {out}: run without --analyse-only first")
+    _keep_trials({s: f for s, f in {**folders, **others}.items() if s in reports})
     # random search's figures from an earlier report when its run is not here (120 trials
     # are hours; the proxy is deterministic, so the same settings give the same trials)
     recorded = json.loads(Path(args.recorded).read_text()) if args.recorded and "random" not in reports else None
@@ -221,6 +223,16 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
     else:
         report["incomplete"] = "runs still short of their trials; the command continues them"
     return report
+
+
+def _keep_trials(folders: dict[str, Path]) -> None:
+    """Copy each run's trials.csv (a few KB) beside the reports: the run folders are not
+    committed, and a later session can then analyse the trials without hours of proxy
+    training (e.g. another reference, or draws pooled over sessions)."""
+    kept = REPORTS / "search_efficiency_runs"
+    kept.mkdir(parents=True, exist_ok=True)
+    for folder in folders.values():
+        shutil.copyfile(folder / "trials.csv", kept / f"{folder.name}.csv")
 
 
 def _min_gps_ap(folder: Path) -> float:
