@@ -120,7 +120,7 @@ def _hypervolume_curve(ordered: list[Point], ref: float) -> list[float]:
 
 
 def _plot_curves(curves: dict[str, list[float]], runs: dict[str, int], guided: int, path: Path,
-                 recorded_random: float | None = None) -> None:
+                 recorded_random: dict[int, float] | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -136,9 +136,11 @@ def _plot_curves(curves: dict[str, list[float]], runs: dict[str, int], guided: i
     if curves.get("random"):
         ax.axhline(curves["random"][-1], color=colours["random"], linestyle="--", linewidth=1,
                    label=f"random after {len(curves['random'])}")
-    if recorded_random is not None:
-        ax.axhline(recorded_random, color=colours["random"], linestyle="--", linewidth=1,
-                   label=f"random after {runs['random']} (recorded run)")
+    for trials, hv in sorted((recorded_random or {}).items()):  # random search's recorded run
+        if trials == runs["random"]:
+            ax.axhline(hv, color=colours["random"], linestyle="--", linewidth=1, label=f"random after {trials} (recorded run)")
+        else:
+            ax.plot([trials], [hv], marker="x", color=colours["random"], linestyle="none", label=f"random after {trials} (recorded run)")
     ax.axvline(guided, color="black", linestyle=":", linewidth=1, label=f"{guided} trials")
     ax.set_xlabel("finished trials")
     ax.set_ylabel("hypervolume (GPS AP x ms)")
@@ -199,7 +201,7 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
         random_at = {n: curves["random"][n - 1] for n in (args.guided, args.random) if len(curves.get("random", [])) >= n}
     plot = REPORTS / ("search_efficiency_vs_recorded.png" if recorded else "search_efficiency.png")
     _plot_curves(curves, {**runs, **{name: args.guided for name in others}}, args.guided, plot,
-                 recorded_random=random_at.get(args.random) if recorded else None)
+                 recorded_random=random_at if recorded else None)
     complete = all(len(curves.get(s, [])) >= n for s, n in runs.items() if not (recorded and s == "random"))
     report: dict[str, object] = {
         "reference_ms": ref, "trials": runs, "finished": {s: len(c) for s, c in curves.items()},
