@@ -183,7 +183,8 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
             continue
     if not reports:
         raise SystemExit(f"no efficiency run under {out}: run without --analyse-only first")
-    _keep_trials({s: f for s, f in {**folders, **others}.items() if s in reports})
+    present = {s: f for s, f in {**folders, **others}.items() if s in reports}
+    _keep_trials(present)
     # random search's figures from an earlier report when its run is not here (120 trials
     # are hours; the proxy is deterministic, so the same settings give the same trials)
     recorded = json.loads(Path(args.recorded).read_text()) if args.recorded and "random" not in reports else None
@@ -211,7 +212,7 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
         f"median_gps_ap_first_{args.guided}": {s: statistics.median(aps) for s, aps in first_aps.items()},
         f"gps_ap_5_or_more_first_{args.guided}": {s: sum(ap >= 5.0 for ap in aps) for s, aps in first_aps.items()},
         "max_latency_ms": {s: max(p.cost for p in r.points) for s, r in reports.items()},
-        "min_gps_ap": {s: _min_gps_ap(folder) for s, folder in {**folders, **others}.items() if s in reports},
+        "min_gps_ap": {s: _min_gps_ap(folder) for s, folder in present.items()},
         "earlier_runs": sorted(others),
         "plot": str(plot.relative_to(ROOT))}
     if recorded:
@@ -239,8 +240,9 @@ def _keep_trials(folders: dict[str, Path]) -> None:
 
 def _min_gps_ap(folder: Path) -> float:
     """The run's "learned" floor (0 for runs from before it existed)."""
-    config = json.loads((folder / "config.json").read_text())
-    return float(config["objective"].get("min_gps_ap", 0.0))
+    from nas.search import ResultsStore, SearchConfig
+
+    return SearchConfig.from_dict(ResultsStore(folder).load_config()).objective.min_gps_ap
 
 
 def scaling(args: argparse.Namespace) -> dict[str, object]:

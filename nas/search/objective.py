@@ -23,9 +23,14 @@ SOFT_W = -0.07
 DEFAULT_MIN_GPS_AP = 1.0
 
 
+def _defined_ap(ap: float) -> float:
+    """AP in percent, with an undefined one (-1 or NaN: nothing detected) counted as 0."""
+    return 0.0 if not math.isfinite(ap) or ap < 0 else ap
+
+
 def mnas_reward(ap: float, latency_ms: float, target_ms: float, mode: str = "soft") -> float:
     """``ap * (latency_ms / target_ms) ** w``; an undefined AP (-1 or NaN) scores 0."""
-    ap = 0.0 if not math.isfinite(ap) or ap < 0 else ap
+    ap = _defined_ap(ap)
     if mode == "soft":
         w = SOFT_W
     elif mode == "hard":
@@ -82,7 +87,7 @@ class Objective:
         ties (1e-6 AP point per ms: never outweighs a real AP difference, but at the
         first evaluation points of a short proxy, where many APs are still 0, it stops
         the slower of two equal candidates rather than none)."""
-        ap = 0.0 if not math.isfinite(ap) or ap < 0 else ap
+        ap = _defined_ap(ap)
         return self.reward(ap, latency_ms) if self.kind == "reward" else ap - 1e-6 * latency_ms
 
     def reward(self, ap: float, latency_ms: float) -> float:
@@ -106,10 +111,10 @@ class Objective:
         """
         if self.kind != "pareto" or self.min_gps_ap <= 0.0:
             return None
-        ap = 0.0 if not math.isfinite(ap) or ap < 0 else ap
+        ap = _defined_ap(ap)
         return self.min_gps_ap - ap
 
     def values(self, ap: float, latency_ms: float) -> list[float]:
         """Objective values told to Optuna (an untrained or undefined AP counts as 0)."""
-        ap = 0.0 if not math.isfinite(ap) or ap < 0 else ap
+        ap = _defined_ap(ap)
         return [ap, latency_ms] if self.kind == "pareto" else [self.reward(ap, latency_ms)]
