@@ -37,7 +37,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from nas.pareto.analysis import Point
@@ -187,9 +187,9 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
     _keep_trials(present)
     # random search's figures from an earlier report when its run is not here (120 trials
     # are hours; the proxy is deterministic, so the same settings give the same trials)
-    recorded = json.loads(Path(args.recorded).read_text()) if args.recorded and "random" not in reports else None
+    recorded = _recorded_random(Path(args.recorded)) if args.recorded and "random" not in reports else None
     if recorded:
-        ref = float(recorded["reference_ms"])  # the recorded random hypervolume's reference
+        ref = recorded["reference_ms"]  # the recorded random hypervolume's reference
     else:
         ref = max(p.cost for r in reports.values() for p in r.points) * 1.1  # one reference for all runs
     ordered = {s: _proposal_order(r.points) for s, r in reports.items()}
@@ -197,7 +197,7 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
     first_aps = {s: [p.gps_ap for p in points[: args.guided]] for s, points in ordered.items()}
     final = {s: (c[-1] if c else 0.0) for s, c in curves.items()}
     if recorded:
-        random_at = {int(n): float(hv) for n, hv in recorded["random_hypervolume_at"].items()}
+        random_at = recorded["hypervolume_at"]
     else:
         random_at = {n: curves["random"][n - 1] for n in (args.guided, args.random) if len(curves.get("random", [])) >= n}
     plot = REPORTS / ("search_efficiency_vs_recorded.png" if recorded else "search_efficiency.png")
@@ -216,7 +216,7 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
         "earlier_runs": sorted(others),
         "plot": str(plot.relative_to(ROOT))}
     if recorded:
-        report["recorded_random"] = {"from": args.recorded, "best_gps_ap": recorded["best_gps_ap"]["random"],
+        report["recorded_random"] = {"from": args.recorded, "best_gps_ap": recorded["best_gps_ap"],
                                      "note": "random search's run is not here: its hypervolumes and reference are the recorded ones"}
     random_final = random_at.get(args.random)
     if complete and random_final is not None:
@@ -226,6 +226,16 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
     else:
         report["incomplete"] = "runs still short of their trials; the command continues them"
     return report
+
+
+def _recorded_random(path: Path) -> dict[str, Any]:
+    """Random search's figures from an earlier efficiency report, or a clear exit."""
+    try:
+        report = json.loads(path.read_text())
+        return {"reference_ms": float(report["reference_ms"]), "best_gps_ap": report["best_gps_ap"]["random"],
+                "hypervolume_at": {int(n): float(hv) for n, hv in report["random_hypervolume_at"].items()}}
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise SystemExit(f"--recorded {path}: not an efficiency report with random search's figures ({type(exc).__name__}: {exc})") from None
 
 
 def _keep_trials(folders: dict[str, Path]) -> None:
@@ -299,6 +309,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="efficiency: an earlier report whose random-search figures stand in when its run folder is absent")
     parser.add_argument("--analyse-only", action="store_true", help="efficiency: report on the runs as they are, run nothing")
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.only or ()) - {"tpe", "nsga2", "random"})
+    if unknown:
+        parser.error(f"--only: unknown sampler(s) {', '.join(unknown)}; known: tpe, nsga2, random")
+    if args.recorded and not Path(args.recorded).is_file():
+        parser.error(f"--recorded: no report at {args.recorded} (e.g. bench/reports/search_efficiency.json)")
     if args.steps is None:
         args.steps = (20 if args.bench == "scaling" else 2) if args.quick else 100
     if args.quick:
