@@ -184,7 +184,7 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
     if not reports:
         raise SystemExit(f"no efficiency run under {out}: run without --analyse-only first")
     present = {s: f for s, f in {**folders, **others}.items() if s in reports}
-    _keep_trials(present)
+    _keep_trials(present, args.seed)
     # random search's figures from an earlier report when its run is not here (120 trials
     # are hours; the proxy is deterministic, so the same settings give the same trials)
     recorded = _recorded_random(Path(args.recorded)) if args.recorded and "random" not in reports else None
@@ -200,7 +200,7 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
         random_at = recorded["hypervolume_at"]
     else:
         random_at = {n: curves["random"][n - 1] for n in (args.guided, args.random) if len(curves.get("random", [])) >= n}
-    plot = REPORTS / ("search_efficiency_vs_recorded.png" if recorded else "search_efficiency.png")
+    plot = REPORTS / f"{_efficiency_stem(args.seed, bool(recorded))}.png"
     _plot_curves(curves, {**runs, **{name: args.guided for name in others}}, args.guided, plot,
                  recorded_random=random_at if recorded else None)
     complete = all(len(curves.get(s, [])) >= n for s, n in runs.items() if not (recorded and s == "random"))
@@ -238,14 +238,25 @@ def _recorded_random(path: Path) -> dict[str, Any]:
         raise SystemExit(f"--recorded {path}: not an efficiency report with random search's figures ({type(exc).__name__}: {exc})") from None
 
 
-def _keep_trials(folders: dict[str, Path]) -> None:
+def _seed_suffix(seed: int) -> str:
+    """How a draw with another sampler seed is told apart in the kept files (seed 0: none)."""
+    return f"-seed{seed}" if seed else ""
+
+
+def _efficiency_stem(seed: int, recorded: bool) -> str:
+    """The efficiency report's file stem (JSON and PNG): one per seed, so that a second draw
+    never overwrites the first."""
+    return f"search_efficiency{'_vs_recorded' if recorded else ''}{_seed_suffix(seed).replace('-', '_')}"
+
+
+def _keep_trials(folders: dict[str, Path], seed: int) -> None:
     """Copy each run's trials.csv (a few KB) beside the reports: the run folders are not
     committed, and a later session can then analyse the trials without hours of proxy
     training (e.g. another reference, or draws pooled over sessions)."""
     kept = REPORTS / "search_efficiency_runs"
     kept.mkdir(parents=True, exist_ok=True)
     for folder in folders.values():
-        shutil.copyfile(folder / "trials.csv", kept / f"{folder.name}.csv")
+        shutil.copyfile(folder / "trials.csv", kept / f"{folder.name}{_seed_suffix(seed)}.csv")
 
 
 def _min_gps_ap(folder: Path) -> float:
@@ -296,7 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--space", default="search_spaces/densepose_mobile.yaml")
     parser.add_argument("--table", default="latency_tables/cpu-executorch-xnnpack-t1")
     parser.add_argument("--data", default=None)
-    parser.add_argument("--out", default="results/bench-efficiency", help="efficiency: run folders (reused when present)")
+    parser.add_argument("--out", default=None,
+                        help="efficiency: run folders, reused when present (default results/bench-efficiency, -seedN for --seed N)")
     parser.add_argument("--trials", type=int, default=10, help="overhead and scaling: trials")
     parser.add_argument("--guided", type=int, default=40)
     parser.add_argument("--random", type=int, default=120)
@@ -314,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--only: unknown sampler(s) {', '.join(unknown)}; known: tpe, nsga2, random")
     if args.recorded and not Path(args.recorded).is_file():
         parser.error(f"--recorded: no report at {args.recorded} (e.g. bench/reports/search_efficiency.json)")
+    if args.out is None:  # another seed is another draw: its own folders, never a resume of seed 0's
+        args.out = f"results/bench-efficiency{_seed_suffix(args.seed)}"
     if args.steps is None:
         args.steps = (20 if args.bench == "scaling" else 2) if args.quick else 100
     if args.quick:
@@ -321,7 +335,10 @@ def main(argv: list[str] | None = None) -> int:
     REPORTS.mkdir(parents=True, exist_ok=True)
     report = {"overhead": overhead, "efficiency": efficiency, "scaling": scaling}[args.bench](args)
     print(json.dumps(report, indent=2))
-    name = f"search_{args.bench}{'_quick' if args.quick else ''}{'_vs_recorded' if 'recorded_random' in report else ''}.json"
+    if args.bench == "efficiency":
+        name = f"{_efficiency_stem(args.seed, 'recorded_random' in report)}.json"
+    else:
+        name = f"search_{args.bench}{'_quick' if args.quick else ''}.json"
     (REPORTS / name).write_text(json.dumps(report, indent=2) + "\n")
     return 0
 
