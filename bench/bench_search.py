@@ -21,6 +21,8 @@ small version on the test suite's tiny space with a synthetic latency table.
     python bench/bench_search.py efficiency --analyse-only   # report on the runs so far
     python bench/bench_search.py efficiency --only tpe,nsga2 --recorded bench/reports/search_efficiency.json
         # guided runs only, against random search's recorded figures (same proxy settings)
+    python bench/bench_search.py efficiency --only tpe --min-gps-ap 5 --recorded bench/reports/search_efficiency.json
+        # another draw (--seed, --min-gps-ap): its own folders, kept trials and report
 
 ``efficiency`` also draws the hypervolume after each finished trial for every sampler
 (bench/reports/search_efficiency.png).
@@ -41,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from nas.pareto.analysis import Point
+    from nas.search import Objective
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "bench" / "reports"
@@ -70,7 +73,7 @@ def _inputs(args: argparse.Namespace, work: Path) -> tuple[str, str, str]:
 
 
 def _config(args: argparse.Namespace, space: str, table: str, data: str, out: Path, sampler: str, trials: int, cpus: float):
-    from nas.search import Objective, SearchConfig
+    from nas.search import SearchConfig
     from nas.space.search_space import SearchSpace
     from nas.train.budget import Budget
     from nas.train.proxy import DEFAULT_PROXY
@@ -78,7 +81,13 @@ def _config(args: argparse.Namespace, space: str, table: str, data: str, out: Pa
     proxy = replace(DEFAULT_PROXY, budget=Budget(steps=args.steps), val_images=args.val_images, evals=1, device="cpu",
                     input_size=SearchSpace.from_yaml(space).proxy_input, batch_size=2 if args.quick else DEFAULT_PROXY.batch_size)
     return SearchConfig(space=str(Path(space).resolve()), table=table, data=data, out=str(out), trials=trials, sampler=sampler,
-                        objective=Objective(), baselines=(), proxy=proxy, seed=args.seed, cpus_per_trial=cpus)
+                        objective=_objective(args), baselines=(), proxy=proxy, seed=args.seed, cpus_per_trial=cpus)
+
+
+def _objective(args: argparse.Namespace) -> Objective:
+    from nas.search import Objective
+
+    return Objective() if args.min_gps_ap is None else Objective(min_gps_ap=args.min_gps_ap)
 
 
 def overhead(args: argparse.Namespace) -> dict[str, object]:
@@ -184,7 +193,7 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
     if not reports:
         raise SystemExit(f"no efficiency run under {out}: run without --analyse-only first")
     present = {s: f for s, f in {**folders, **others}.items() if s in reports}
-    _keep_trials(present, args.seed)
+    _keep_trials(present, _draw_tag(args))
     # random search's figures from an earlier report when its run is not here (120 trials
     # are hours; the proxy is deterministic, so the same settings give the same trials)
     recorded = _recorded_random(Path(args.recorded)) if args.recorded and "random" not in reports else None
@@ -200,7 +209,7 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
         random_at = recorded["hypervolume_at"]
     else:
         random_at = {n: curves["random"][n - 1] for n in (args.guided, args.random) if len(curves.get("random", [])) >= n}
-    plot = REPORTS / f"{_efficiency_stem(args.seed, bool(recorded))}.png"
+    plot = REPORTS / f"{_efficiency_stem(args, bool(recorded))}.png"
     _plot_curves(curves, {**runs, **{name: args.guided for name in others}}, args.guided, plot,
                  recorded_random=random_at if recorded else None)
     complete = all(len(curves.get(s, [])) >= n for s, n in runs.items() if not (recorded and s == "random"))
@@ -238,25 +247,31 @@ def _recorded_random(path: Path) -> dict[str, Any]:
         raise SystemExit(f"--recorded {path}: not an efficiency report with random search's figures ({type(exc).__name__}: {exc})") from None
 
 
-def _seed_suffix(seed: int) -> str:
-    """How a draw with another sampler seed is told apart in the kept files (seed 0: none)."""
-    return f"-seed{seed}" if seed else ""
+def _draw_tag(args: argparse.Namespace) -> str:
+    """How a draw other than the default is told apart in its folders and kept files: another
+    sampler seed ("-seed1"), another "learned" floor ("-floor5"); empty for the default."""
+    from nas.search.objective import DEFAULT_MIN_GPS_AP
+
+    tag = f"-seed{args.seed}" if args.seed else ""
+    if args.min_gps_ap is not None and args.min_gps_ap != DEFAULT_MIN_GPS_AP:
+        tag += f"-floor{args.min_gps_ap:g}"
+    return tag
 
 
-def _efficiency_stem(seed: int, recorded: bool) -> str:
-    """The efficiency report's file stem (JSON and PNG): one per seed, so that a second draw
+def _efficiency_stem(args: argparse.Namespace, recorded: bool) -> str:
+    """The efficiency report's file stem (JSON and PNG): one per draw, so that a second draw
     never overwrites the first."""
-    return f"search_efficiency{'_vs_recorded' if recorded else ''}{_seed_suffix(seed).replace('-', '_')}"
+    return f"search_efficiency{'_vs_recorded' if recorded else ''}{_draw_tag(args).replace('-', '_')}"
 
 
-def _keep_trials(folders: dict[str, Path], seed: int) -> None:
+def _keep_trials(folders: dict[str, Path], tag: str) -> None:
     """Copy each run's trials.csv (a few KB) beside the reports: the run folders are not
     committed, and a later session can then analyse the trials without hours of proxy
     training (e.g. another reference, or draws pooled over sessions)."""
     kept = REPORTS / "search_efficiency_runs"
     kept.mkdir(parents=True, exist_ok=True)
     for folder in folders.values():
-        shutil.copyfile(folder / "trials.csv", kept / f"{folder.name}{_seed_suffix(seed)}.csv")
+        shutil.copyfile(folder / "trials.csv", kept / f"{folder.name}{tag}.csv")
 
 
 def _min_gps_ap(folder: Path) -> float:
@@ -315,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=None, help="proxy steps (default 100, the demo's; 2 with --quick, 20 for scaling --quick)")
     parser.add_argument("--val-images", type=int, default=80, help="validation images per evaluation (default: the proxy's 80)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--min-gps-ap", type=float, default=None,
+                        help="efficiency: the guided samplers' \"learned\" floor (default: nas search's default)")
     parser.add_argument("--only", type=lambda text: text.split(","), default=None,
                         help="efficiency: run only these samplers (comma-separated), e.g. tpe,nsga2")
     parser.add_argument("--recorded", default=None,
@@ -324,10 +341,12 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(args.only or ()) - {"tpe", "nsga2", "random"})
     if unknown:
         parser.error(f"--only: unknown sampler(s) {', '.join(unknown)}; known: tpe, nsga2, random")
+    if args.min_gps_ap is not None and not args.min_gps_ap >= 0:
+        parser.error(f"--min-gps-ap: {args.min_gps_ap} is not a GPS AP floor (0 or more points; 0 turns it off)")
     if args.recorded and not Path(args.recorded).is_file():
         parser.error(f"--recorded: no report at {args.recorded} (e.g. bench/reports/search_efficiency.json)")
-    if args.out is None:  # another seed is another draw: its own folders, never a resume of seed 0's
-        args.out = f"results/bench-efficiency{_seed_suffix(args.seed)}"
+    if args.out is None:  # another draw gets its own folders, never a resume of the default's
+        args.out = f"results/bench-efficiency{_draw_tag(args)}"
     if args.steps is None:
         args.steps = (20 if args.bench == "scaling" else 2) if args.quick else 100
     if args.quick:
@@ -336,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {"overhead": overhead, "efficiency": efficiency, "scaling": scaling}[args.bench](args)
     print(json.dumps(report, indent=2))
     if args.bench == "efficiency":
-        name = f"{_efficiency_stem(args.seed, 'recorded_random' in report)}.json"
+        name = f"{_efficiency_stem(args, 'recorded_random' in report)}.json"
     else:
         name = f"search_{args.bench}{'_quick' if args.quick else ''}.json"
     (REPORTS / name).write_text(json.dumps(report, indent=2) + "\n")
