@@ -128,6 +128,31 @@ def _hypervolume_curve(ordered: list[Point], ref: float) -> list[float]:
     return [hypervolume([(p.gps_ap, p.cost) for p in ordered[:n]], 0.0, ref) for n in range(1, len(ordered) + 1)]
 
 
+def _tpe_good_set(ordered: list[Point], floor: float, n: int) -> list[list[float]]:
+    """TPE's "good" trials (latency ms, GPS AP) after the first ``n`` of ``ordered``, told as
+    a search with ``floor`` tells them: which networks TPE would sample around next, whatever
+    sampler made the run. On a short run the good set is a few trials (a tenth), chosen by
+    non-domination, so the fast end of the front can crowd the best learners out of it."""
+    import math
+
+    import optuna
+    from optuna.samplers._tpe.sampler import _split_trials
+
+    from nas.search.objective import Objective
+    from nas.search.rows import TrialRow
+    from nas.search.searcher import tell
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    objective = Objective(min_gps_ap=floor)
+    study = optuna.create_study(directions=["maximize", "minimize"])  # GPS AP, latency: the Pareto objective
+    for number, point in enumerate(ordered[:n]):
+        study.ask()
+        tell(study, number, TrialRow(trial=point.trial, number=number, kind="search", baseline="", arch=point.arch,
+                                     arch_id=point.arch_id, status="finished", gps_ap=point.gps_ap, latency_ms=point.cost), objective)
+    good, _ = _split_trials(study, study.get_trials(deepcopy=False), math.ceil(0.1 * n))  # Optuna's multi-objective gamma
+    return sorted([round(t.values[1], 1), round(t.values[0], 2)] for t in good)
+
+
 def _plot_curves(curves: dict[str, list[float]], runs: dict[str, int], guided: int, path: Path,
                  recorded_random: dict[int, float] | None = None) -> None:
     import matplotlib
@@ -222,6 +247,9 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
         f"gps_ap_5_or_more_first_{args.guided}": {s: sum(ap >= 5.0 for ap in aps) for s, aps in first_aps.items()},
         "max_latency_ms": {s: max(p.cost for p in r.points) for s, r in reports.items()},
         "min_gps_ap": {s: _min_gps_ap(folder) for s, folder in present.items()},
+        # [latency ms, GPS AP] of TPE's good trials after 30 trials, under the run's floor
+        "tpe_good_set_after_30": {s: _tpe_good_set(ordered[s], _min_gps_ap(folder), 30) for s, folder in present.items()
+                                  if len(ordered[s]) >= 30},
         "earlier_runs": sorted(others),
         "plot": str(plot.relative_to(ROOT))}
     if recorded:
