@@ -237,7 +237,9 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
     plot = REPORTS / f"{_efficiency_stem(args, bool(recorded))}.png"
     _plot_curves(curves, {**runs, **{name: args.guided for name in others}}, args.guided, plot,
                  recorded_random=random_at if recorded else None)
-    complete = all(len(curves.get(s, [])) >= n for s, n in runs.items() if not (recorded and s == "random"))
+    # the runs this command is about (--only) have all their trials; random's may be recorded
+    complete = all(len(curves.get(s, [])) >= n for s, n in runs.items()
+                   if (not args.only or s in args.only) and not (recorded and s == "random"))
     report: dict[str, object] = {
         "reference_ms": ref, "trials": runs, "finished": {s: len(c) for s, c in curves.items()},
         "hypervolume": final, "random_hypervolume_at": random_at,
