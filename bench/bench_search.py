@@ -133,10 +133,8 @@ def _tpe_good_set(ordered: list[Point], floor: float, n: int) -> list[list[float
     a search with ``floor`` tells them: which networks TPE would sample around next, whatever
     sampler made the run. On a short run the good set is a few trials (a tenth), chosen by
     non-domination, so the fast end of the front can crowd the best learners out of it."""
-    import math
-
     import optuna
-    from optuna.samplers._tpe.sampler import _split_trials
+    from optuna.samplers._tpe.sampler import _split_trials, default_gamma_multiobjective
 
     from nas.search.objective import Objective
     from nas.search.rows import TrialRow
@@ -149,7 +147,7 @@ def _tpe_good_set(ordered: list[Point], floor: float, n: int) -> list[list[float
         study.ask()
         tell(study, number, TrialRow(trial=point.trial, number=number, kind="search", baseline="", arch=point.arch,
                                      arch_id=point.arch_id, status="finished", gps_ap=point.gps_ap, latency_ms=point.cost), objective)
-    good, _ = _split_trials(study, study.get_trials(deepcopy=False), math.ceil(0.1 * n))  # Optuna's multi-objective gamma
+    good, _ = _split_trials(study, study.get_trials(deepcopy=False), default_gamma_multiobjective(n))
     return sorted([round(t.values[1], 1), round(t.values[0], 2)] for t in good)
 
 
@@ -218,6 +216,7 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
     if not reports:
         raise SystemExit(f"no efficiency run under {out}: run without --analyse-only first")
     present = {s: f for s, f in {**folders, **others}.items() if s in reports}
+    floors = {s: _min_gps_ap(folder) for s, folder in present.items()}
     _keep_trials(present, _draw_tag(args))
     # random search's figures from an earlier report when its run is not here (120 trials
     # are hours; the proxy is deterministic, so the same settings give the same trials)
@@ -248,10 +247,9 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
         f"median_gps_ap_first_{args.guided}": {s: statistics.median(aps) for s, aps in first_aps.items()},
         f"gps_ap_5_or_more_first_{args.guided}": {s: sum(ap >= 5.0 for ap in aps) for s, aps in first_aps.items()},
         "max_latency_ms": {s: max(p.cost for p in r.points) for s, r in reports.items()},
-        "min_gps_ap": {s: _min_gps_ap(folder) for s, folder in present.items()},
+        "min_gps_ap": floors,
         # [latency ms, GPS AP] of TPE's good trials after 30 trials, under the run's floor
-        "tpe_good_set_after_30": {s: _tpe_good_set(ordered[s], _min_gps_ap(folder), 30) for s, folder in present.items()
-                                  if len(ordered[s]) >= 30},
+        "tpe_good_set_after_30": {s: _tpe_good_set(ordered[s], floor, 30) for s, floor in floors.items() if len(ordered[s]) >= 30},
         "earlier_runs": sorted(others),
         "plot": str(plot.relative_to(ROOT))}
     if recorded:
@@ -353,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table", default="latency_tables/cpu-executorch-xnnpack-t1")
     parser.add_argument("--data", default=None)
     parser.add_argument("--out", default=None,
-                        help="efficiency: run folders, reused when present (default results/bench-efficiency, -seedN for --seed N)")
+                        help="efficiency: run folders, reused when present (default results/bench-efficiency, with -seedN / -floorX for another --seed / --min-gps-ap)")
     parser.add_argument("--trials", type=int, default=10, help="overhead and scaling: trials")
     parser.add_argument("--guided", type=int, default=40)
     parser.add_argument("--random", type=int, default=120)
