@@ -23,6 +23,8 @@ small version on the test suite's tiny space with a synthetic latency table.
         # guided runs only, against random search's recorded figures (same proxy settings)
     python bench/bench_search.py efficiency --only tpe --min-gps-ap 5 --recorded bench/reports/search_efficiency.json
         # another draw (--seed, --min-gps-ap): its own folders, kept trials and report
+    python bench/bench_search.py efficiency --only tpe --target-ms 150 --recorded bench/reports/search_efficiency.json
+        # TPE on the hard MnasNet reward (GPS AP under 150 ms): one objective, same hypervolume
 
 ``efficiency`` also draws the hypervolume after each finished trial for every sampler
 (bench/reports/search_efficiency.png).
@@ -87,6 +89,8 @@ def _config(args: argparse.Namespace, space: str, table: str, data: str, out: Pa
 def _objective(args: argparse.Namespace) -> Objective:
     from nas.search import Objective
 
+    if args.target_ms is not None:  # the MnasNet reward, one objective
+        return Objective(kind="reward", target_ms=args.target_ms, reward_mode=args.reward_mode)
     return Objective() if args.min_gps_ap is None else Objective(min_gps_ap=args.min_gps_ap)
 
 
@@ -216,7 +220,7 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
     if not reports:
         raise SystemExit(f"no efficiency run under {out}: run without --analyse-only first")
     present = {s: f for s, f in {**folders, **others}.items() if s in reports}
-    floors = {s: _min_gps_ap(folder) for s, folder in present.items()}
+    floors = {s: floor for s, folder in present.items() if (floor := _min_gps_ap(folder)) is not None}
     _keep_trials(present, _draw_tag(args))
     # random search's figures from an earlier report when its run is not here (120 trials
     # are hours; the proxy is deterministic, so the same settings give the same trials)
@@ -277,10 +281,13 @@ def _recorded_random(path: Path) -> dict[str, Any]:
 
 def _draw_tag(args: argparse.Namespace) -> str:
     """How a draw other than the default is told apart in its folders and kept files: another
-    sampler seed ("-seed1"), another "learned" floor ("-floor5"); empty for the default."""
+    sampler seed ("-seed1"), another "learned" floor ("-floor5"), the reward objective
+    ("-hard150": mode and target ms); empty for the default."""
     from nas.search.objective import DEFAULT_MIN_GPS_AP
 
     tag = f"-seed{args.seed}" if args.seed else ""
+    if args.target_ms is not None:
+        tag += f"-{args.reward_mode}{args.target_ms:g}"
     if args.min_gps_ap is not None and args.min_gps_ap != DEFAULT_MIN_GPS_AP:
         tag += f"-floor{args.min_gps_ap:g}"
     return tag
@@ -302,11 +309,13 @@ def _keep_trials(folders: dict[str, Path], tag: str) -> None:
         shutil.copyfile(folder / "trials.csv", kept / f"{folder.name}{tag}.csv")
 
 
-def _min_gps_ap(folder: Path) -> float:
-    """The run's "learned" floor (0 for runs from before it existed)."""
+def _min_gps_ap(folder: Path) -> float | None:
+    """The run's "learned" floor (0 for runs from before it existed; None for a reward run,
+    which has no floor and no multi-objective good set)."""
     from nas.search import ResultsStore, SearchConfig
 
-    return SearchConfig.from_dict(ResultsStore(folder).load_config()).objective.min_gps_ap
+    objective = SearchConfig.from_dict(ResultsStore(folder).load_config()).objective
+    return objective.min_gps_ap if objective.kind == "pareto" else None
 
 
 def scaling(args: argparse.Namespace) -> dict[str, object]:
@@ -351,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table", default="latency_tables/cpu-executorch-xnnpack-t1")
     parser.add_argument("--data", default=None)
     parser.add_argument("--out", default=None,
-                        help="efficiency: run folders, reused when present (default results/bench-efficiency, with -seedN / -floorX for another --seed / --min-gps-ap)")
+                        help="efficiency: run folders, reused when present (default results/bench-efficiency, with -seedN / -floorX / -hardT for another --seed / --min-gps-ap / --target-ms)")
     parser.add_argument("--trials", type=int, default=10, help="overhead and scaling: trials")
     parser.add_argument("--guided", type=int, default=40)
     parser.add_argument("--random", type=int, default=120)
@@ -360,6 +369,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--min-gps-ap", type=float, default=None,
                         help="efficiency: the guided samplers' \"learned\" floor (default: nas search's default)")
+    parser.add_argument("--target-ms", type=float, default=None,
+                        help="efficiency: search on the MnasNet reward with this latency target T (ms) instead of the Pareto pair")
+    parser.add_argument("--reward-mode", choices=("soft", "hard"), default="hard", help="efficiency: the reward's exponent (with --target-ms)")
     parser.add_argument("--only", type=lambda text: text.split(","), default=None,
                         help="efficiency: run only these samplers (comma-separated), e.g. tpe,nsga2")
     parser.add_argument("--recorded", default=None,
@@ -371,6 +383,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--only: unknown sampler(s) {', '.join(unknown)}; known: tpe, nsga2, random")
     if args.min_gps_ap is not None and not args.min_gps_ap >= 0:
         parser.error(f"--min-gps-ap: {args.min_gps_ap} is not a GPS AP floor (0 or more points; 0 turns it off)")
+    if args.target_ms is not None and not args.target_ms > 0:
+        parser.error(f"--target-ms: {args.target_ms} is not a latency target (a positive number of ms)")
+    if args.target_ms is not None and args.min_gps_ap is not None:
+        parser.error("--min-gps-ap applies to the Pareto objective only; drop it with --target-ms")
     if args.recorded and not Path(args.recorded).is_file():
         parser.error(f"--recorded: no report at {args.recorded} (e.g. bench/reports/search_efficiency.json)")
     if args.out is None:  # another draw gets its own folders, never a resume of the default's
