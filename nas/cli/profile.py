@@ -7,10 +7,12 @@ from typing import Annotated
 
 import typer
 
+from nas.latency.runner import DEFAULT_BUDGET_MS, MIN_ROUNDS  # standard library only: cheap to import
+
 RemoteOpt = Annotated[str | None, typer.Option("--remote", help="Command prefix reaching the device: 'adb -s SERIAL', 'ssh HOST' (or 'sh -c' for a local loopback).")]
 RemoteDirOpt = Annotated[str | None, typer.Option("--remote-dir", help="Working folder on the device (default /data/local/tmp/nas for adb, /tmp/nas-latency otherwise).")]
 BenchOpt = Annotated[str | None, typer.Option("--bench", help="Benchmark program on the device: executor-runner (adb default) or nas-runner (ssh default).")]
-TemplateOpt = Annotated[str | None, typer.Option("--bench-template", help="Override the device benchmark command line (placeholders: {dir} {files} {file} {python} {threads} {warmup} {rounds} {seed} {cpus} {iterations}).")]
+TemplateOpt = Annotated[str | None, typer.Option("--bench-template", help="Override the device benchmark command line (placeholders: {dir} {files} {file} {python} {threads} {warmup} {rounds} {seed} {budget_ms} {min_rounds} {cpus} {iterations}).")]
 PythonOpt = Annotated[str, typer.Option("--python", help="Python with executorch on the device (nas-runner).")]
 CpusOpt = Annotated[str, typer.Option("--cpus", help="taskset CPU mask on the device (executor-runner); f0 = cores 4-7, the big cluster of most phones.")]
 
@@ -34,6 +36,8 @@ def register(app: typer.Typer) -> None:
         cpus: CpusOpt = "f0",
         warmup: Annotated[int, typer.Option("--warmup", help="Untimed runs per op.")] = 5,
         rounds: Annotated[int, typer.Option("--rounds", help="Timed runs per op (interleaved; unstable ops get as many again).")] = 15,
+        budget_ms: Annotated[float, typer.Option("--budget-ms", min=0, help="Timed-run time per op (ms): an op slower than this / --rounds gets fewer rounds (at least --min-rounds) and warm-ups (at least 2); 0: every op --warmup + --rounds times.")] = DEFAULT_BUDGET_MS,
+        min_rounds: Annotated[int, typer.Option("--min-rounds", min=1, help="Fewest timed runs of an op under --budget-ms.")] = MIN_ROUNDS,
         extra_rounds: Annotated[int | None, typer.Option("--extra-rounds", help="Timed runs added to ops whose median is not stable to 1% (default: --rounds; 0: none).")] = None,
         chunk: Annotated[int, typer.Option("--chunk", help="Ops per measuring chunk (the table is saved after each).")] = 64,
         workers: Annotated[int, typer.Option("--workers", help="Processes building programs in parallel.")] = 2,
@@ -56,7 +60,7 @@ def register(app: typer.Typer) -> None:
         baselines = DENSEPOSE_BASELINES if baseline is None else [b for b in baseline if b != "none"]
         for name in baselines:
             reference(name)  # an unknown name fails here, listing the known ones, before any work
-        report = profile_space(space, out, rt, transport, MeasureSettings(warmup, rounds), workers=workers, chunk=chunk, limit=limit,
+        report = profile_space(space, out, rt, transport, MeasureSettings(warmup, rounds, budget_ms=budget_ms or None, min_rounds=min_rounds), workers=workers, chunk=chunk, limit=limit,
                                extra_rounds=extra_rounds, build=build, baselines=baselines, speed_refs=speed_refs,
                                sample=sample, sample_seed=sample_seed)
         typer.echo(

@@ -126,7 +126,7 @@ def profile_keys(
             stats = {n: summarize(samples[n]) for n in names}
             unstable = [n for n in names if not is_stable(stats[n])]
             if unstable and extra > 0:
-                more = speed.following(measured).measure(transport, runtime, unstable, MeasureSettings(settings.warmup, extra, settings.seed + 1))
+                more = speed.following(measured).measure(transport, runtime, unstable, replace(settings, rounds=extra, seed=settings.seed + 1))
                 factors.append(more.factor)
                 stats.update({n: summarize(samples[n] + more.samples[n]) for n in unstable})
             for name in names:
@@ -192,7 +192,8 @@ def profile_space(
         "space": {"path": str(space_path), "name": space.name, "hash": space.hash, "keys": len(keys), "deploy_input": list(space.deploy_input)},
         "rois": rois,
         "baselines": list(baselines),
-        "measurement": {"warmup": settings.warmup, "rounds": settings.rounds, "interleaved": True, "chunk": chunk, "statistic": "median, far-out (Q3 + 3 IQR) slow samples dropped"},
+        "measurement": {"warmup": settings.warmup, "rounds": settings.rounds, "budget_ms": settings.budget_ms, "min_rounds": settings.min_rounds,
+                        "interleaved": True, "chunk": chunk, "statistic": "median, far-out (Q3 + 3 IQR) slow samples dropped"},
         "tool_version": tool_version(),
         "created": _now(),
     }

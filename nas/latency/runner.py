@@ -4,12 +4,16 @@ This module imports only the standard library and ``executorch.runtime``, so it 
 any board with Python and ExecuTorch (the transports push this very file next to the
 ``.pte`` files). Usage on the device::
 
-    python3 nas_runner.py --threads 1 --warmup 5 --rounds 15 --seed 0 a.pte b.pte ...
+    python3 nas_runner.py --threads 1 --warmup 5 --rounds 15 --seed 0 --budget-ms 150 a.pte b.pte ...
 
 Measurement: every program is loaded, warmed up ``warmup`` times, then timed in
 ``rounds`` rounds; each round runs every program once in a freshly shuffled order, so
 slow machine drift (thermal, frequency, background load) spreads over all programs
-instead of biasing the ones measured last. Output is one line per program::
+instead of biasing the ones measured last. With ``--budget-ms B`` a program whose run takes
+longer than ``B / rounds`` ms gets proportionally fewer rounds (at least ``--min-rounds``)
+and warm-ups (at least two): a 1-second op is as precise after 5 runs as a 1-ms op after
+15, and the few largest ops otherwise take half of a profile's timing. Output is one line
+per program::
 
     NASLAT <file name> <ms>,<ms>,...        # wall time of each timed run, ms, batch 1
 
@@ -20,18 +24,36 @@ Lines not starting with ``NASLAT`` (runtime logging) are ignored by the parser.
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import sys
 import time
 from collections.abc import Callable, Sequence
 
-__all__ = ["TimedFn", "interleaved", "load_executorch", "main", "PREFIX", "END", "ERROR"]
+__all__ = ["TimedFn", "interleaved", "budgeted_runs", "load_executorch", "main", "PREFIX", "END", "ERROR", "MIN_ROUNDS", "DEFAULT_BUDGET_MS"]
 
 PREFIX = "NASLAT"
 END = "NASLAT-END"
 ERROR = "NASLAT-ERROR"
 
 TimedFn = Callable[[], float]  # runs the program once, returns its duration in ms
+MIN_ROUNDS = 5  # timed runs a budgeted program keeps however slow it is
+# `nas profile`'s timing budget per program (ms): with 15 rounds, ops up to 10 ms (three
+# quarters of the default space's ops on a desktop core) get every warm-up and round; the
+# largest (~1 s, one 14 s) get two warm-ups and MIN_ROUNDS rounds, which more than halves a
+# whole space's timing (bench/bench_profile.py rounds).
+DEFAULT_BUDGET_MS = 150.0
+
+
+def budgeted_runs(runs: int, run_ms: float, budget_ms: float | None, rounds: int, floor: int) -> int:
+    """How many of ``runs`` (warm-ups or rounds) a program whose run takes ``run_ms`` gets
+    under a timing budget: all of them when its ``rounds`` runs fit in ``budget_ms`` (or
+    without a budget), else the same share of them as the budget is of ``rounds`` runs,
+    rounded up, never under ``floor`` nor over ``runs``."""
+    if budget_ms is None or budget_ms <= 0 or run_ms * rounds <= budget_ms:
+        return runs
+    share = budget_ms / (run_ms * rounds)
+    return min(runs, max(floor, math.ceil(runs * share)))
 
 
 def interleaved(
@@ -40,6 +62,8 @@ def interleaved(
     rounds: int,
     seed: int = 0,
     on_round: Callable[[int], None] | None = None,
+    budget_ms: float | None = None,
+    min_rounds: int = MIN_ROUNDS,
 ) -> dict[str, list[float]]:
     """Time every program ``rounds`` times, shuffling the order each round.
 
@@ -49,21 +73,38 @@ def interleaved(
         rounds: timed runs of each program.
         seed: shuffle seed (reproducible orders).
         on_round: called after each round with its index (progress).
+        budget_ms: timed-run time each program aims at (ms); a program slower than
+            ``budget_ms / rounds`` gets fewer rounds (at least ``min_rounds``) and fewer
+            warm-ups (at least two), sized from its fastest warm-up (or, without
+            warm-ups, its first timed run). None: every program ``warmup`` + ``rounds`` times.
+        min_rounds: the fewest timed runs of a budgeted program.
 
     Returns:
-        name -> the ``rounds`` durations in ms, in round order.
+        name -> the durations in ms, in round order (``rounds`` of them without a budget).
     """
     names = list(timers)
+    planned = dict.fromkeys(names, rounds)
     for name in names:
-        for _ in range(warmup):
-            timers[name]()
+        if warmup <= 0:
+            continue
+        # two warm-ups at least (where asked for): the first run may pay one-off costs, so
+        # the rounds are sized on the fastest warm-up
+        fastest = timers[name]()
+        for _ in range(budgeted_runs(warmup, fastest, budget_ms, rounds, min(2, warmup)) - 1):
+            fastest = min(fastest, timers[name]())
+        planned[name] = budgeted_runs(rounds, fastest, budget_ms, rounds, min(min_rounds, rounds))
     samples: dict[str, list[float]] = {n: [] for n in names}
-    order = list(names)
     rng = random.Random(seed)
+    order = list(names)
     for index in range(rounds):
+        order = [n for n in order if planned[n] > index]
+        if not order:
+            break
         rng.shuffle(order)
         for name in order:
             samples[name].append(timers[name]())
+            if index == 0 and warmup <= 0:  # no warm-up to size it from: its first run
+                planned[name] = budgeted_runs(rounds, samples[name][0], budget_ms, rounds, min(min_rounds, rounds))
         if on_round is not None:
             on_round(index)
     return samples
@@ -118,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--budget-ms", type=float, default=0.0, help="timed-run time per program; slower programs get fewer runs (0: none)")
+    parser.add_argument("--min-rounds", type=int, default=MIN_ROUNDS)
     args = parser.parse_args(argv)
     set_threads(args.threads)
     timers: dict[str, TimedFn] = {}
@@ -127,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             timers[name] = load_executorch(path)
         except Exception as exc:  # report and go on: one bad program must not hide the rest
             print(f"{ERROR} {name} {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", flush=True)
-    samples = interleaved(timers, args.warmup, args.rounds, args.seed)
+    samples = interleaved(timers, args.warmup, args.rounds, args.seed, budget_ms=args.budget_ms or None, min_rounds=args.min_rounds)
     for name, values in samples.items():
         print(f"{PREFIX} {name} {','.join(f'{v:.6f}' for v in values)}", flush=True)
     print(f"{END} {len(samples)}", flush=True)

@@ -134,3 +134,9 @@ def test_adb_transport_pushes_and_runs_executor_runner(tmp_path, program_cache) 
     assert calls[1] == f"-s SERIAL1 push {runtime.program_file(key)} {device_dir}/{pte}"
     assert calls[2] == f"-s SERIAL1 shell cd {device_dir} && taskset 1 ./executor_runner --model_path {pte} --num_executions 10"
     assert len(calls) == 2 + 1 + 3  # listing, push, warm-up invocation, 3 rounds
+    # under a timing budget: an invocation costs 25 ms (10 executions of 2.5 ms), 6 rounds
+    # would be 150 ms, a 50 ms budget leaves a third of them
+    samples = transport.measure(runtime, [key], MeasureSettings(warmup=1, rounds=6, budget_ms=50.0, min_rounds=1))
+    assert samples == {key: [2.5, 2.5]}
+    runs = [c for c in log.read_text().splitlines()[len(calls):] if "executor_runner" in c]
+    assert len(runs) == 1 + 2  # warm-up invocation, 2 rounds

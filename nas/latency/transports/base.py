@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
+from nas.latency.runner import MIN_ROUNDS
 from nas.latency.runtimes.base import LatencyRuntime
 
 __all__ = ["MeasureSettings", "Transport"]
@@ -19,11 +20,17 @@ class MeasureSettings:
         warmup: untimed runs of each program before timing.
         rounds: timed runs of each program (interleaved, see :mod:`nas.latency.runner`).
         seed: shuffle seed of the interleaving.
+        budget_ms: timed-run time each op aims at (ms): an op slower than
+            ``budget_ms / rounds`` gets fewer rounds (at least ``min_rounds``) and warm-ups
+            (at least two); None times every op ``warmup`` + ``rounds`` times.
+        min_rounds: the fewest timed runs of an op under a budget.
     """
 
     warmup: int = 5
     rounds: int = 15
     seed: int = 0
+    budget_ms: float | None = None
+    min_rounds: int = MIN_ROUNDS
 
 
 class Transport(ABC):

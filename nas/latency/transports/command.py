@@ -16,7 +16,8 @@ Kinds, chosen by the prefix's program name (registry :data:`REMOTE_KINDS`):
 
 Template placeholders: ``{dir}`` working folder, ``{files}`` (space-separated) or
 ``{file}`` (one invocation per program and round), ``{python}``, ``{threads}``,
-``{warmup}``, ``{rounds}``, ``{seed}``, ``{cpus}`` (taskset mask), ``{iterations}``.
+``{warmup}``, ``{rounds}``, ``{seed}``, ``{budget_ms}`` and ``{min_rounds}`` (timing budget per
+program, 0: none; see :mod:`nas.latency.runner`), ``{cpus}`` (taskset mask), ``{iterations}``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 from nas.errors import DeviceError, LatencyError
 from nas.latency import runner as runner_module
 from nas.latency.parsers import get_parser
+from nas.latency.runner import budgeted_runs
 from nas.latency.runtimes.base import LatencyRuntime
 from nas.latency.transports.base import MeasureSettings, Transport
 
@@ -59,7 +61,8 @@ class BenchCommand:
 BENCH_COMMANDS: dict[str, BenchCommand] = {
     "nas-runner": BenchCommand(
         "nas-runner",
-        "cd {dir} && {python} " + RUNNER_NAME + " --threads {threads} --warmup {warmup} --rounds {rounds} --seed {seed} {files}",
+        "cd {dir} && {python} " + RUNNER_NAME + " --threads {threads} --warmup {warmup} --rounds {rounds} --seed {seed}"
+        " --budget-ms {budget_ms} --min-rounds {min_rounds} {files}",
     ),
     # ExecuTorch's portable runner with the XNNPACK backend linked in; on a big.LITTLE
     # phone 'f0' pins it to cores 4-7 (the big cluster on most 4+4 SoCs)
@@ -175,6 +178,8 @@ class CommandTransport(Transport):
             "warmup": settings.warmup,
             "rounds": settings.rounds,
             "seed": settings.seed,
+            "budget_ms": f"{settings.budget_ms or 0:g}",
+            "min_rounds": settings.min_rounds,
             "cpus": self.cpus,
             "iterations": self.iterations,
         }
@@ -190,12 +195,26 @@ class CommandTransport(Transport):
         if settings.warmup > 0:  # one warm-up invocation each: the runner warms up inside
             for file in order:
                 self._call(self._run_argv(self.bench.template.format(file=file, **fields)))
-        for _ in range(settings.rounds):
+        planned = dict.fromkeys(order, settings.rounds)
+        floor = min(settings.min_rounds, settings.rounds)
+        for index in range(settings.rounds):
+            order = [f for f in order if planned[f] > index]
             rng.shuffle(order)
             for file in order:
                 out = self._call(self._run_argv(self.bench.template.format(file=file, **fields)))
-                samples[by_file[file]].extend(self.parse(out, [file])[file])
+                values = self.parse(out, [file])[file]
+                samples[by_file[file]].extend(values)
+                if index == 0 and values:  # sized on what one invocation costs
+                    planned[file] = budgeted_runs(settings.rounds, self._invocation_ms(values), settings.budget_ms, settings.rounds, floor)
         return samples
+
+
+    def _invocation_ms(self, values: list[float]) -> float:
+        """What one benchmark invocation spent timing, from the samples it reported: each is
+        an average over ``{iterations}`` executions when the template runs that many."""
+        if "{iterations}" in self.bench.template:
+            return sum(values) / len(values) * self.iterations
+        return sum(values)
 
 
 class AdbTransport(CommandTransport):

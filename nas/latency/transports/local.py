@@ -15,6 +15,6 @@ class LocalTransport(Transport):
     def measure(self, runtime: LatencyRuntime, names: list[str], settings: MeasureSettings) -> dict[str, list[float]]:
         timers = runtime.timers(names)
         try:
-            return interleaved(timers, settings.warmup, settings.rounds, settings.seed)
+            return interleaved(timers, settings.warmup, settings.rounds, settings.seed, budget_ms=settings.budget_ms, min_rounds=settings.min_rounds)
         finally:
             timers.clear()  # drop loaded programs before the next chunk loads its own
