@@ -4,7 +4,8 @@
 
 A seeded sample of the space's op keys is lowered into an empty temporary program cache
 (cold: torch.export + XNNPACK partitioning + serialisation, ``--workers`` processes),
-then timed the way ``nas profile`` times them (warm-up, interleaved rounds). Reported
+then timed the way ``nas profile`` times them (warm-up, interleaved rounds, the default
+timing budget; without the stability rounds and reference ops a profile adds). Reported
 per op and extrapolated to every key of the space:
 
 * cold profile = lowering + timing of every key;
@@ -84,6 +85,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from nas.latency.keys import space_keys
+    from nas.latency.runner import DEFAULT_BUDGET_MS
     from nas.latency.runtimes import get_runtime
     from nas.latency.transports import MeasureSettings, make_transport
     from nas.space.search_space import SearchSpace
@@ -96,7 +98,8 @@ def main() -> None:
         runtime.prepare(sample, workers=args.workers)
         build_s = time.perf_counter() - start
         start = time.perf_counter()
-        make_transport(None, None, None, None, "python3", "f0").measure(runtime, sample, MeasureSettings(5, 15))
+        # timed as `nas profile` times them by default (5 + 15 runs, the timing budget)
+        make_transport(None, None, None, None, "python3", "f0").measure(runtime, sample, MeasureSettings(5, 15, budget_ms=DEFAULT_BUDGET_MS))
         measure_s = time.perf_counter() - start
     ab_keys = sample[: args.ab + 1]
     plain, fast, identical = _lowering_ab(ab_keys)
