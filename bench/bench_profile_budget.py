@@ -13,10 +13,10 @@ with the programs already cached (the cold lowering is not what the budget chang
    (end-to-end measurements of N sampled networks, two passes) -- the accuracy target
    of issue 4 (95% within +-10%) applied to the budgeted table;
 3. compare with the reference table, measured with every op at 5 warm-ups + 15 rounds:
-   the timing per op of both runs (the reference's from its NOTES/recorded figure, and
-   for both the time its settings spend running the ops, computed from the rows'
-   medians: sum of runs x median), and the per-op ratio new / reference after dividing
-   out the machine's overall speed difference (median ratio).
+   this run's timing per op (the reference's own is in its NOTES.md), for both settings
+   the time spent running the ops, computed from the reference rows' medians (sum of
+   runs x median), and the per-op ratio new / reference after dividing out the machine's
+   overall speed difference (median ratio).
 
 Run it on an otherwise idle machine; it prints the report and writes
 bench/reports/profile_budget.json.
@@ -38,13 +38,10 @@ sys.path.insert(0, str(ROOT))
 def _timing_minutes(medians: list[float], warmup: int, rounds: int, budget_ms: float | None, min_rounds: int) -> float:
     """Minutes the settings spend running ops of these medians (ms): (warm-ups + rounds)
     x median, the warm-ups and rounds of each as the runner sizes them."""
-    from nas.latency.runner import budgeted_runs
+    from nas.latency.runner import budgeted_rounds, budgeted_warmups
 
-    total = 0.0
-    for ms in medians:
-        runs = budgeted_runs(warmup, ms, budget_ms, rounds, min(2, warmup)) + budgeted_runs(rounds, ms, budget_ms, rounds, min(min_rounds, rounds))
-        total += runs * ms
-    return total / 60_000
+    runs = (budgeted_warmups(warmup, ms, budget_ms, rounds) + budgeted_rounds(rounds, ms, budget_ms, min_rounds) for ms in medians)
+    return sum(n * ms for n, ms in zip(runs, medians)) / 60_000
 
 
 def main() -> None:

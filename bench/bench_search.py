@@ -23,8 +23,8 @@ small version on the test suite's tiny space with a synthetic latency table.
         # guided runs only, against random search's recorded figures (same proxy settings)
     python bench/bench_search.py efficiency --only tpe --min-gps-ap 5 --recorded bench/reports/search_efficiency.json
         # another draw (--seed, --min-gps-ap): its own folders, kept trials and report
-    python bench/bench_search.py efficiency --only tpe --target-ms 150 --recorded bench/reports/search_efficiency.json
-        # TPE on the hard MnasNet reward (GPS AP under 150 ms): one objective, same hypervolume
+    python bench/bench_search.py efficiency --only tpe --target-ms 100 --recorded bench/reports/search_efficiency.json
+        # TPE on the hard MnasNet reward (GPS AP under 100 ms): one objective, same hypervolume
 
 ``efficiency`` also draws the hypervolume after each finished trial for every sampler
 (bench/reports/search_efficiency.png).

@@ -30,7 +30,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
-__all__ = ["TimedFn", "interleaved", "budgeted_runs", "load_executorch", "main", "PREFIX", "END", "ERROR", "MIN_ROUNDS", "DEFAULT_BUDGET_MS"]
+__all__ = ["TimedFn", "interleaved", "budgeted_runs", "budgeted_warmups", "budgeted_rounds", "load_executorch", "main", "PREFIX", "END", "ERROR", "MIN_ROUNDS", "DEFAULT_BUDGET_MS"]
 
 PREFIX = "NASLAT"
 END = "NASLAT-END"
@@ -40,8 +40,8 @@ TimedFn = Callable[[], float]  # runs the program once, returns its duration in 
 MIN_ROUNDS = 5  # timed runs a budgeted program keeps however slow it is
 # `nas profile`'s timing budget per program (ms): with 15 rounds, ops up to 10 ms (three
 # quarters of the default space's ops on a desktop core) get every warm-up and round; the
-# largest (~1 s, one 14 s) get two warm-ups and MIN_ROUNDS rounds, which more than halves a
-# whole space's timing (bench/bench_profile.py rounds).
+# largest (~1 s, one 14 s) get two warm-ups and MIN_ROUNDS rounds, which halves the time
+# spent running a whole space's ops (bench/bench_profile_budget.py).
 DEFAULT_BUDGET_MS = 150.0
 
 
@@ -54,6 +54,17 @@ def budgeted_runs(runs: int, run_ms: float, budget_ms: float | None, rounds: int
         return runs
     share = budget_ms / (run_ms * rounds)
     return min(runs, max(floor, math.ceil(runs * share)))
+
+
+def budgeted_warmups(warmup: int, run_ms: float, budget_ms: float | None, rounds: int) -> int:
+    """Warm-ups of a program under the budget: at least two where two were asked for (the
+    first run may pay one-off costs, the second shows the warm speed)."""
+    return budgeted_runs(warmup, run_ms, budget_ms, rounds, min(2, warmup))
+
+
+def budgeted_rounds(rounds: int, run_ms: float, budget_ms: float | None, min_rounds: int) -> int:
+    """Timed rounds of a program under the budget: at least ``min_rounds`` (or all)."""
+    return budgeted_runs(rounds, run_ms, budget_ms, rounds, min(min_rounds, rounds))
 
 
 def interleaved(
@@ -87,12 +98,10 @@ def interleaved(
     for name in names:
         if warmup <= 0:
             continue
-        # two warm-ups at least (where asked for): the first run may pay one-off costs, so
-        # the rounds are sized on the fastest warm-up
-        fastest = timers[name]()
-        for _ in range(budgeted_runs(warmup, fastest, budget_ms, rounds, min(2, warmup)) - 1):
+        fastest = timers[name]()  # the rounds are sized on the fastest warm-up
+        for _ in range(budgeted_warmups(warmup, fastest, budget_ms, rounds) - 1):
             fastest = min(fastest, timers[name]())
-        planned[name] = budgeted_runs(rounds, fastest, budget_ms, rounds, min(min_rounds, rounds))
+        planned[name] = budgeted_rounds(rounds, fastest, budget_ms, min_rounds)
     samples: dict[str, list[float]] = {n: [] for n in names}
     rng = random.Random(seed)
     order = list(names)
@@ -104,7 +113,7 @@ def interleaved(
         for name in order:
             samples[name].append(timers[name]())
             if index == 0 and warmup <= 0:  # no warm-up to size it from: its first run
-                planned[name] = budgeted_runs(rounds, samples[name][0], budget_ms, rounds, min(min_rounds, rounds))
+                planned[name] = budgeted_rounds(rounds, samples[name][0], budget_ms, min_rounds)
         if on_round is not None:
             on_round(index)
     return samples

@@ -32,7 +32,7 @@ from typing import Any
 from nas.errors import DeviceError, LatencyError
 from nas.latency import runner as runner_module
 from nas.latency.parsers import get_parser
-from nas.latency.runner import budgeted_runs
+from nas.latency.runner import budgeted_rounds
 from nas.latency.runtimes.base import LatencyRuntime
 from nas.latency.transports.base import MeasureSettings, Transport
 
@@ -196,7 +196,6 @@ class CommandTransport(Transport):
             for file in order:
                 self._call(self._run_argv(self.bench.template.format(file=file, **fields)))
         planned = dict.fromkeys(order, settings.rounds)
-        floor = min(settings.min_rounds, settings.rounds)
         for index in range(settings.rounds):
             order = [f for f in order if planned[f] > index]
             rng.shuffle(order)
@@ -205,9 +204,8 @@ class CommandTransport(Transport):
                 values = self.parse(out, [file])[file]
                 samples[by_file[file]].extend(values)
                 if index == 0 and values:  # sized on what one invocation costs
-                    planned[file] = budgeted_runs(settings.rounds, self._invocation_ms(values), settings.budget_ms, settings.rounds, floor)
+                    planned[file] = budgeted_rounds(settings.rounds, self._invocation_ms(values), settings.budget_ms, settings.min_rounds)
         return samples
-
 
     def _invocation_ms(self, values: list[float]) -> float:
         """What one benchmark invocation spent timing, from the samples it reported: each is
