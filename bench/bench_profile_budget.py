@@ -62,8 +62,15 @@ def main() -> None:
     from nas.latency.validate import validate_table
     from nas.space.search_space import SearchSpace
 
+    from nas.errors import TableError
+
     budget = DEFAULT_BUDGET_MS if args.budget_ms is None else args.budget_ms
-    reference = LatencyTable.load(args.reference)
+    if not budget > 0 or args.samples < 2 or args.validate_rounds < 1:
+        parser.error("--budget-ms must be positive, --samples at least 2 and --validate-rounds at least 1")
+    try:
+        reference = LatencyTable.load(args.reference)
+    except TableError as exc:
+        parser.error(f"--reference: {exc}")
     meta = reference.meta
     space_path = meta["space"]["path"]
     space_path = space_path if Path(space_path).is_file() else str(ROOT / "search_spaces" / Path(space_path).name)
