@@ -17,9 +17,14 @@ Modules: :mod:`~nas.latency.opkinds` (key formats, rebuilding modules from keys)
 
 from __future__ import annotations
 
-from nas.latency.keys import DEFAULT_ROIS, KeyContext, Op, SpaceContext, arch_ops, op_keys, register_op_provider, space_keys
-from nas.latency.opkinds import BuiltOp, build_op, register_op_kind
-from nas.latency.table import LatencyTable, Prediction
+from typing import TYPE_CHECKING
+
+from nas._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from nas.latency.keys import DEFAULT_ROIS, KeyContext, Op, SpaceContext, arch_ops, op_keys, register_op_provider, space_keys
+    from nas.latency.opkinds import BuiltOp, build_op, register_op_kind
+    from nas.latency.table import LatencyTable, Prediction
 
 __all__ = [
     "DEFAULT_ROIS",
@@ -36,3 +41,10 @@ __all__ = [
     "register_op_provider",
     "space_keys",
 ]
+
+# imported on first use: the keys and tables import torch, the device runner must not
+__getattr__, __dir__ = lazy_exports(__name__, {
+    **dict.fromkeys(("DEFAULT_ROIS", "KeyContext", "Op", "SpaceContext", "arch_ops", "op_keys", "register_op_provider", "space_keys"), "nas.latency.keys"),
+    **dict.fromkeys(("BuiltOp", "build_op", "register_op_kind"), "nas.latency.opkinds"),
+    **dict.fromkeys(("LatencyTable", "Prediction"), "nas.latency.table"),
+})

@@ -6,10 +6,22 @@ in ``results/RUN/`` (:class:`ResultsStore`), one :class:`TrialRow` per trial.
 
 from __future__ import annotations
 
-from nas.search.config import SearchConfig
-from nas.search.objective import Objective, mnas_reward
-from nas.search.rows import TrialRow
-from nas.search.run import SearchSummary, resume_search, run_search
-from nas.search.store import ResultsStore
+from typing import TYPE_CHECKING
+
+from nas._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from nas.search.config import SearchConfig
+    from nas.search.objective import Objective, mnas_reward
+    from nas.search.rows import TrialRow
+    from nas.search.run import SearchSummary, resume_search, run_search
+    from nas.search.store import ResultsStore
 
 __all__ = ["Objective", "ResultsStore", "SearchConfig", "SearchSummary", "TrialRow", "mnas_reward", "resume_search", "run_search"]
+
+# imported on first use: Ray and Optuna take seconds to import
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "SearchConfig": "nas.search.config", "Objective": "nas.search.objective", "mnas_reward": "nas.search.objective",
+    "TrialRow": "nas.search.rows", "SearchSummary": "nas.search.run", "resume_search": "nas.search.run",
+    "run_search": "nas.search.run", "ResultsStore": "nas.search.store",
+})

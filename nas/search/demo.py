@@ -12,15 +12,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from nas.errors import SearchError
-from nas.search.config import SearchConfig
-from nas.search.objective import Objective
-from nas.search.run import SearchSummary, resume_search, run_search
-from nas.search.store import ResultsStore
-from nas.train.budget import Budget
 from nas.train.proxy import DEFAULT_PROXY, PROXY_DATA_IMAGES, PROXY_SCENE, proxy_data_config
+
+if TYPE_CHECKING:
+    from nas.search.run import SearchSummary
 
 __all__ = ["DemoSettings", "run_demo", "DEMO_BASELINES", "DEFAULT_TABLE", "DEFAULT_SPACE"]
 
@@ -80,6 +78,13 @@ def _ensure_data(folder: Path, images: int, seed: int, echo: Callable[[str], Non
 
 
 def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> SearchSummary:
+    # imported here: the CLI reads DemoSettings' defaults on every start, Ray takes seconds
+    from nas.search.config import SearchConfig
+    from nas.search.objective import Objective
+    from nas.search.run import resume_search, run_search
+    from nas.search.store import ResultsStore
+    from nas.train.budget import Budget
+
     table = Path(settings.table)
     if not (table / "meta.json").is_file():
         raise SearchError(f"the demo's latency table {table} is missing; profile one with "

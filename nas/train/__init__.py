@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from nas.train.budget import Budget, lr_factor
-from nas.train.config import TrainConfig
-from nas.train.loop import TrainResult, TrainingDiverged, resolve_device, train
+from typing import TYPE_CHECKING
+
+from nas._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from nas.train.budget import Budget, lr_factor
+    from nas.train.config import TrainConfig
+    from nas.train.loop import TrainResult, TrainingDiverged, resolve_device, train
 
 __all__ = ["Budget", "TrainConfig", "TrainResult", "TrainingDiverged", "lr_factor", "resolve_device", "train"]
+
+# imported on first use: the training loop imports torch and the whole model
+__getattr__, __dir__ = lazy_exports(__name__, {
+    **dict.fromkeys(("Budget", "lr_factor"), "nas.train.budget"),
+    "TrainConfig": "nas.train.config",
+    **dict.fromkeys(("TrainResult", "TrainingDiverged", "resolve_device", "train"), "nas.train.loop"),
+})

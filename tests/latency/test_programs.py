@@ -15,7 +15,7 @@ from nas.latency.programs import _CACHED_CALLABLE
 _KEYS = (
     "fire-in:32x32x8-out:16x16x16-s2-relu-dw1-sq8",
     "ir-in:32x32x8-out:16x16x16-s2-relu-eg1-e2-k3-pg1-se0.25",
-    "dphead-r10-in:14x14x16-n4-c128-k3-o56",
+    "dphead-r2-in:7x7x16-n1-c32-k3-o28",  # deconvolution x2 then interpolation to 28, as the full head does to 56
 )
 
 _SCRIPT = """
