@@ -5,6 +5,7 @@ output parsers on real runner output."""
 from __future__ import annotations
 
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -83,6 +84,32 @@ def test_parsers_on_real_runner_output(program_cache, capsys) -> None:
     runner.main(["--rounds", "1", str(path.parent / "missing.pte")])
     with pytest.raises(DeviceError, match="failed to run 1 program"):
         parse_nas_runner(capsys.readouterr().out, ["missing.pte"])
+
+
+def test_pushed_runner_script_leaves_the_compiler_out(program_cache, tmp_path) -> None:
+    """The runner as a device runs it (a lone script, a fresh interpreter) times a real
+    program without importing ``executorch.exir``, whose import alone took 9.5 s of the
+    11 s each remote chunk's runner start cost."""
+    import shutil
+
+    from nas.latency import runner
+    from nas.latency.programs import ProgramCache
+
+    cache = ProgramCache(program_cache)
+    key = "dw-in:32x32x8-out:32x32x8-s1-relu-k3-se0"
+    cache.build([key])
+    device = tmp_path / "device"
+    device.mkdir()
+    shutil.copy(runner.__file__, device / "nas_runner.py")
+    shutil.copy(cache.path(key), device / "op.pte")
+    probe = ("import runpy, sys; sys.argv = ['nas_runner.py', '--rounds', '3', '--warmup', '1', 'op.pte']\n"
+             "try:\n    runpy.run_path('nas_runner.py', run_name='__main__')\n"
+             "except SystemExit:\n    pass\n"
+             "print('compiler imported:', 'executorch.exir' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=device, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert len(parse_nas_runner(done.stdout, ["op.pte"])["op.pte"]) == 3
+    assert "compiler imported: False" in done.stdout
 
 
 def test_executor_runner_parser() -> None:
