@@ -6,7 +6,8 @@ architectures, and fidelity of the proxy ranking to a 10x longer training.
     python bench/bench_proxy.py fidelity       [--data DIR] [--archs 12] [--factor 10] [--resume]
                                                [--repeat-long K] [--analyse-only]
     python bench/bench_proxy.py stability      [--data DIR] [--archs 12] [--seeds 0 1] [--resume]
-    python bench/bench_proxy.py variants       [--data DIR] [--steps 150] [--lr 0.003] [--analyse-only]
+    python bench/bench_proxy.py variants       [--data DIR] [--steps 150] [--lr 0.003] [--batch 4] [--input 256 192]
+                                               [--analyse-only]
 
 Each prints its figures and writes a JSON report to bench/reports/. Without --data a
 synthetic dataset of nas.train.proxy.PROXY_DATA_IMAGES images (the proxy scene preset) is
@@ -275,8 +276,8 @@ VARIANT_SCORES = ("gps_ap", "gps_ap50", "gpsm_ap", "gpsm_ap50", "iou_ap", "iou_a
 
 def variants(args: argparse.Namespace) -> None:
     """Which proxy predicts the long trainings of the fidelity benchmark? Trains the
-    fidelity architectures under one proxy variant (``--steps``, ``--lr``; the rest as the
-    default proxy), keeps every final metric, and prints the Kendall tau of each candidate
+    fidelity architectures under one proxy variant (``--steps``, ``--lr``, ``--batch``,
+    ``--input H W``; the rest as the default proxy), keeps every final metric, and prints the Kendall tau of each candidate
     score against the 10x GPS AP already in bench/reports/proxy_fidelity.json. Every
     variant is kept in bench/reports/proxy_variants.json under its own name and resumes
     where it stopped. The long runs are the fidelity benchmark's (lr 0.003): a variant
@@ -286,8 +287,13 @@ def variants(args: argparse.Namespace) -> None:
     fidelity_report = json.loads(FIDELITY_REPORT.read_text())
     archs, long = fidelity_report["archs"], fidelity_report["long"]
     scale = args.steps / DEFAULT_PROXY.budget.steps  # type: ignore[operator]
-    config = proxy_config(scale, lr=args.lr)
+    changes: dict[str, Any] = {"lr": args.lr, "batch_size": args.batch, "input_size": tuple(args.input)}
+    config = proxy_config(scale, **changes)
     name = f"steps{config.budget.steps}-lr{config.lr:g}"
+    if config.batch_size != DEFAULT_PROXY.batch_size:  # names of the earlier variants unchanged
+        name += f"-batch{config.batch_size}"
+    if config.input_size != DEFAULT_PROXY.input_size:
+        name += f"-in{config.input_size[0]}x{config.input_size[1]}"
     path = REPORTS / "proxy_variants.json"
     if args.analyse_only and not path.is_file():
         raise SystemExit("no bench/reports/proxy_variants.json to analyse: run without --analyse-only")
@@ -303,7 +309,7 @@ def variants(args: argparse.Namespace) -> None:
             if arch in entry["metrics"]:
                 continue
             spec = ArchSpec.from_string(arch)
-            metrics = trial(spec, data, scale, lr=args.lr)
+            metrics = trial(spec, data, scale, **changes)
             entry["wall_seconds"][arch] = metrics.pop("wall_seconds")
             entry["metrics"][arch] = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
             print(f"{i:2d} {spec.id} {name}: GPS AP {metrics['gps_ap']:.1f}, loss {metrics['loss']:.3f} "
@@ -373,6 +379,9 @@ def main() -> None:
         if name == "variants":
             p.add_argument("--steps", type=positive_int, default=DEFAULT_PROXY.budget.steps, help="proxy training steps")
             p.add_argument("--lr", type=positive_float, default=DEFAULT_PROXY.lr, help="peak learning rate")
+            p.add_argument("--batch", type=positive_int, default=DEFAULT_PROXY.batch_size, help="images per step")
+            p.add_argument("--input", type=positive_int, nargs=2, default=list(DEFAULT_PROXY.input_size), metavar=("H", "W"),
+                           help="training and evaluation input size")
             p.add_argument("--analyse-only", action="store_true", help="run nothing: print the figures of the report as it stands")
     args = parser.parse_args()
     {"cost": cost, "discrimination": discrimination, "fidelity": fidelity, "stability": stability, "variants": variants}[args.what](args)
