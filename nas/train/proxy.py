@@ -8,11 +8,13 @@ images whatever its speed and a run is reproducible on any machine.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from nas.data.synth.generate import SynthConfig
-from nas.data.synth.scene import scene_preset
 from nas.train.budget import Budget
 from nas.train.config import TrainConfig
+
+if TYPE_CHECKING:
+    from nas.data.synth.generate import SynthConfig
 
 __all__ = ["DEFAULT_PROXY", "proxy_config", "proxy_data_config", "PROXY_DATA_IMAGES", "PROXY_SCENE"]
 
@@ -36,4 +38,8 @@ def proxy_config(scale: float = 1.0, seed: int = 0, **changes: object) -> TrainC
 
 def proxy_data_config(images: int = PROXY_DATA_IMAGES, seed: int = 0) -> SynthConfig:
     """The synthetic dataset searches and benchmarks render when none is given."""
+    # imported here: the CLI reads this module's constants on every start, the renderer pulls in scipy
+    from nas.data.synth.generate import SynthConfig
+    from nas.data.synth.scene import scene_preset
+
     return SynthConfig(images=images, seed=seed, scene=scene_preset(PROXY_SCENE))
