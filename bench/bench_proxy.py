@@ -12,12 +12,15 @@ architectures, and fidelity of the proxy ranking to a 10x longer training.
 Each prints its figures and writes a JSON report to bench/reports/. Without --data a
 synthetic dataset of nas.train.proxy.PROXY_DATA_IMAGES images (the proxy scene preset) is
 rendered once into .cache/bench_proxy_data. All runs use the default proxy
-(nas.train.proxy.DEFAULT_PROXY).
+(nas.train.proxy.DEFAULT_PROXY). Each report records its data (image counts, digest of
+the annotations): ``--resume`` reuses only trials of the same data, and ``variants``
+refuses data other than that of the fidelity report's long runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import statistics
 import time
@@ -44,7 +47,12 @@ FIDELITY_REPORT = REPORTS / "proxy_fidelity.json"
 
 def ensure_data(path: str | None) -> Path:
     if path:
-        return Path(path)
+        given = Path(path)
+        for split in ("train", "val"):
+            if not (given / "annotations" / f"{split}.json").is_file():
+                raise SystemExit(f"--data {path}: no annotations/{split}.json; give a dataset folder "
+                                 "(`nas data synth`) or leave --data out for the benchmark's own synthetic set")
+        return given
     out = ROOT / ".cache" / "bench_proxy_data"
     if not (out / "annotations" / "val.json").exists():
         from nas.data import generate_dataset
@@ -82,6 +90,17 @@ def write(name: str, report: dict[str, Any]) -> None:
     print(f"report: {path}")
 
 
+def data_identity(data: Path) -> dict[str, Any]:
+    """What a report's trials were trained and scored on: image counts and a digest of the
+    annotations, so a resumed report never mixes trials of two datasets (``--data``)."""
+    digest, identity = hashlib.sha256(), {}
+    for split in ("train", "val"):
+        raw = (data / "annotations" / f"{split}.json").read_bytes()
+        digest.update(raw)
+        identity[f"{split}_images"] = len(json.loads(raw)["images"])
+    return {**identity, "annotations_sha256": digest.hexdigest()[:16]}
+
+
 def previous_report(name: str, resume: bool, settings: dict[str, Any]) -> dict[str, Any]:
     """The earlier report ``name`` when resuming and it was made with the same ``settings``
     (the keys of ``settings`` compared one by one), else an empty dict."""
@@ -114,8 +133,8 @@ def discrimination(args: argparse.Namespace) -> None:
     table: dict[str, dict[int, float]] = {n: {} for n in archs}
     walls: dict[str, dict[int, float]] = {n: {} for n in archs}
     report: dict[str, Any] = {"archs": {n: a.to_string() for n, a in archs.items()}, "proxy": proxy_config().to_dict(),
-                              "gps_ap": table, "wall_seconds": walls}
-    old = previous_report("proxy_discrimination", args.resume, {"proxy": report["proxy"]})
+                              "data": data_identity(data), "gps_ap": table, "wall_seconds": walls}
+    old = previous_report("proxy_discrimination", args.resume, {k: report[k] for k in ("proxy", "data")})
     if old:  # keep the trials of the same architectures already run
         for name in archs:
             if old.get("archs", {}).get(name) == report["archs"][name]:
@@ -158,12 +177,17 @@ def fidelity(args: argparse.Namespace) -> None:
     report: dict[str, Any] = {"archs": archs, "factor": args.factor, "proxy_config": proxy_config().to_dict(),
                               "long_config": proxy_config(args.factor).to_dict(), "proxy": {}, "long": {},
                               "long_seed1": {}, "wall_seconds": {}}
-    old = previous_report("proxy_fidelity", args.resume or args.analyse_only, {k: report[k] for k in ("factor", "proxy_config", "long_config")})
+    data = None if args.analyse_only else ensure_data(args.data)  # analysing runs nothing: no data needed
+    settings = ("factor", "proxy_config", "long_config")
+    if data is not None:
+        report["data"], settings = data_identity(data), (*settings, "data")
+    old = previous_report("proxy_fidelity", args.resume or args.analyse_only, {k: report[k] for k in settings})
     if old:
+        report.setdefault("data", old.get("data"))
         for phase in ("proxy", "long", "long_seed1", "wall_seconds"):  # keyed by arch string: a changed sample is run again
             report[phase] = {a: v for a, v in old.get(phase, {}).items() if a in archs}
-    if not args.analyse_only:
-        run_fidelity_trials(report, args, ensure_data(args.data))
+    if data is not None:
+        run_fidelity_trials(report, args, data)
     elif not old:
         raise SystemExit("no fidelity report with the current proxy settings to analyse: run without --analyse-only")
     report.update(fidelity_summary(report, args.factor))
@@ -234,14 +258,15 @@ def stability(args: argparse.Namespace) -> None:
     data = ensure_data(args.data)
     archs = [a.to_string() for a in sampled(SearchSpace.from_yaml(SPACE), args.archs, seed=2)]
     proxy = proxy_config().to_dict()
-    report: dict[str, Any] = {"archs": archs, "proxy": proxy, "gps_ap": {str(s): {} for s in args.seeds}, "wall_seconds": {str(s): {} for s in args.seeds}}
-    old = previous_report("proxy_stability", args.resume, {"proxy": proxy})
+    report: dict[str, Any] = {"archs": archs, "proxy": proxy, "data": data_identity(data),
+                              "gps_ap": {str(s): {} for s in args.seeds}, "wall_seconds": {str(s): {} for s in args.seeds}}
+    old = previous_report("proxy_stability", args.resume, {k: report[k] for k in ("proxy", "data")})
     for seed in map(str, args.seeds):
         for phase in ("gps_ap", "wall_seconds"):
             report[phase][seed].update({a: v for a, v in old.get(phase, {}).get(seed, {}).items() if a in archs})
     if "0" in report["gps_ap"] and FIDELITY_REPORT.is_file():
         earlier = json.loads(FIDELITY_REPORT.read_text())
-        if earlier.get("proxy_config") == proxy:  # the same proxy at seed 0: the same scores
+        if earlier.get("proxy_config") == proxy and earlier.get("data") == report["data"]:  # same proxy, data, seed 0: same scores
             for arch in archs:
                 if arch in earlier.get("proxy", {}) and arch not in report["gps_ap"]["0"]:
                     report["gps_ap"]["0"][arch] = earlier["proxy"][arch]
@@ -286,6 +311,10 @@ def variants(args: argparse.Namespace) -> None:
         raise SystemExit("bench/reports/proxy_fidelity.json is missing: run `python bench/bench_proxy.py fidelity` first")
     fidelity_report = json.loads(FIDELITY_REPORT.read_text())
     archs, long = fidelity_report["archs"], fidelity_report["long"]
+    data = None if args.analyse_only else ensure_data(args.data)
+    if data is not None and fidelity_report.get("data") != data_identity(data):
+        raise SystemExit(f"bench/reports/proxy_fidelity.json was trained on other data than {data}: "
+                         "pass the --data of its long runs, or run the fidelity benchmark on this data first")
     scale = args.steps / DEFAULT_PROXY.budget.steps  # type: ignore[operator]
     changes: dict[str, Any] = {"lr": args.lr, "batch_size": args.batch, "input_size": tuple(args.input)}
     config = proxy_config(scale, **changes)
@@ -302,9 +331,11 @@ def variants(args: argparse.Namespace) -> None:
     held_variants = report.setdefault("variants", {})
     if name in held_variants and held_variants[name]["config"] != config.to_dict():
         raise SystemExit(f"bench/reports/proxy_variants.json holds a variant {name} with other settings: move the report away first")
-    if not args.analyse_only:
-        entry = held_variants.setdefault(name, {"config": config.to_dict(), "metrics": {}, "wall_seconds": {}})
-        data = ensure_data(args.data)
+    if data is not None:
+        entry = held_variants.setdefault(name, {"config": config.to_dict(), "data": data_identity(data), "metrics": {}, "wall_seconds": {}})
+        if entry.get("data") != data_identity(data):
+            raise SystemExit(f"bench/reports/proxy_variants.json holds variant {name} trained on other data than {data}: "
+                             "move the report away first")
         for i, arch in enumerate(archs):
             if arch in entry["metrics"]:
                 continue
