@@ -312,7 +312,8 @@ def variants(args: argparse.Namespace) -> None:
     fidelity_report = json.loads(FIDELITY_REPORT.read_text())
     archs, long = fidelity_report["archs"], fidelity_report["long"]
     data = None if args.analyse_only else ensure_data(args.data)
-    if data is not None and fidelity_report.get("data") != data_identity(data):
+    identity = None if data is None else data_identity(data)  # hashes the annotations: once
+    if data is not None and fidelity_report.get("data") != identity:
         raise SystemExit(f"bench/reports/proxy_fidelity.json was trained on other data than {data}: "
                          "pass the --data of its long runs, or run the fidelity benchmark on this data first")
     scale = args.steps / DEFAULT_PROXY.budget.steps  # type: ignore[operator]
@@ -332,8 +333,8 @@ def variants(args: argparse.Namespace) -> None:
     if name in held_variants and held_variants[name]["config"] != config.to_dict():
         raise SystemExit(f"bench/reports/proxy_variants.json holds a variant {name} with other settings: move the report away first")
     if data is not None:
-        entry = held_variants.setdefault(name, {"config": config.to_dict(), "data": data_identity(data), "metrics": {}, "wall_seconds": {}})
-        if entry.get("data") != data_identity(data):
+        entry = held_variants.setdefault(name, {"config": config.to_dict(), "data": identity, "metrics": {}, "wall_seconds": {}})
+        if entry.get("data") != identity:
             raise SystemExit(f"bench/reports/proxy_variants.json holds variant {name} trained on other data than {data}: "
                              "move the report away first")
         for i, arch in enumerate(archs):

@@ -26,25 +26,11 @@ if TYPE_CHECKING:
     from nas.latency.opkinds import BuiltOp, build_op, register_op_kind
     from nas.latency.table import LatencyTable, Prediction
 
-__all__ = [
-    "DEFAULT_ROIS",
-    "BuiltOp",
-    "KeyContext",
-    "LatencyTable",
-    "Op",
-    "Prediction",
-    "SpaceContext",
-    "arch_ops",
-    "build_op",
-    "op_keys",
-    "register_op_kind",
-    "register_op_provider",
-    "space_keys",
-]
-
 # imported on first use: the keys and tables import torch, the device runner must not
-__getattr__, __dir__ = lazy_exports(__name__, {
+_EXPORTS = {
     **dict.fromkeys(("DEFAULT_ROIS", "KeyContext", "Op", "SpaceContext", "arch_ops", "op_keys", "register_op_provider", "space_keys"), "nas.latency.keys"),
     **dict.fromkeys(("BuiltOp", "build_op", "register_op_kind"), "nas.latency.opkinds"),
     **dict.fromkeys(("LatencyTable", "Prediction"), "nas.latency.table"),
-})
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

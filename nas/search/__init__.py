@@ -17,11 +17,11 @@ if TYPE_CHECKING:
     from nas.search.run import SearchSummary, resume_search, run_search
     from nas.search.store import ResultsStore
 
-__all__ = ["Objective", "ResultsStore", "SearchConfig", "SearchSummary", "TrialRow", "mnas_reward", "resume_search", "run_search"]
-
 # imported on first use: Ray and Optuna take seconds to import
-__getattr__, __dir__ = lazy_exports(__name__, {
+_EXPORTS = {
     "SearchConfig": "nas.search.config", "Objective": "nas.search.objective", "mnas_reward": "nas.search.objective",
     "TrialRow": "nas.search.rows", "SearchSummary": "nas.search.run", "resume_search": "nas.search.run",
     "run_search": "nas.search.run", "ResultsStore": "nas.search.store",
-})
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -11,11 +11,11 @@ if TYPE_CHECKING:
     from nas.train.config import TrainConfig
     from nas.train.loop import TrainResult, TrainingDiverged, resolve_device, train
 
-__all__ = ["Budget", "TrainConfig", "TrainResult", "TrainingDiverged", "lr_factor", "resolve_device", "train"]
-
 # imported on first use: the training loop imports torch and the whole model
-__getattr__, __dir__ = lazy_exports(__name__, {
+_EXPORTS = {
     **dict.fromkeys(("Budget", "lr_factor"), "nas.train.budget"),
     "TrainConfig": "nas.train.config",
     **dict.fromkeys(("TrainResult", "TrainingDiverged", "resolve_device", "train"), "nas.train.loop"),
-})
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

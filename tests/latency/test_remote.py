@@ -29,6 +29,9 @@ exec sh -c "$1"
 """
 
 
+DW_KEY = "dw-in:32x32x8-out:32x32x8-s1-relu-k3-se0"  # one small real program for the runner tests
+
+
 def _profile(out: Path, device_dir: Path, cache: Path, prefix: str, *extra: str):
     return run_nas(
         "profile", "--baseline", "none", "--space", str(TINY_SPACE), "--runtime", "executorch", "--out", str(out), "--cache", str(cache),
@@ -65,7 +68,7 @@ def test_parsers_on_real_runner_output(program_cache, capsys) -> None:
     from nas.latency.programs import ProgramCache
 
     cache = ProgramCache(program_cache)
-    key = "dw-in:32x32x8-out:32x32x8-s1-relu-k3-se0"
+    key = DW_KEY
     cache.build([key])
     path = cache.path(key)
     runner.main(["--threads", "1", "--warmup", "1", "--rounds", "4", str(path)])
@@ -96,7 +99,7 @@ def test_pushed_runner_script_leaves_the_compiler_out(program_cache, tmp_path) -
     from nas.latency.programs import ProgramCache
 
     cache = ProgramCache(program_cache)
-    key = "dw-in:32x32x8-out:32x32x8-s1-relu-k3-se0"
+    key = DW_KEY
     cache.build([key])
     device = tmp_path / "device"
     device.mkdir()
@@ -151,7 +154,7 @@ def test_adb_transport_pushes_and_runs_executor_runner(tmp_path, program_cache) 
     transport = make_transport(f"{adb} -s SERIAL1", str(device_dir), cpus="1", iterations=10)
     assert isinstance(transport, AdbTransport) and transport.bench.format == "executor-runner"
     runtime = get_runtime("executorch", cache=program_cache)
-    key = "dw-in:32x32x8-out:32x32x8-s1-relu-k3-se0"
+    key = DW_KEY
     runtime.prepare([key])
     samples = transport.measure(runtime, [key], MeasureSettings(warmup=1, rounds=3))
     assert samples == {key: [2.5, 2.5, 2.5]}  # 25 ms over 10 executions, one sample per invocation
