@@ -4,14 +4,17 @@ architectures, and fidelity of the proxy ranking to a 10x longer training.
     python bench/bench_proxy.py cost           [--data DIR]
     python bench/bench_proxy.py discrimination [--data DIR] [--seeds 0 1] [--samples 3] [--resume]
     python bench/bench_proxy.py fidelity       [--data DIR] [--archs 12] [--factor 10] [--resume]
-                                               [--repeat-long K] [--analyse-only]
+                                               [--repeat-long K] [--jobs J] [--analyse-only]
     python bench/bench_proxy.py stability      [--data DIR] [--archs 12] [--seeds 0 1] [--resume]
     python bench/bench_proxy.py variants       [--data DIR] [--steps 150] [--lr 0.003] [--batch 4] [--input 256 192]
                                                [--analyse-only]
 
 Each prints its figures and writes a JSON report to bench/reports/. Without --data a
 synthetic dataset of nas.train.proxy.PROXY_DATA_IMAGES images (the proxy scene preset) is
-rendered once into .cache/bench_proxy_data. All runs use the default proxy
+rendered once into .cache/bench_proxy_data (``--images N``: N images, into
+.cache/bench_proxy_data_N). Reports on data of another size than the default carry it in
+their name (e.g. proxy_fidelity_2000img.json), so they never replace the default data's
+reports. All runs use the default proxy
 (nas.train.proxy.DEFAULT_PROXY). Each report records its data (image counts, digest of
 the annotations): ``--resume`` reuses only trials of the same data, and ``variants``
 refuses data other than that of the fidelity report's long runs.
@@ -22,8 +25,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import multiprocessing
+import os
 import statistics
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +43,16 @@ from nas.space.references import reference
 from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
 from nas.train import train
-from nas.train.proxy import DEFAULT_PROXY, proxy_config, proxy_data_config
+from nas.train.proxy import DEFAULT_PROXY, PROXY_DATA_IMAGES, proxy_config, proxy_data_config
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "bench" / "reports"
 SPACE = ROOT / "search_spaces" / "densepose_mobile.yaml"
-FIDELITY_REPORT = REPORTS / "proxy_fidelity.json"
 
 
-def ensure_data(path: str | None) -> Path:
+def ensure_data(path: str | None, images: int = PROXY_DATA_IMAGES) -> Path:
+    """``path`` when given (checked), else the benchmark's own proxy-scene dataset of
+    ``images`` images, rendered on first use."""
     if path:
         given = Path(path)
         for split in ("train", "val"):
@@ -53,12 +60,22 @@ def ensure_data(path: str | None) -> Path:
                 raise SystemExit(f"--data {path}: no annotations/{split}.json; give a dataset folder "
                                  "(`nas data synth`) or leave --data out for the benchmark's own synthetic set")
         return given
-    out = ROOT / ".cache" / "bench_proxy_data"
+    out = ROOT / ".cache" / ("bench_proxy_data" if images == PROXY_DATA_IMAGES else f"bench_proxy_data_{images}")
     if not (out / "annotations" / "val.json").exists():
         from nas.data import generate_dataset
 
-        generate_dataset(out, proxy_data_config(), workers=2, overwrite=True)
+        generate_dataset(out, proxy_data_config(images), workers=2, overwrite=True)
     return out
+
+
+def report_name(base: str, images: int) -> str:
+    """``base``, suffixed with the image count when the data is not of the default size."""
+    return base if images == PROXY_DATA_IMAGES else f"{base}_{images}img"
+
+
+def image_count(identity: dict[str, Any] | None, args: argparse.Namespace) -> int:
+    """Images of the data a report is about: counted when it is at hand, else ``--images``."""
+    return args.images if identity is None else identity["train_images"] + identity["val_images"]
 
 
 def sampled(space: SearchSpace, count: int, seed: int) -> list[ArchSpec]:
@@ -74,10 +91,11 @@ def mid_size(space: SearchSpace, pool: int = 31) -> ArchSpec:
     return archs[int(np.argsort(macs)[len(macs) // 2])]
 
 
-def trial(arch: ArchSpec, data: Path, scale: float = 1.0, seed: int = 0, **changes: object) -> dict[str, float]:
+def trial(arch: ArchSpec, data: Path, scale: float = 1.0, seed: int = 0, progress: bool = True,
+          **changes: object) -> dict[str, float]:
     """Final metrics and wall time of one proxy training (``changes``: other proxy settings)."""
     start = time.perf_counter()
-    result = train(arch, data, proxy_config(scale, seed=seed, **changes), progress=True)
+    result = train(arch, data, proxy_config(scale, seed=seed, **changes), progress=progress)
     metrics = dict(result.metrics)
     metrics["wall_seconds"] = round(time.perf_counter() - start, 1)
     return metrics
@@ -113,7 +131,7 @@ def previous_report(name: str, resume: bool, settings: dict[str, Any]) -> dict[s
 
 
 def cost(args: argparse.Namespace) -> None:
-    data = ensure_data(args.data)
+    data = ensure_data(args.data, args.images)
     arch = mid_size(SearchSpace.from_yaml(SPACE))
     m = trial(arch, data)
     print(f"mid-size candidate {arch.id}: {arch.to_string()}")
@@ -121,11 +139,13 @@ def cost(args: argparse.Namespace) -> None:
           f"{DEFAULT_PROXY.evals} evaluations on {DEFAULT_PROXY.val_images} val images, device {'cuda' if torch.cuda.is_available() else 'cpu'}")
     print(f"train {m['train_seconds']:.0f} s + evaluation {m['eval_seconds']:.0f} s (last point); whole trial {m['wall_seconds']:.0f} s "
           f"= {m['wall_seconds'] / 60:.2f} min; GPS AP {m['gps_ap']:.1f}")
-    write("proxy_cost", {"arch": arch.to_string(), "metrics": m, "threads": torch.get_num_threads()})
+    identity = data_identity(data)
+    write(report_name("proxy_cost", image_count(identity, args)),
+          {"arch": arch.to_string(), "data": identity, "metrics": m, "threads": torch.get_num_threads()})
 
 
 def discrimination(args: argparse.Namespace) -> None:
-    data = ensure_data(args.data)
+    data = ensure_data(args.data, args.images)
     archs = {n: reference(n) for n in ("densemobile", "densesqueeze")}
     for i, arch in enumerate(sampled(SearchSpace.from_yaml(SPACE), args.samples, seed=1)):
         archs[f"sample{i}"] = arch
@@ -134,7 +154,8 @@ def discrimination(args: argparse.Namespace) -> None:
     walls: dict[str, dict[int, float]] = {n: {} for n in archs}
     report: dict[str, Any] = {"archs": {n: a.to_string() for n, a in archs.items()}, "proxy": proxy_config().to_dict(),
                               "data": data_identity(data), "gps_ap": table, "wall_seconds": walls}
-    old = previous_report("proxy_discrimination", args.resume, {k: report[k] for k in ("proxy", "data")})
+    name = report_name("proxy_discrimination", image_count(report["data"], args))
+    old = previous_report(name, args.resume, {k: report[k] for k in ("proxy", "data")})
     if old:  # keep the trials of the same architectures already run
         for name in archs:
             if old.get("archs", {}).get(name) == report["archs"][name]:
@@ -148,7 +169,7 @@ def discrimination(args: argparse.Namespace) -> None:
             m = trial(arch, data, seed=seed)
             table[name][seed], walls[name][seed] = m["gps_ap"], m["wall_seconds"]
             print(f"seed {seed} {name:12s} GPS AP {m['gps_ap']:.1f}  ({m['wall_seconds']:.0f} s)", flush=True)
-            write("proxy_discrimination", report)
+            write(name, report)
     print(f"\n{'architecture':14s}" + "".join(f"  seed {s:>2d}" for s in args.seeds))
     for name, row in table.items():
         print(f"{name:14s}" + "".join(f"  {row[s]:7.1f}" if s in row else "        -" for s in args.seeds))
@@ -163,7 +184,7 @@ def discrimination(args: argparse.Namespace) -> None:
         report["kendall_tau_between_seeds"] = tau
         report["kendall_tau_over"] = both
         print(f"ranking agreement between seeds {args.seeds[0]} and {args.seeds[1]}: Kendall tau {tau:.2f}")
-    write("proxy_discrimination", report)
+    write(name, report)
 
 
 def fidelity(args: argparse.Namespace) -> None:
@@ -177,39 +198,54 @@ def fidelity(args: argparse.Namespace) -> None:
     report: dict[str, Any] = {"archs": archs, "factor": args.factor, "proxy_config": proxy_config().to_dict(),
                               "long_config": proxy_config(args.factor).to_dict(), "proxy": {}, "long": {},
                               "long_seed1": {}, "wall_seconds": {}}
-    data = None if args.analyse_only else ensure_data(args.data)  # analysing runs nothing: no data needed
+    data = None if args.analyse_only else ensure_data(args.data, args.images)  # analysing runs nothing: no data needed
     settings = ("factor", "proxy_config", "long_config")
     if data is not None:
         report["data"], settings = data_identity(data), (*settings, "data")
-    old = previous_report("proxy_fidelity", args.resume or args.analyse_only, {k: report[k] for k in settings})
+    name = report_name("proxy_fidelity", image_count(report.get("data"), args))
+    old = previous_report(name, args.resume or args.analyse_only, {k: report[k] for k in settings})
     if old:
         report.setdefault("data", old.get("data"))
         for phase in ("proxy", "long", "long_seed1", "wall_seconds"):  # keyed by arch string: a changed sample is run again
             report[phase] = {a: v for a, v in old.get(phase, {}).items() if a in archs}
     if data is not None:
-        run_fidelity_trials(report, args, data)
+        run_fidelity_trials(report, args, data, name)
     elif not old:
         raise SystemExit("no fidelity report with the current proxy settings to analyse: run without --analyse-only")
     report.update(fidelity_summary(report, args.factor))
-    write("proxy_fidelity", report)
+    write(name, report)
 
 
-def run_fidelity_trials(report: dict[str, Any], args: argparse.Namespace, data: Path) -> None:
+def run_fidelity_trials(report: dict[str, Any], args: argparse.Namespace, data: Path, name: str) -> None:
     """Trains what ``report`` lacks: the proxy, then the long budget of every architecture,
     then the long budget again at seed 1 for the first ``--repeat-long``; the report is
-    rewritten after each trial."""
+    rewritten after each trial. With ``--jobs J`` J trials run at once, each in its own
+    process with torch's threads split between them (small convolutions scale poorly over
+    threads, so two 1-thread trials at once beat one 2-thread trial at a time)."""
     archs = report["archs"]
     phases = [("proxy", 1.0, 0, archs), ("long", args.factor, 0, archs), ("long_seed1", args.factor, 1, archs[: args.repeat_long])]
-    for phase, scale, seed, todo in phases:
-        for i, arch in enumerate(todo):
-            if arch in report[phase]:
-                continue
-            spec = ArchSpec.from_string(arch)
-            m = trial(spec, data, scale=scale, seed=seed)
-            report[phase][arch] = m["gps_ap"]
-            report["wall_seconds"].setdefault(arch, {})[phase] = m["wall_seconds"]
-            print(f"{i:2d} {spec.id} {phase:10s} GPS AP {m['gps_ap']:.1f}  ({m['wall_seconds']:.0f} s)", flush=True)
-            write("proxy_fidelity", report)
+    todo = [(phase, scale, seed, i, arch) for phase, scale, seed, chosen in phases
+            for i, arch in enumerate(chosen) if arch not in report[phase]]
+
+    def record(phase: str, i: int, arch: str, m: dict[str, float]) -> None:
+        report[phase][arch] = m["gps_ap"]
+        report["wall_seconds"].setdefault(arch, {})[phase] = m["wall_seconds"]
+        print(f"{i:2d} {ArchSpec.from_string(arch).id} {phase:10s} GPS AP {m['gps_ap']:.1f}  ({m['wall_seconds']:.0f} s)", flush=True)
+        write(name, report)
+
+    if args.jobs == 1:
+        for phase, scale, seed, i, arch in todo:
+            record(phase, i, arch, trial(ArchSpec.from_string(arch), data, scale=scale, seed=seed))
+        return
+    threads = max(1, (os.cpu_count() or 1) // args.jobs)
+    report["threads_per_trial"], report["jobs"] = threads, args.jobs
+    print(f"{len(todo)} trainings to run, {args.jobs} at a time with {threads} thread(s) each", flush=True)
+    # spawn, not fork: a forked child inherits the parent's OpenMP state
+    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        running = {pool.submit(trial, ArchSpec.from_string(arch), data, scale, seed, False, threads=threads): (phase, i, arch)
+                   for phase, scale, seed, i, arch in todo}
+        for done in as_completed(running):
+            record(*running[done], done.result())
 
 
 def fidelity_summary(report: dict[str, Any], factor: float) -> dict[str, Any]:
@@ -255,17 +291,19 @@ def stability(args: argparse.Namespace) -> None:
     ``--archs`` samples (discrimination's 6 architectures hold 3 near ties, too few to
     tell a stable ranking from an unstable one). The proxy is deterministic for a given
     seed, so seed-0 scores are taken from the fidelity report when it used the same proxy."""
-    data = ensure_data(args.data)
+    data = ensure_data(args.data, args.images)
     archs = [a.to_string() for a in sampled(SearchSpace.from_yaml(SPACE), args.archs, seed=2)]
     proxy = proxy_config().to_dict()
     report: dict[str, Any] = {"archs": archs, "proxy": proxy, "data": data_identity(data),
                               "gps_ap": {str(s): {} for s in args.seeds}, "wall_seconds": {str(s): {} for s in args.seeds}}
-    old = previous_report("proxy_stability", args.resume, {k: report[k] for k in ("proxy", "data")})
+    images = image_count(report["data"], args)
+    name, fidelity_path = report_name("proxy_stability", images), REPORTS / f"{report_name('proxy_fidelity', images)}.json"
+    old = previous_report(name, args.resume, {k: report[k] for k in ("proxy", "data")})
     for seed in map(str, args.seeds):
         for phase in ("gps_ap", "wall_seconds"):
             report[phase][seed].update({a: v for a, v in old.get(phase, {}).get(seed, {}).items() if a in archs})
-    if "0" in report["gps_ap"] and FIDELITY_REPORT.is_file():
-        earlier = json.loads(FIDELITY_REPORT.read_text())
+    if "0" in report["gps_ap"] and fidelity_path.is_file():
+        earlier = json.loads(fidelity_path.read_text())
         if earlier.get("proxy_config") == proxy and earlier.get("data") == report["data"]:  # same proxy, data, seed 0: same scores
             for arch in archs:
                 if arch in earlier.get("proxy", {}) and arch not in report["gps_ap"]["0"]:
@@ -279,7 +317,7 @@ def stability(args: argparse.Namespace) -> None:
             m = trial(spec, data, seed=seed)
             report["gps_ap"][str(seed)][arch], report["wall_seconds"][str(seed)][arch] = m["gps_ap"], m["wall_seconds"]
             print(f"seed {seed} {i:2d} {spec.id} GPS AP {m['gps_ap']:.1f}  ({m['wall_seconds']:.0f} s)", flush=True)
-            write("proxy_stability", report)
+            write(name, report)
     first, second = (report["gps_ap"][str(s)] for s in args.seeds[:2])
     both = [a for a in archs if a in first and a in second]
     print(f"\n{'arch':12s}{'seed ' + str(args.seeds[0]):>9s}{'seed ' + str(args.seeds[1]):>9s}")
@@ -291,7 +329,7 @@ def stability(args: argparse.Namespace) -> None:
         report["median_abs_difference"] = statistics.median(abs(x - y) for x, y in zip(a, b))
         print(f"over {len(both)} architectures: Kendall tau {report['kendall_tau']:.2f}, Spearman {report['spearman']:.2f}, "
               f"median |seed {args.seeds[0]} - seed {args.seeds[1]}| {report['median_abs_difference']:.1f} GPS AP points")
-    write("proxy_stability", report)
+    write(name, report)
 
 
 # Scores a proxy trial reports that could stand for the architecture's accuracy; the loss
@@ -307,14 +345,17 @@ def variants(args: argparse.Namespace) -> None:
     variant is kept in bench/reports/proxy_variants.json under its own name and resumes
     where it stopped. The long runs are the fidelity benchmark's (lr 0.003): a variant
     chosen on these 12 architectures is chosen in sample: confirm it on other ones."""
-    if not FIDELITY_REPORT.is_file():
-        raise SystemExit("bench/reports/proxy_fidelity.json is missing: run `python bench/bench_proxy.py fidelity` first")
-    fidelity_report = json.loads(FIDELITY_REPORT.read_text())
-    archs, long = fidelity_report["archs"], fidelity_report["long"]
-    data = None if args.analyse_only else ensure_data(args.data)
+    data = None if args.analyse_only else ensure_data(args.data, args.images)
     identity = None if data is None else data_identity(data)  # hashes the annotations: once
+    images = image_count(identity, args)
+    fidelity_path = REPORTS / f"{report_name('proxy_fidelity', images)}.json"
+    if not fidelity_path.is_file():
+        raise SystemExit(f"{fidelity_path.relative_to(ROOT)} is missing: run `python bench/bench_proxy.py fidelity` "
+                         "on the same data first")
+    fidelity_report = json.loads(fidelity_path.read_text())
+    archs, long = fidelity_report["archs"], fidelity_report["long"]
     if data is not None and fidelity_report.get("data") != identity:
-        raise SystemExit(f"bench/reports/proxy_fidelity.json was trained on other data than {data}: "
+        raise SystemExit(f"{fidelity_path.relative_to(ROOT)} was trained on other data than {data}: "
                          "pass the --data of its long runs, or run the fidelity benchmark on this data first")
     scale = args.steps / DEFAULT_PROXY.budget.steps  # type: ignore[operator]
     changes: dict[str, Any] = {"lr": args.lr, "batch_size": args.batch, "input_size": tuple(args.input)}
@@ -324,18 +365,19 @@ def variants(args: argparse.Namespace) -> None:
         name += f"-batch{config.batch_size}"
     if config.input_size != DEFAULT_PROXY.input_size:
         name += f"-in{config.input_size[0]}x{config.input_size[1]}"
-    path = REPORTS / "proxy_variants.json"
+    report_file = report_name("proxy_variants", images)
+    path = REPORTS / f"{report_file}.json"
     if args.analyse_only and not path.is_file():
-        raise SystemExit("no bench/reports/proxy_variants.json to analyse: run without --analyse-only")
+        raise SystemExit(f"no {path.relative_to(ROOT)} to analyse: run without --analyse-only")
     report: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
     report["long_gps_ap"] = long
     held_variants = report.setdefault("variants", {})
     if name in held_variants and held_variants[name]["config"] != config.to_dict():
-        raise SystemExit(f"bench/reports/proxy_variants.json holds a variant {name} with other settings: move the report away first")
+        raise SystemExit(f"{path.relative_to(ROOT)} holds a variant {name} with other settings: move the report away first")
     if data is not None:
         entry = held_variants.setdefault(name, {"config": config.to_dict(), "data": identity, "metrics": {}, "wall_seconds": {}})
         if entry.get("data") != identity:
-            raise SystemExit(f"bench/reports/proxy_variants.json holds variant {name} trained on other data than {data}: "
+            raise SystemExit(f"{path.relative_to(ROOT)} holds variant {name} trained on other data than {data}: "
                              "move the report away first")
         for i, arch in enumerate(archs):
             if arch in entry["metrics"]:
@@ -346,7 +388,7 @@ def variants(args: argparse.Namespace) -> None:
             entry["metrics"][arch] = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
             print(f"{i:2d} {spec.id} {name}: GPS AP {metrics['gps_ap']:.1f}, loss {metrics['loss']:.3f} "
                   f"({entry['wall_seconds'][arch]:.0f} s)", flush=True)
-            write("proxy_variants", report)
+            write(report_file, report)
     for variant, held in report["variants"].items():
         both = [a for a in archs if a in held["metrics"] and a in long]
         if len(both) < 3:
@@ -363,7 +405,7 @@ def variants(args: argparse.Namespace) -> None:
         median_s = statistics.median(held["wall_seconds"][a] for a in both)
         print(f"{variant} over {len(both)} architectures (median trial {median_s:.0f} s), Kendall tau against the 10x GPS AP: "
               + ", ".join(f"{k} {'undefined' if v is None else f'{v:.2f}'}" for k, v in taus.items()))
-    write("proxy_variants", report)
+    write(report_file, report)
 
 
 def non_negative(text: str) -> int:
@@ -393,6 +435,8 @@ def main() -> None:
     for name in ("cost", "discrimination", "fidelity", "stability", "variants"):
         p = sub.add_parser(name)
         p.add_argument("--data", default=None)
+        p.add_argument("--images", type=positive_int, default=PROXY_DATA_IMAGES,
+                       help="without --data: images of the benchmark's own synthetic set (80%% train)")
         if name == "discrimination":
             p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
             p.add_argument("--samples", type=int, default=3)
@@ -403,6 +447,7 @@ def main() -> None:
             p.add_argument("--resume", action="store_true", help="keep the trials of bench/reports/proxy_fidelity.json")
             p.add_argument("--repeat-long", type=non_negative, default=0, metavar="K",
                            help="train the first K architectures' long budget again at seed 1 (long-run noise)")
+            p.add_argument("--jobs", type=positive_int, default=1, help="trainings at once, each in its own process")
             p.add_argument("--analyse-only", action="store_true", help="run nothing: print the figures of the report as it stands")
         if name == "stability":
             p.add_argument("--archs", type=int, default=12)
