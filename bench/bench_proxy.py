@@ -235,12 +235,13 @@ def run_fidelity_trials(report: dict[str, Any], args: argparse.Namespace, data: 
         print(f"{i:2d} {ArchSpec.from_string(arch).id} {phase:10s} GPS AP {m['gps_ap']:.1f}  ({m['wall_seconds']:.0f} s)", flush=True)
         write(name, report)
 
+    threads = torch.get_num_threads() if args.jobs == 1 else max(1, (os.cpu_count() or 1) // args.jobs)
+    if todo:
+        report["threads_per_trial"], report["jobs"] = threads, args.jobs
     if args.jobs == 1:
         for phase, scale, seed, i, arch in todo:
             record(phase, i, arch, trial(ArchSpec.from_string(arch), data, scale=scale, seed=seed))
         return
-    threads = max(1, (os.cpu_count() or 1) // args.jobs)
-    report["threads_per_trial"], report["jobs"] = threads, args.jobs
     print(f"{len(todo)} trainings to run, {args.jobs} at a time with {threads} thread(s) each", flush=True)
     # spawn, not fork: a forked child inherits the parent's OpenMP state
     with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
