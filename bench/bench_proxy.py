@@ -205,7 +205,9 @@ def fidelity(args: argparse.Namespace) -> None:
     name = report_name("proxy_fidelity", image_count(report.get("data"), args))
     old = previous_report(name, args.resume or args.analyse_only, {k: report[k] for k in settings})
     if old:
-        report.setdefault("data", old.get("data"))
+        for key in ("data", "threads_per_trial", "jobs"):  # what a re-analysis keeps as it was
+            if key in old:
+                report.setdefault(key, old[key])
         for phase in ("proxy", "long", "long_seed1", "wall_seconds"):  # keyed by arch string: a changed sample is run again
             report[phase] = {a: v for a, v in old.get(phase, {}).items() if a in archs}
     if data is not None:
