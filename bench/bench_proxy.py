@@ -37,6 +37,7 @@ import numpy as np
 import torch
 from scipy import stats
 
+from nas.io import atomic_write_json
 from nas.model import FeatureNetwork
 from nas.model.complexity import count_macs
 from nas.space.references import reference
@@ -68,14 +69,11 @@ def ensure_data(path: str | None, images: int = PROXY_DATA_IMAGES) -> Path:
     return out
 
 
-def report_name(base: str, images: int) -> str:
-    """``base``, suffixed with the image count when the data is not of the default size."""
+def report_name(base: str, identity: dict[str, Any] | None, args: argparse.Namespace) -> str:
+    """``base``, suffixed with the image count when the data is not of the default size
+    (counted from the data's ``identity`` when it is at hand, else ``--images``)."""
+    images = args.images if identity is None else identity["train_images"] + identity["val_images"]
     return base if images == PROXY_DATA_IMAGES else f"{base}_{images}img"
-
-
-def image_count(identity: dict[str, Any] | None, args: argparse.Namespace) -> int:
-    """Images of the data a report is about: counted when it is at hand, else ``--images``."""
-    return args.images if identity is None else identity["train_images"] + identity["val_images"]
 
 
 def sampled(space: SearchSpace, count: int, seed: int) -> list[ArchSpec]:
@@ -104,7 +102,7 @@ def trial(arch: ArchSpec, data: Path, scale: float = 1.0, seed: int = 0, progres
 def write(name: str, report: dict[str, Any]) -> None:
     REPORTS.mkdir(parents=True, exist_ok=True)
     path = REPORTS / f"{name}.json"
-    path.write_text(json.dumps(report, indent=2))
+    atomic_write_json(path, report, indent=2)  # a run killed mid-write leaves the last whole report
     print(f"report: {path}")
 
 
@@ -140,7 +138,7 @@ def cost(args: argparse.Namespace) -> None:
     print(f"train {m['train_seconds']:.0f} s + evaluation {m['eval_seconds']:.0f} s (last point); whole trial {m['wall_seconds']:.0f} s "
           f"= {m['wall_seconds'] / 60:.2f} min; GPS AP {m['gps_ap']:.1f}")
     identity = data_identity(data)
-    write(report_name("proxy_cost", image_count(identity, args)),
+    write(report_name("proxy_cost", identity, args),
           {"arch": arch.to_string(), "data": identity, "metrics": m, "threads": torch.get_num_threads()})
 
 
@@ -154,8 +152,8 @@ def discrimination(args: argparse.Namespace) -> None:
     walls: dict[str, dict[int, float]] = {n: {} for n in archs}
     report: dict[str, Any] = {"archs": {n: a.to_string() for n, a in archs.items()}, "proxy": proxy_config().to_dict(),
                               "data": data_identity(data), "gps_ap": table, "wall_seconds": walls}
-    name = report_name("proxy_discrimination", image_count(report["data"], args))
-    old = previous_report(name, args.resume, {k: report[k] for k in ("proxy", "data")})
+    report_file = report_name("proxy_discrimination", report["data"], args)
+    old = previous_report(report_file, args.resume, {k: report[k] for k in ("proxy", "data")})
     if old:  # keep the trials of the same architectures already run
         for name in archs:
             if old.get("archs", {}).get(name) == report["archs"][name]:
@@ -169,7 +167,7 @@ def discrimination(args: argparse.Namespace) -> None:
             m = trial(arch, data, seed=seed)
             table[name][seed], walls[name][seed] = m["gps_ap"], m["wall_seconds"]
             print(f"seed {seed} {name:12s} GPS AP {m['gps_ap']:.1f}  ({m['wall_seconds']:.0f} s)", flush=True)
-            write(name, report)
+            write(report_file, report)
     print(f"\n{'architecture':14s}" + "".join(f"  seed {s:>2d}" for s in args.seeds))
     for name, row in table.items():
         print(f"{name:14s}" + "".join(f"  {row[s]:7.1f}" if s in row else "        -" for s in args.seeds))
@@ -184,7 +182,7 @@ def discrimination(args: argparse.Namespace) -> None:
         report["kendall_tau_between_seeds"] = tau
         report["kendall_tau_over"] = both
         print(f"ranking agreement between seeds {args.seeds[0]} and {args.seeds[1]}: Kendall tau {tau:.2f}")
-    write(name, report)
+    write(report_file, report)
 
 
 def fidelity(args: argparse.Namespace) -> None:
@@ -202,7 +200,7 @@ def fidelity(args: argparse.Namespace) -> None:
     settings = ("factor", "proxy_config", "long_config")
     if data is not None:
         report["data"], settings = data_identity(data), (*settings, "data")
-    name = report_name("proxy_fidelity", image_count(report.get("data"), args))
+    name = report_name("proxy_fidelity", report.get("data"), args)
     old = previous_report(name, args.resume or args.analyse_only, {k: report[k] for k in settings})
     if old:
         for key in ("data", "threads_per_trial", "jobs"):  # what a re-analysis keeps as it was
@@ -301,8 +299,8 @@ def stability(args: argparse.Namespace) -> None:
     proxy = proxy_config().to_dict()
     report: dict[str, Any] = {"archs": archs, "proxy": proxy, "data": data_identity(data),
                               "gps_ap": {str(s): {} for s in args.seeds}, "wall_seconds": {str(s): {} for s in args.seeds}}
-    images = image_count(report["data"], args)
-    name, fidelity_path = report_name("proxy_stability", images), REPORTS / f"{report_name('proxy_fidelity', images)}.json"
+    name = report_name("proxy_stability", report["data"], args)
+    fidelity_path = REPORTS / f"{report_name('proxy_fidelity', report['data'], args)}.json"
     old = previous_report(name, args.resume, {k: report[k] for k in ("proxy", "data")})
     for seed in map(str, args.seeds):
         for phase in ("gps_ap", "wall_seconds"):
@@ -352,8 +350,7 @@ def variants(args: argparse.Namespace) -> None:
     chosen on these 12 architectures is chosen in sample: confirm it on other ones."""
     data = None if args.analyse_only else ensure_data(args.data, args.images)
     identity = None if data is None else data_identity(data)  # hashes the annotations: once
-    images = image_count(identity, args)
-    fidelity_path = REPORTS / f"{report_name('proxy_fidelity', images)}.json"
+    fidelity_path = REPORTS / f"{report_name('proxy_fidelity', identity, args)}.json"
     if not fidelity_path.is_file():
         raise SystemExit(f"{fidelity_path.relative_to(ROOT)} is missing: run `python bench/bench_proxy.py fidelity` "
                          "on the same data first")
@@ -370,7 +367,7 @@ def variants(args: argparse.Namespace) -> None:
         name += f"-batch{config.batch_size}"
     if config.input_size != DEFAULT_PROXY.input_size:
         name += f"-in{config.input_size[0]}x{config.input_size[1]}"
-    report_file = report_name("proxy_variants", images)
+    report_file = report_name("proxy_variants", identity, args)
     path = REPORTS / f"{report_file}.json"
     if args.analyse_only and not path.is_file():
         raise SystemExit(f"no {path.relative_to(ROOT)} to analyse: run without --analyse-only")

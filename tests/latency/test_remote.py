@@ -68,9 +68,8 @@ def test_parsers_on_real_runner_output(program_cache, capsys) -> None:
     from nas.latency.programs import ProgramCache
 
     cache = ProgramCache(program_cache)
-    key = DW_KEY
-    cache.build([key])
-    path = cache.path(key)
+    cache.build([DW_KEY])
+    path = cache.path(DW_KEY)
     runner.main(["--threads", "1", "--warmup", "1", "--rounds", "4", str(path)])
     output = capsys.readouterr().out
     samples = parse_nas_runner(output, [path.name])
@@ -99,12 +98,11 @@ def test_pushed_runner_script_leaves_the_compiler_out(program_cache, tmp_path) -
     from nas.latency.programs import ProgramCache
 
     cache = ProgramCache(program_cache)
-    key = DW_KEY
-    cache.build([key])
+    cache.build([DW_KEY])
     device = tmp_path / "device"
     device.mkdir()
     shutil.copy(runner.__file__, device / "nas_runner.py")
-    shutil.copy(cache.path(key), device / "op.pte")
+    shutil.copy(cache.path(DW_KEY), device / "op.pte")
     probe = ("import runpy, sys; sys.argv = ['nas_runner.py', '--rounds', '3', '--warmup', '1', 'op.pte']\n"
              "try:\n    runpy.run_path('nas_runner.py', run_name='__main__')\n"
              "except SystemExit:\n    pass\n"
@@ -154,19 +152,18 @@ def test_adb_transport_pushes_and_runs_executor_runner(tmp_path, program_cache) 
     transport = make_transport(f"{adb} -s SERIAL1", str(device_dir), cpus="1", iterations=10)
     assert isinstance(transport, AdbTransport) and transport.bench.format == "executor-runner"
     runtime = get_runtime("executorch", cache=program_cache)
-    key = DW_KEY
-    runtime.prepare([key])
-    samples = transport.measure(runtime, [key], MeasureSettings(warmup=1, rounds=3))
-    assert samples == {key: [2.5, 2.5, 2.5]}  # 25 ms over 10 executions, one sample per invocation
+    runtime.prepare([DW_KEY])
+    samples = transport.measure(runtime, [DW_KEY], MeasureSettings(warmup=1, rounds=3))
+    assert samples == {DW_KEY: [2.5, 2.5, 2.5]}  # 25 ms over 10 executions, one sample per invocation
     calls = log.read_text().splitlines()
-    pte = runtime.program_file(key).name
+    pte = runtime.program_file(DW_KEY).name
     assert calls[0].startswith("-s SERIAL1 shell mkdir -p")
-    assert calls[1] == f"-s SERIAL1 push {runtime.program_file(key)} {device_dir}/{pte}"
+    assert calls[1] == f"-s SERIAL1 push {runtime.program_file(DW_KEY)} {device_dir}/{pte}"
     assert calls[2] == f"-s SERIAL1 shell cd {device_dir} && taskset 1 ./executor_runner --model_path {pte} --num_executions 10"
     assert len(calls) == 2 + 1 + 3  # listing, push, warm-up invocation, 3 rounds
     # under a timing budget: an invocation costs 25 ms (10 executions of 2.5 ms), 6 rounds
     # would be 150 ms, a 50 ms budget leaves a third of them
-    samples = transport.measure(runtime, [key], MeasureSettings(warmup=1, rounds=6, budget_ms=50.0, min_rounds=1))
-    assert samples == {key: [2.5, 2.5]}
+    samples = transport.measure(runtime, [DW_KEY], MeasureSettings(warmup=1, rounds=6, budget_ms=50.0, min_rounds=1))
+    assert samples == {DW_KEY: [2.5, 2.5]}
     runs = [c for c in log.read_text().splitlines()[len(calls):] if "executor_runner" in c]
     assert len(runs) == 1 + 2  # warm-up invocation, 2 rounds
