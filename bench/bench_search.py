@@ -25,6 +25,8 @@ small version on the test suite's tiny space with a synthetic latency table.
         # another draw (--seed, --min-gps-ap): its own folders, kept trials and report
     python bench/bench_search.py efficiency --only tpe --target-ms 100 --recorded bench/reports/search_efficiency.json
         # TPE on the hard MnasNet reward (GPS AP under 100 ms): one objective, same hypervolume
+    python bench/bench_search.py efficiency --images 2000 --steps 150 --only tpe
+        # another landscape: the default proxy budget on bench_proxy.py's 2,000-image set
 
 ``efficiency`` also draws the hypervolume after each finished trial for every sampler
 (bench/reports/search_efficiency.png).
@@ -49,13 +51,13 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "bench" / "reports"
+DEMO_STEPS = 100  # the demo's proxy budget, the efficiency runs' default
 sys.path.insert(0, str(ROOT))
 
 
 def _inputs(args: argparse.Namespace, work: Path) -> tuple[str, str, str]:
     """(space, table, data), the tiny test ones with --quick."""
     from nas.data import SynthConfig, generate_dataset
-    from nas.train.proxy import proxy_data_config
 
     if args.quick:
         from tests.search.conftest import TINY_SPACE, write_table
@@ -65,10 +67,11 @@ def _inputs(args: argparse.Namespace, work: Path) -> tuple[str, str, str]:
         data = Path(args.data) if args.data else work / "data"
         synth = SynthConfig(images=12, size=128, seed=0)
     else:
-        table, space = Path(args.table), args.space
-        # bench_proxy.py's data folder: it outlives this run, as a resumed search needs
-        data = Path(args.data) if args.data else ROOT / ".cache" / "bench_proxy_data"
-        synth = proxy_data_config()  # what searches train on
+        from bench_proxy import ensure_data
+
+        # bench_proxy.py's data folder for --images (the proxy scene searches train on): it
+        # outlives this run, as a resumed search needs
+        return args.space, str(Path(args.table)), str(ensure_data(args.data, args.images))
     if not (data / "annotations" / "train.json").is_file():
         generate_dataset(data, synth, workers=2, progress=False)
     return space, str(table), str(data)
@@ -280,12 +283,16 @@ def _recorded_random(path: Path) -> dict[str, Any]:
 
 
 def _draw_tag(args: argparse.Namespace) -> str:
-    """How a draw other than the default is told apart in its folders and kept files: another
-    sampler seed ("-seed1"), another "learned" floor ("-floor5"), the reward objective
+    """How a draw other than the default is told apart in its folders and kept files: other
+    data ("-2000img"), another proxy budget ("-150steps"), another sampler seed ("-seed1"), another "learned" floor ("-floor5"), the reward objective
     ("-hard150": mode and target ms); empty for the default."""
     from nas.search.objective import DEFAULT_MIN_GPS_AP
 
-    tag = f"-seed{args.seed}" if args.seed else ""
+    from nas.train.proxy import PROXY_DATA_IMAGES
+
+    tag = f"-{args.images}img" if args.images != PROXY_DATA_IMAGES else ""
+    tag += f"-{args.steps}steps" if args.steps != DEMO_STEPS else ""
+    tag += f"-seed{args.seed}" if args.seed else ""
     if args.target_ms is not None:
         tag += f"-{args.reward_mode}{args.target_ms:g}"
     if args.min_gps_ap is not None and args.min_gps_ap != DEFAULT_MIN_GPS_AP:
@@ -360,11 +367,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table", default="latency_tables/cpu-executorch-xnnpack-t1")
     parser.add_argument("--data", default=None)
     parser.add_argument("--out", default=None,
-                        help="efficiency: run folders, reused when present (default results/bench-efficiency, with -seedN / -floorX / -hardT for another --seed / --min-gps-ap / --target-ms)")
+                        help="efficiency: run folders, reused when present (default results/bench-efficiency, with -Nimg / -Ssteps / -seedN / -floorX / -hardT for "
+                             "other --images / --steps / --seed / --min-gps-ap / --target-ms)")
     parser.add_argument("--trials", type=int, default=10, help="overhead and scaling: trials")
     parser.add_argument("--guided", type=int, default=40)
     parser.add_argument("--random", type=int, default=120)
-    parser.add_argument("--steps", type=int, default=None, help="proxy steps (default 100, the demo's; 2 with --quick, 20 for scaling --quick)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help=f"proxy steps (default {DEMO_STEPS}, the demo's; 2 with --quick, 20 for scaling --quick)")
+    parser.add_argument("--images", type=int, default=None,
+                        help="efficiency: train on bench_proxy.py's proxy-scene set of this many images (default: its default size)")
     parser.add_argument("--val-images", type=int, default=80, help="validation images per evaluation (default: the proxy's 80)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--min-gps-ap", type=float, default=None,
@@ -392,7 +403,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.out is None:  # another draw gets its own folders, never a resume of the default's
         args.out = f"results/bench-efficiency{_draw_tag(args)}"
     if args.steps is None:
-        args.steps = (20 if args.bench == "scaling" else 2) if args.quick else 100
+        args.steps = (20 if args.bench == "scaling" else 2) if args.quick else DEMO_STEPS
+    if args.images is None:
+        from nas.train.proxy import PROXY_DATA_IMAGES
+
+        args.images = PROXY_DATA_IMAGES
+    elif args.images < 10 or args.data or args.quick:
+        parser.error(f"--images {args.images}: give at least 10 images, and not with --data or --quick (they bring their own data)")
     if args.quick:
         args.val_images = 2
     REPORTS.mkdir(parents=True, exist_ok=True)
