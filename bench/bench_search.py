@@ -67,7 +67,7 @@ def _inputs(args: argparse.Namespace, work: Path) -> tuple[str, str, str]:
         data = Path(args.data) if args.data else work / "data"
         synth = SynthConfig(images=12, size=128, seed=0)
     else:
-        from bench_proxy import ensure_data
+        from bench_proxy import ensure_data  # beside this script (sys.path[0] when run as one)
 
         # bench_proxy.py's data folder for --images (the proxy scene searches train on): it
         # outlives this run, as a resumed search needs
@@ -284,10 +284,10 @@ def _recorded_random(path: Path) -> dict[str, Any]:
 
 def _draw_tag(args: argparse.Namespace) -> str:
     """How a draw other than the default is told apart in its folders and kept files: other
-    data ("-2000img"), another proxy budget ("-150steps"), another sampler seed ("-seed1"), another "learned" floor ("-floor5"), the reward objective
-    ("-hard150": mode and target ms); empty for the default."""
+    data ("-2000img"), another proxy budget ("-150steps"), another sampler seed ("-seed1"),
+    another "learned" floor ("-floor5"), the reward objective ("-hard150": mode and target
+    ms); empty for the default."""
     from nas.search.objective import DEFAULT_MIN_GPS_AP
-
     from nas.train.proxy import PROXY_DATA_IMAGES
 
     tag = f"-{args.images}img" if args.images != PROXY_DATA_IMAGES else ""
