@@ -400,8 +400,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--min-gps-ap applies to the Pareto objective only; drop it with --target-ms")
     if args.recorded and not Path(args.recorded).is_file():
         parser.error(f"--recorded: no report at {args.recorded} (e.g. bench/reports/search_efficiency.json)")
-    if args.out is None:  # another draw gets its own folders, never a resume of the default's
-        args.out = f"results/bench-efficiency{_draw_tag(args)}"
     if args.steps is None:
         args.steps = (20 if args.bench == "scaling" else 2) if args.quick else DEMO_STEPS
     if args.images is None:
@@ -410,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
         args.images = PROXY_DATA_IMAGES
     elif args.images < 10 or args.data or args.quick:
         parser.error(f"--images {args.images}: give at least 10 images, and not with --data or --quick (they bring their own data)")
+    if args.out is None:  # another draw gets its own folders, never a resume of the default's (after the defaults: the tag reads them)
+        args.out = f"results/bench-efficiency{_draw_tag(args)}"
     if args.quick:
         args.val_images = 2
     REPORTS.mkdir(parents=True, exist_ok=True)
