@@ -57,24 +57,20 @@ sys.path.insert(0, str(ROOT))
 
 def _inputs(args: argparse.Namespace, work: Path) -> tuple[str, str, str]:
     """(space, table, data), the tiny test ones with --quick."""
-    from nas.data import SynthConfig, generate_dataset
-
-    if args.quick:
-        from tests.search.conftest import TINY_SPACE, write_table
-
-        table = write_table(work / "table", TINY_SPACE, baselines=())
-        space = str(TINY_SPACE)
-        data = Path(args.data) if args.data else work / "data"
-        synth = SynthConfig(images=12, size=128, seed=0)
-    else:
+    if not args.quick:
         from bench_proxy import ensure_data  # beside this script (sys.path[0] when run as one)
 
         # bench_proxy.py's data folder for --images (the proxy scene searches train on): it
         # outlives this run, as a resumed search needs
-        return args.space, str(Path(args.table)), str(ensure_data(args.data, args.images))
+        return args.space, args.table, str(ensure_data(args.data, args.images))
+    from nas.data import SynthConfig, generate_dataset
+    from tests.search.conftest import TINY_SPACE, write_table
+
+    table = write_table(work / "table", TINY_SPACE, baselines=())
+    data = Path(args.data) if args.data else work / "data"
     if not (data / "annotations" / "train.json").is_file():
-        generate_dataset(data, synth, workers=2, progress=False)
-    return space, str(table), str(data)
+        generate_dataset(data, SynthConfig(images=12, size=128, seed=0), workers=2, progress=False)
+    return str(TINY_SPACE), str(table), str(data)
 
 
 def _config(args: argparse.Namespace, space: str, table: str, data: str, out: Path, sampler: str, trials: int, cpus: float):
@@ -412,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
         args.out = f"results/bench-efficiency{_draw_tag(args)}"
     if args.quick:
         args.val_images = 2
+    from nas.io import atomic_write_text
+
     REPORTS.mkdir(parents=True, exist_ok=True)
     report = {"overhead": overhead, "efficiency": efficiency, "scaling": scaling}[args.bench](args)
     print(json.dumps(report, indent=2))
@@ -419,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
         name = f"{_efficiency_stem(args, 'recorded_random' in report)}.json"
     else:
         name = f"search_{args.bench}{'_quick' if args.quick else ''}.json"
-    (REPORTS / name).write_text(json.dumps(report, indent=2) + "\n")
+    atomic_write_text(REPORTS / name, json.dumps(report, indent=2) + "\n")  # a run killed mid-write leaves the last whole report
     return 0
 
 
