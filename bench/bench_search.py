@@ -29,7 +29,9 @@ small version on the test suite's tiny space with a synthetic latency table.
         # another landscape: the default proxy budget on bench_proxy.py's 2,000-image set
 
 ``efficiency`` also draws the hypervolume after each finished trial for every sampler
-(bench/reports/search_efficiency.png).
+(bench/reports/search_efficiency.png). Its run folders are not committed, only their trials
+(bench/reports/search_efficiency_runs/): on a machine without the folder, a random-search
+run is rebuilt from its kept trials and continued (see ``_restore_run``).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from nas.pareto.analysis import Point
-    from nas.search import Objective
+    from nas.search import Objective, SearchConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "bench" / "reports"
@@ -203,8 +205,12 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
             for sampler, folder in folders.items():
                 if args.only and sampler not in args.only:
                     continue
+                config = _config(args, space, table, data, folder, sampler, runs[sampler], 1.0)
+                kept = REPORTS / "search_efficiency_runs" / f"{folder.name}{_draw_tag(args)}.csv"
+                if not (folder / "config.json").is_file() and kept.is_file():
+                    _restore_run(config, kept)  # a run begun on another machine continues from its kept trials
                 if not (folder / "config.json").is_file():
-                    run_search(_config(args, space, table, data, folder, sampler, runs[sampler], 1.0))
+                    run_search(config)
                 else:  # a run cut short (session ended, killed) continues where it stopped
                     resume_search(folder)
     # earlier runs kept beside them (e.g. tpe-grouped-40, another TPE configuration) are
@@ -266,6 +272,71 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
     else:
         report["incomplete"] = "runs still short of their trials; the command continues them"
     return report
+
+
+def _restore_run(config: SearchConfig, kept: Path) -> None:
+    """Rebuild the run folder ``config.out`` from its kept trials (``kept``, a trials.csv),
+    as the driver that ran them would have left it when it died: config, rows and the
+    Optuna journal, then the marker of its driver session, so that ``resume_search``
+    continues with the next session's sampler stream, as ``nas search --resume`` would.
+
+    The journal is rebuilt by asking the run's seeded sampler for each kept trial in
+    order and telling it the kept outcome. That reproduces the run only where the
+    sampler's proposals do not depend on the order outcomes arrived in (random search;
+    TPE and NSGA-II saw other trials still running), so every proposal is checked
+    against the kept architecture and any difference ends the restore with nothing
+    written. The rows' metrics are the kept ones: trained on another machine, from the
+    same deterministic proxy."""
+    import csv
+
+    import optuna
+
+    from nas.latency.table import LatencyTable
+    from nas.search import ResultsStore
+    from nas.search.rows import TrialRow
+    from nas.search.run import _storage
+    from nas.search.samplers import LATENCY_ATTR, make_sampler
+    from nas.search.searcher import ARCH_ATTR, STUDY_NAME, tell
+    from nas.space.search_space import SearchSpace
+
+    with kept.open(newline="") as handle:  # an empty cell is a missing value (NaN, -1 or "" by the column's type)
+        rows = sorted((TrialRow.from_dict({k: v if v != "" else None for k, v in r.items()}) for r in csv.DictReader(handle)),
+                      key=lambda r: r.number)
+    if [r.number for r in rows] != list(range(len(rows))) or any(r.kind != "search" for r in rows):
+        raise SystemExit(f"{kept}: not the kept trials of one search run (trial numbers 0..n-1, no baselines); "
+                         "move it aside to start the run afresh")
+    space, table = SearchSpace.from_yaml(config.space), LatencyTable.load(config.table)
+    final = Path(config.out)
+    building = final.with_name(final.name + ".restoring")
+    shutil.rmtree(building, ignore_errors=True)
+    store = ResultsStore(building)
+    store.save_config(replace(config, out=str(final)).to_dict())
+    modes = config.objective.modes
+    directions = ["minimize" if m == "min" else "maximize" for m in (modes if isinstance(modes, list) else [modes])]
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(storage=_storage(store), sampler=make_sampler(config.sampler, config.seed, config.trials, 0),
+                                study_name=STUDY_NAME, directions=directions)
+    for row in rows:
+        trial = study.ask()
+        spec = space.suggest(trial)
+        arch = spec.to_string()
+        if arch != row.arch:
+            shutil.rmtree(building)
+            raise SystemExit(f"{kept}: the {config.sampler} sampler (seed {config.seed}) proposes another architecture for trial "
+                             f"{row.number} than the kept run trained, so the run cannot be rebuilt from it (only proposals that "
+                             "do not depend on finishing order replay); move the file aside to start the run afresh")
+        latency = table.predict_ms(spec)
+        if abs(latency - row.latency_ms) > 1e-6 * max(1.0, latency):
+            shutil.rmtree(building)
+            raise SystemExit(f"{kept}: trial {row.number} was kept with latency {row.latency_ms:.4f} ms, but {config.table} "
+                             f"predicts {latency:.4f} ms: another latency table")
+        trial.set_user_attr(LATENCY_ATTR, latency)  # as the searcher sets them on every suggestion
+        trial.set_user_attr(ARCH_ATTR, arch)
+        store.put(row)
+        tell(study, trial.number, row, config.objective)
+    (building / "ray" / "session-0").mkdir(parents=True)  # the kept run's driver session: a resume draws from the next
+    building.rename(final)
+    print(f"restored {final} from {kept}: {len(rows)} kept trial(s), replayed through the seeded sampler", flush=True)
 
 
 def _recorded_random(path: Path) -> dict[str, Any]:
