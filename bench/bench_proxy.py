@@ -12,9 +12,10 @@ architectures, and fidelity of the proxy ranking to a 10x longer training.
 Each prints its figures and writes a JSON report to bench/reports/. Without --data a
 synthetic dataset of nas.train.proxy.PROXY_DATA_IMAGES images (the proxy scene preset) is
 rendered once into .cache/bench_proxy_data (``--images N``: N images, into
-.cache/bench_proxy_data_N). Reports on data of another size than the default carry it in
-their name (e.g. proxy_fidelity_2000img.json), so they never replace the default data's
-reports. All runs use the default proxy
+.cache/bench_proxy_data_N; ``--scene medium``: another scene preset, suffix _medium).
+Reports on data of another size or scene than the default carry it in their name (e.g.
+proxy_fidelity_2000img.json, proxy_fidelity_medium.json), so they never replace the
+default data's reports. All runs use the default proxy
 (nas.train.proxy.DEFAULT_PROXY). Each report records its data (image counts, digest of
 the annotations): ``--resume`` reuses only trials of the same data, and ``variants``
 refuses data other than that of the fidelity report's long runs.
@@ -37,6 +38,7 @@ import numpy as np
 import torch
 from scipy import stats
 
+from nas.data.synth.scene import SCENE_PRESETS
 from nas.io import atomic_write_json
 from nas.model import FeatureNetwork
 from nas.model.complexity import count_macs
@@ -44,16 +46,16 @@ from nas.space.references import reference
 from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
 from nas.train import train
-from nas.train.proxy import DEFAULT_PROXY, PROXY_DATA_IMAGES, proxy_config, proxy_data_config
+from nas.train.proxy import DEFAULT_PROXY, PROXY_DATA_IMAGES, PROXY_SCENE, proxy_config, proxy_data_config
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "bench" / "reports"
 SPACE = ROOT / "search_spaces" / "densepose_mobile.yaml"
 
 
-def ensure_data(path: str | None, images: int = PROXY_DATA_IMAGES) -> Path:
-    """``path`` when given (checked), else the benchmark's own proxy-scene dataset of
-    ``images`` images, rendered on first use."""
+def ensure_data(path: str | None, images: int = PROXY_DATA_IMAGES, scene: str = PROXY_SCENE) -> Path:
+    """``path`` when given (checked), else the benchmark's own dataset of ``images`` images
+    of the ``scene`` preset, rendered on first use."""
     if path:
         given = Path(path)
         for split in ("train", "val"):
@@ -61,19 +63,22 @@ def ensure_data(path: str | None, images: int = PROXY_DATA_IMAGES) -> Path:
                 raise SystemExit(f"--data {path}: no annotations/{split}.json; give a dataset folder "
                                  "(`nas data synth`) or leave --data out for the benchmark's own synthetic set")
         return given
-    out = ROOT / ".cache" / ("bench_proxy_data" if images == PROXY_DATA_IMAGES else f"bench_proxy_data_{images}")
+    name = "bench_proxy_data" + (f"_{images}" if images != PROXY_DATA_IMAGES else "") + (f"_{scene}" if scene != PROXY_SCENE else "")
+    out = ROOT / ".cache" / name
     if not (out / "annotations" / "val.json").exists():
         from nas.data import generate_dataset
 
-        generate_dataset(out, proxy_data_config(images), workers=2, overwrite=True)
+        generate_dataset(out, proxy_data_config(images, scene=scene), workers=2, overwrite=True)
     return out
 
 
 def report_name(base: str, identity: dict[str, Any] | None, args: argparse.Namespace) -> str:
     """``base``, suffixed with the image count when the data is not of the default size
-    (counted from the data's ``identity`` when it is at hand, else ``--images``)."""
+    (counted from the data's ``identity`` when it is at hand, else ``--images``) and with
+    the scene preset when it is not the proxy's."""
     images = args.images if identity is None else identity["train_images"] + identity["val_images"]
-    return base if images == PROXY_DATA_IMAGES else f"{base}_{images}img"
+    name = base if images == PROXY_DATA_IMAGES else f"{base}_{images}img"
+    return name if args.scene == PROXY_SCENE else f"{name}_{args.scene}"
 
 
 def sampled(space: SearchSpace, count: int, seed: int) -> list[ArchSpec]:
@@ -129,7 +134,7 @@ def previous_report(name: str, resume: bool, settings: dict[str, Any]) -> dict[s
 
 
 def cost(args: argparse.Namespace) -> None:
-    data = ensure_data(args.data, args.images)
+    data = ensure_data(args.data, args.images, args.scene)
     arch = mid_size(SearchSpace.from_yaml(SPACE))
     m = trial(arch, data)
     print(f"mid-size candidate {arch.id}: {arch.to_string()}")
@@ -143,7 +148,7 @@ def cost(args: argparse.Namespace) -> None:
 
 
 def discrimination(args: argparse.Namespace) -> None:
-    data = ensure_data(args.data, args.images)
+    data = ensure_data(args.data, args.images, args.scene)
     archs = {n: reference(n) for n in ("densemobile", "densesqueeze")}
     for i, arch in enumerate(sampled(SearchSpace.from_yaml(SPACE), args.samples, seed=1)):
         archs[f"sample{i}"] = arch
@@ -196,7 +201,7 @@ def fidelity(args: argparse.Namespace) -> None:
     report: dict[str, Any] = {"archs": archs, "factor": args.factor, "proxy_config": proxy_config().to_dict(),
                               "long_config": proxy_config(args.factor).to_dict(), "proxy": {}, "long": {},
                               "long_seed1": {}, "wall_seconds": {}}
-    data = None if args.analyse_only else ensure_data(args.data, args.images)  # analysing runs nothing: no data needed
+    data = None if args.analyse_only else ensure_data(args.data, args.images, args.scene)  # analysing runs nothing: no data needed
     settings = ("factor", "proxy_config", "long_config")
     if data is not None:
         report["data"], settings = data_identity(data), (*settings, "data")
@@ -294,7 +299,7 @@ def stability(args: argparse.Namespace) -> None:
     ``--archs`` samples (discrimination's 6 architectures hold 3 near ties, too few to
     tell a stable ranking from an unstable one). The proxy is deterministic for a given
     seed, so seed-0 scores are taken from the fidelity report when it used the same proxy."""
-    data = ensure_data(args.data, args.images)
+    data = ensure_data(args.data, args.images, args.scene)
     archs = [a.to_string() for a in sampled(SearchSpace.from_yaml(SPACE), args.archs, seed=2)]
     proxy = proxy_config().to_dict()
     report: dict[str, Any] = {"archs": archs, "proxy": proxy, "data": data_identity(data),
@@ -348,7 +353,7 @@ def variants(args: argparse.Namespace) -> None:
     variant is kept in bench/reports/proxy_variants.json under its own name and resumes
     where it stopped. The long runs are the fidelity benchmark's (lr 0.003): a variant
     chosen on these 12 architectures is chosen in sample: confirm it on other ones."""
-    data = None if args.analyse_only else ensure_data(args.data, args.images)
+    data = None if args.analyse_only else ensure_data(args.data, args.images, args.scene)
     identity = None if data is None else data_identity(data)  # hashes the annotations: once
     fidelity_path = REPORTS / f"{report_name('proxy_fidelity', identity, args)}.json"
     if not fidelity_path.is_file():
@@ -439,6 +444,8 @@ def main() -> None:
         p.add_argument("--data", default=None)
         p.add_argument("--images", type=positive_int, default=PROXY_DATA_IMAGES,
                        help="without --data: images of the benchmark's own synthetic set (80%% train)")
+        p.add_argument("--scene", choices=tuple(SCENE_PRESETS), default=PROXY_SCENE,
+                       help="without --data: scene preset of that set (default: the proxy's); reports of another carry its name")
         if name == "discrimination":
             p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
             p.add_argument("--samples", type=int, default=3)
@@ -463,6 +470,8 @@ def main() -> None:
                            help="training and evaluation input size")
             p.add_argument("--analyse-only", action="store_true", help="run nothing: print the figures of the report as it stands")
     args = parser.parse_args()
+    if args.data and args.scene != PROXY_SCENE:
+        parser.error(f"--scene {args.scene}: only for the benchmark's own data; --data brings its own scenes")
     {"cost": cost, "discrimination": discrimination, "fidelity": fidelity, "stability": stability, "variants": variants}[args.what](args)
 
 

@@ -18,8 +18,9 @@ def synth(
     seed: int = typer.Option(0, "--seed", help="Dataset seed; same seed, same dataset, any --workers."),
     workers: int = typer.Option(1, "--workers", help="Rendering processes."),
     val_fraction: float = typer.Option(0.2, "--val-fraction", help="Share of images in annotations/val.json."),
-    preset: str = typer.Option("coco", "--preset", help="Scenes: coco (1-4 people, any pose, crowds, occluders, clutter) "
-                               "or proxy (one large person facing the camera, plain background: what searches train on)."),
+    preset: str = typer.Option("coco", "--preset", help="Scenes: coco (1-4 people, any pose, crowds, occluders, clutter), "
+                               "proxy (one large person facing the camera, plain background: what searches train on) "
+                               "or medium (up to 2 people turned up to 90 degrees, occluders, clutter)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a dataset already in --out."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:

@@ -36,10 +36,11 @@ def proxy_config(scale: float = 1.0, seed: int = 0, **changes: object) -> TrainC
     return replace(DEFAULT_PROXY, budget=Budget(steps=steps), seed=seed, **changes)  # type: ignore[arg-type]
 
 
-def proxy_data_config(images: int = PROXY_DATA_IMAGES, seed: int = 0) -> SynthConfig:
-    """The synthetic dataset searches and benchmarks render when none is given."""
+def proxy_data_config(images: int = PROXY_DATA_IMAGES, seed: int = 0, scene: str = PROXY_SCENE) -> SynthConfig:
+    """The synthetic dataset searches and benchmarks render when none is given (``scene``:
+    another preset, for proxy studies)."""
     # imported here: the CLI reads this module's constants on every start, the renderer pulls in scipy
     from nas.data.synth.generate import SynthConfig
     from nas.data.synth.scene import scene_preset
 
-    return SynthConfig(images=images, seed=seed, scene=scene_preset(PROXY_SCENE))
+    return SynthConfig(images=images, seed=seed, scene=scene_preset(scene))

@@ -153,11 +153,30 @@ def test_proxy_preset_scenes() -> None:
         assert torso and sum(i == 2 for i in torso) > sum(i == 1 for i in torso)
 
 
+def test_medium_preset_scenes() -> None:
+    """The medium preset: at most 2 people and never a crowd, and (unlike proxy, where
+    every torso shows at least 98% front points) a second person in some images and
+    people turned far enough that a third or more of their torso points are on its back."""
+    from nas.data.synth.scene import scene_preset
+
+    cfg = SynthConfig(images=1, size=96, seed=0, scene=scene_preset("medium"))
+    people, turned = [], 0
+    for k in range(1, 25):
+        anns = render_image(k, cfg).annotations
+        assert all(a["iscrowd"] == 0 for a in anns)
+        people.append(len(anns))
+        for ann in anns:
+            torso = [i for i in ann.get("dp_I", []) if i in (1, 2)]  # 1 torso back, 2 torso front
+            turned += bool(torso) and sum(i == 1 for i in torso) >= len(torso) / 3
+    assert max(people) == 2 and min(people) >= 1
+    assert turned >= 3
+
+
 def test_unknown_preset_is_a_clear_error() -> None:
     from nas.data.synth.scene import scene_preset
     from nas.errors import DataError
 
-    with pytest.raises(DataError, match="unknown scene preset 'crowds'; choose from coco, proxy"):
+    with pytest.raises(DataError, match="unknown scene preset 'crowds'; choose from coco, proxy, medium"):
         scene_preset("crowds")
 
 

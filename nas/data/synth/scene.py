@@ -87,11 +87,17 @@ SCENE_PRESETS: dict[str, SceneConfig] = {
     # proxy can tell architectures apart; the metric and annotations are the same.
     "proxy": SceneConfig(max_people=1, crowd_prob=0.0, occluder_prob=0.0, max_yaw=30.0, pose_spread=0.3,
                          main_height=(0.7, 0.95), clutter=False),
+    # Between the two: up to 2 people turned up to 90 degrees, in poses of 60% of the full
+    # range, sometimes behind an object, on a cluttered background; no crowds. For proxy
+    # studies where "proxy" is too easy (long trainings of any candidate end within a few
+    # GPS AP of each other there).
+    "medium": SceneConfig(max_people=2, crowd_prob=0.0, occluder_prob=0.15, max_yaw=90.0, pose_spread=0.6,
+                          main_height=(0.5, 0.95), clutter=True),
 }
 
 
 def scene_preset(name: str) -> SceneConfig:
-    """The scene settings of a named preset (``coco`` or ``proxy``)."""
+    """The scene settings of a named preset (``coco``, ``proxy`` or ``medium``)."""
     try:
         return SCENE_PRESETS[name]
     except KeyError:
