@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from nas.pareto.analysis import Point
     from nas.search import Objective, SearchConfig
+    from nas.search.rows import TrialRow
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "bench" / "reports"
@@ -190,8 +191,6 @@ def _plot_curves(curves: dict[str, list[float]], runs: dict[str, int], guided: i
 
 
 def efficiency(args: argparse.Namespace) -> dict[str, object]:
-    from nas.errors import ResultsError
-    from nas.pareto import analyse
     from nas.search import resume_search, run_search
 
     out = Path(args.out)
@@ -213,20 +212,36 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
                     run_search(config)
                 else:  # a run cut short (session ended, killed) continues where it stopped
                     resume_search(folder)
+    with tempfile.TemporaryDirectory() as tmp:
+        return _efficiency_report(args, runs, folders, Path(tmp))
+
+
+def _efficiency_report(args: argparse.Namespace, runs: dict[str, int], folders: dict[str, Path], tmp: Path) -> dict[str, object]:
+    """The efficiency report on the runs in ``folders``; a run whose folder is not on this
+    machine is analysed from its kept trials (a stand-in folder under ``tmp``)."""
+    from nas.errors import ResultsError
+    from nas.pareto import analyse
+
+    out = Path(args.out)
+    stand_ins = {}
+    for sampler, folder in folders.items():
+        kept = REPORTS / "search_efficiency_runs" / f"{folder.name}{_draw_tag(args)}.csv"
+        if not (folder / "config.json").is_file() and kept.is_file():
+            stand_ins[sampler] = _stand_in(_config(args, args.space, args.table, "", tmp / folder.name, sampler, runs[sampler], 1.0), kept)
     # earlier runs kept beside them (e.g. tpe-grouped-40, another TPE configuration) are
     # reported and drawn too, never run
     others = {f.name.rsplit("-", 1)[0]: f for f in sorted(out.glob("*-*")) if (f / "config.json").is_file() and f not in folders.values()}
     reports = {}
-    for sampler, folder in {**folders, **others}.items():
+    for sampler, folder in {**folders, **stand_ins, **others}.items():
         try:
             reports[sampler] = analyse(folder)
         except ResultsError:  # not started, or no trial finished yet
             continue
     if not reports:
         raise SystemExit(f"no efficiency run under {out}: run without --analyse-only first")
-    present = {s: f for s, f in {**folders, **others}.items() if s in reports}
+    present = {s: f for s, f in {**folders, **stand_ins, **others}.items() if s in reports}
     floors = {s: floor for s, folder in present.items() if (floor := _min_gps_ap(folder)) is not None}
-    _keep_trials(present, _draw_tag(args))
+    _keep_trials({s: f for s, f in present.items() if s not in stand_ins}, _draw_tag(args))
     # random search's figures from an earlier report when its run is not here (120 trials
     # are hours; the proxy is deterministic, so the same settings give the same trials)
     recorded = _recorded_random(Path(args.recorded)) if args.recorded and "random" not in reports else None
@@ -287,24 +302,16 @@ def _restore_run(config: SearchConfig, kept: Path) -> None:
     against the kept architecture and any difference ends the restore with nothing
     written. The rows' metrics are the kept ones: trained on another machine, from the
     same deterministic proxy."""
-    import csv
-
     import optuna
 
     from nas.latency.table import LatencyTable
     from nas.search import ResultsStore
-    from nas.search.rows import TrialRow
     from nas.search.run import _storage
     from nas.search.samplers import LATENCY_ATTR, make_sampler
     from nas.search.searcher import ARCH_ATTR, STUDY_NAME, tell
     from nas.space.search_space import SearchSpace
 
-    with kept.open(newline="") as handle:  # an empty cell is a missing value (NaN, -1 or "" by the column's type)
-        rows = sorted((TrialRow.from_dict({k: v if v != "" else None for k, v in r.items()}) for r in csv.DictReader(handle)),
-                      key=lambda r: r.number)
-    if [r.number for r in rows] != list(range(len(rows))) or any(r.kind != "search" for r in rows):
-        raise SystemExit(f"{kept}: not the kept trials of one search run (trial numbers 0..n-1, no baselines); "
-                         "move it aside to start the run afresh")
+    rows = _read_kept(kept)
     space, table = SearchSpace.from_yaml(config.space), LatencyTable.load(config.table)
     final = Path(config.out)
     building = final.with_name(final.name + ".restoring")
@@ -337,6 +344,33 @@ def _restore_run(config: SearchConfig, kept: Path) -> None:
     (building / "ray" / "session-0").mkdir(parents=True)  # the kept run's driver session: a resume draws from the next
     building.rename(final)
     print(f"restored {final} from {kept}: {len(rows)} kept trial(s), replayed through the seeded sampler", flush=True)
+
+
+def _read_kept(kept: Path) -> list[TrialRow]:
+    """The rows of a kept trials.csv in trial-number order, or a clear exit."""
+    import csv
+
+    from nas.search.rows import TrialRow
+
+    with kept.open(newline="") as handle:  # an empty cell is a missing value (NaN, -1 or "" by the column's type)
+        rows = sorted((TrialRow.from_dict({k: v if v != "" else None for k, v in r.items()}) for r in csv.DictReader(handle)),
+                      key=lambda r: r.number)
+    if [r.number for r in rows] != list(range(len(rows))) or any(r.kind != "search" for r in rows):
+        raise SystemExit(f"{kept}: not the kept trials of one search run (trial numbers 0..n-1, no baselines); "
+                         "move it aside to start the run afresh")
+    return rows
+
+
+def _stand_in(config: SearchConfig, kept: Path) -> Path:
+    """A folder holding only ``config`` and the kept rows: enough to analyse a run that is not
+    on this machine (it has no Optuna journal, so it can never be resumed)."""
+    from nas.search import ResultsStore
+
+    store = ResultsStore(config.out)
+    store.save_config(config.to_dict())
+    for row in _read_kept(kept):
+        store.put(row)
+    return store.root
 
 
 def _recorded_random(path: Path) -> dict[str, Any]:
