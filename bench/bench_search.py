@@ -291,27 +291,31 @@ def _efficiency_report(args: argparse.Namespace, runs: dict[str, int], folders: 
 
 def _restore_run(config: SearchConfig, kept: Path) -> None:
     """Rebuild the run folder ``config.out`` from its kept trials (``kept``, a trials.csv),
-    as the driver that ran them would have left it when it died: config, rows and the
-    Optuna journal, then the marker of its driver session, so that ``resume_search``
-    continues with the next session's sampler stream, as ``nas search --resume`` would.
+    as its last driver would have left it had it been killed when the file was kept:
+    config, rows and the Optuna journal, then the markers of its driver sessions, so that
+    ``resume_search`` goes on with the next session, as ``nas search --resume`` would.
 
-    The journal is rebuilt by asking the run's seeded sampler for each kept trial in
-    order and telling it the kept outcome. That reproduces the run only where the
-    sampler's proposals do not depend on the order outcomes arrived in (random search;
-    TPE and NSGA-II saw other trials still running), so every proposal is checked
-    against the kept architecture and any difference ends the restore with nothing
-    written. The rows' metrics are the kept ones: trained on another machine, from the
-    same deterministic proxy."""
+    The journal is rebuilt by asking each session's seeded sampler (see
+    :func:`nas.search.samplers.session_seed`) for every trial number in order and telling
+    it the kept outcome. A number without a row is, as the searcher makes them, a repeat
+    (answered from the earlier trial) or a trial still running when the file was kept
+    (told FAIL and its choices queued again, as :func:`nas.search.run.settle_running`
+    does). That reproduces the run only where the sampler's proposals do not depend on
+    the order outcomes arrived in (random search; TPE and NSGA-II saw other trials still
+    running), so every proposal is checked against the kept architecture and latency, and
+    any difference ends the restore with nothing written. The rows' metrics are the kept
+    ones, trained on another machine with the same deterministic proxy."""
     import optuna
+    from optuna.trial import TrialState
 
     from nas.latency.table import LatencyTable
     from nas.search import ResultsStore
     from nas.search.run import _storage
     from nas.search.samplers import LATENCY_ATTR, make_sampler
-    from nas.search.searcher import ARCH_ATTR, STUDY_NAME, tell
+    from nas.search.searcher import ARCH_ATTR, REPEAT_ATTR, STUDY_NAME, tell
     from nas.space.search_space import SearchSpace
 
-    rows = _read_kept(kept)
+    rows = {r.number: r for r in _read_kept(kept)}
     space, table = SearchSpace.from_yaml(config.space), LatencyTable.load(config.table)
     final = Path(config.out)
     building = final.with_name(final.name + ".restoring")
@@ -321,29 +325,63 @@ def _restore_run(config: SearchConfig, kept: Path) -> None:
     modes = config.objective.modes
     directions = ["minimize" if m == "min" else "maximize" for m in (modes if isinstance(modes, list) else [modes])]
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(storage=_storage(store), sampler=make_sampler(config.sampler, config.seed, config.trials, 0),
-                                study_name=STUDY_NAME, directions=directions)
-    for row in rows:
+    storage = _storage(store)
+
+    def refuse(message: str) -> None:
+        shutil.rmtree(building)
+        raise SystemExit(f"{kept}: {message}; the run cannot be rebuilt from it (move the file aside to start the run afresh)")
+
+    finished: dict[str, TrialRow] = {}
+    requeue: list[tuple[dict[str, Any], int]] = []  # running when their driver died: queued when the next one starts
+    session, study = -1, None
+
+    def settle() -> None:
+        assert study is not None
+        for params, number in requeue:
+            study.enqueue_trial(params, user_attrs={"rerun_of": number})
+        requeue.clear()
+
+    for number in range(max(rows) + 1 if rows else 0):
+        row = rows.get(number)
+        if row is not None and row.session != session:  # a new driver session: its own sampler stream
+            if row.session < session:
+                refuse(f"trial {number} belongs to session {row.session}, after trials of session {session}")
+            session = row.session
+            if study is not None:
+                settle()
+            study = optuna.create_study(storage=storage, sampler=make_sampler(config.sampler, config.seed, config.trials, session),
+                                        study_name=STUDY_NAME, directions=directions, load_if_exists=True)
+        assert study is not None  # trial 0 always has a row: nothing runs before it
         trial = study.ask()
         spec = space.suggest(trial)
-        arch = spec.to_string()
-        if arch != row.arch:
-            shutil.rmtree(building)
-            raise SystemExit(f"{kept}: the {config.sampler} sampler (seed {config.seed}) proposes another architecture for trial "
-                             f"{row.number} than the kept run trained, so the run cannot be rebuilt from it (only proposals that "
-                             "do not depend on finishing order replay); move the file aside to start the run afresh")
-        latency = table.predict_ms(spec)
-        if abs(latency - row.latency_ms) > 1e-6 * max(1.0, latency):
-            shutil.rmtree(building)
-            raise SystemExit(f"{kept}: trial {row.number} was kept with latency {row.latency_ms:.4f} ms, but {config.table} "
-                             f"predicts {latency:.4f} ms: another latency table")
+        arch, latency = spec.to_string(), table.predict_ms(spec)
         trial.set_user_attr(LATENCY_ATTR, latency)  # as the searcher sets them on every suggestion
         trial.set_user_attr(ARCH_ATTR, arch)
+        if row is None:
+            earlier = finished.get(arch)
+            if earlier is not None:  # a repeat, answered from the earlier trial
+                trial.set_user_attr(REPEAT_ATTR, earlier.trial)
+                tell(study, trial.number, earlier, config.objective)
+            else:  # running when its driver died or the file was kept: failed, and queued again by the next driver
+                study.tell(trial, state=TrialState.FAIL)
+                requeue.append((trial.params, trial.number))
+            continue
+        if arch != row.arch:
+            refuse(f"the {config.sampler} sampler (seed {config.seed}, session {session}) proposes another architecture for "
+                   f"trial {number} than the kept run trained (only proposals that do not depend on finishing order replay)")
+        if abs(latency - row.latency_ms) > 1e-6 * max(1.0, latency):
+            refuse(f"trial {number} was kept with latency {row.latency_ms:.4f} ms, but {config.table} predicts {latency:.4f} ms")
         store.put(row)
         tell(study, trial.number, row, config.objective)
-    (building / "ray" / "session-0").mkdir(parents=True)  # the kept run's driver session: a resume draws from the next
+        if row.status == "finished":
+            finished.setdefault(arch, row)
+    if study is not None:
+        settle()  # what the resumed driver re-runs first, as settle_running would queue it
+    for k in range(session + 1):  # the kept run's driver sessions: a resume draws from the next
+        (building / "ray" / f"session-{k}").mkdir(parents=True)
     building.rename(final)
-    print(f"restored {final} from {kept}: {len(rows)} kept trial(s), replayed through the seeded sampler", flush=True)
+    print(f"restored {final} from {kept}: {len(rows)} kept trial(s) of {session + 1} session(s), "
+          "replayed through the seeded sampler", flush=True)
 
 
 def _read_kept(kept: Path) -> list[TrialRow]:
@@ -355,8 +393,9 @@ def _read_kept(kept: Path) -> list[TrialRow]:
     with kept.open(newline="") as handle:  # an empty cell is a missing value (NaN, -1 or "" by the column's type)
         rows = sorted((TrialRow.from_dict({k: v if v != "" else None for k, v in r.items()}) for r in csv.DictReader(handle)),
                       key=lambda r: r.number)
-    if [r.number for r in rows] != list(range(len(rows))) or any(r.kind != "search" for r in rows):
-        raise SystemExit(f"{kept}: not the kept trials of one search run (trial numbers 0..n-1, no baselines); "
+    numbers = [r.number for r in rows]
+    if len(set(numbers)) != len(numbers) or (rows and numbers[0] != 0) or any(r.kind != "search" for r in rows):
+        raise SystemExit(f"{kept}: not the kept trials of one search run (distinct trial numbers from 0, no baselines); "
                          "move it aside to start the run afresh")
     return rows
 
