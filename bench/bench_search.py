@@ -205,7 +205,7 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
                 if args.only and sampler not in args.only:
                     continue
                 config = _config(args, space, table, data, folder, sampler, runs[sampler], 1.0)
-                kept = REPORTS / "search_efficiency_runs" / f"{folder.name}{_draw_tag(args)}.csv"
+                kept = _kept_path(folder, _draw_tag(args))
                 if not (folder / "config.json").is_file() and kept.is_file():
                     _restore_run(config, kept)  # a run begun on another machine continues from its kept trials
                 if not (folder / "config.json").is_file():
@@ -225,7 +225,7 @@ def _efficiency_report(args: argparse.Namespace, runs: dict[str, int], folders: 
     out = Path(args.out)
     stand_ins = {}
     for sampler, folder in folders.items():
-        kept = REPORTS / "search_efficiency_runs" / f"{folder.name}{_draw_tag(args)}.csv"
+        kept = _kept_path(folder, _draw_tag(args))
         if not (folder / "config.json").is_file() and kept.is_file():
             stand_ins[sampler] = _stand_in(_config(args, args.space, args.table, "", tmp / folder.name, sampler, runs[sampler], 1.0), kept)
     # earlier runs kept beside them (e.g. tpe-grouped-40, another TPE configuration) are
@@ -371,12 +371,12 @@ def _restore_run(config: SearchConfig, kept: Path) -> None:
                    f"trial {number} than the kept run trained (only proposals that do not depend on finishing order replay)")
         if abs(latency - row.latency_ms) > 1e-6 * max(1.0, latency):
             refuse(f"trial {number} was kept with latency {row.latency_ms:.4f} ms, but {config.table} predicts {latency:.4f} ms")
-        store.put(row)
         tell(study, trial.number, row, config.objective)
         if row.status == "finished":
             finished.setdefault(arch, row)
     if study is not None:
         settle()  # what the resumed driver re-runs first, as settle_running would queue it
+    store.put_many(list(rows.values()))  # every one checked against its replayed proposal
     for k in range(session + 1):  # the kept run's driver sessions: a resume draws from the next
         (building / "ray" / f"session-{k}").mkdir(parents=True)
     building.rename(final)
@@ -407,8 +407,7 @@ def _stand_in(config: SearchConfig, kept: Path) -> Path:
 
     store = ResultsStore(config.out)
     store.save_config(config.to_dict())
-    for row in _read_kept(kept):
-        store.put(row)
+    store.put_many(_read_kept(kept))
     return store.root
 
 
@@ -450,10 +449,15 @@ def _keep_trials(folders: dict[str, Path], tag: str) -> None:
     """Copy each run's trials.csv (a few KB) beside the reports: the run folders are not
     committed, and a later session can then analyse the trials without hours of proxy
     training (e.g. another reference, or draws pooled over sessions)."""
-    kept = REPORTS / "search_efficiency_runs"
-    kept.mkdir(parents=True, exist_ok=True)
     for folder in folders.values():
-        shutil.copyfile(folder / "trials.csv", kept / f"{folder.name}{tag}.csv")
+        kept = _kept_path(folder, tag)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(folder / "trials.csv", kept)
+
+
+def _kept_path(folder: Path, tag: str) -> Path:
+    """Where the trials of the run folder ``folder`` of the draw ``tag`` are kept."""
+    return REPORTS / "search_efficiency_runs" / f"{folder.name}{tag}.csv"
 
 
 def _min_gps_ap(folder: Path) -> float | None:

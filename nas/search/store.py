@@ -108,7 +108,12 @@ class ResultsStore:
 
     def put(self, row: TrialRow) -> None:
         """Insert or replace the row of ``row.trial`` and rewrite both tables atomically."""
-        self.rows()[row.trial] = row
+        self.put_many([row])
+
+    def put_many(self, rows: list[TrialRow]) -> None:
+        """Insert or replace several rows, then rewrite both tables once."""
+        for row in rows:
+            self.rows()[row.trial] = row
         self._write()
 
     def frame(self) -> pd.DataFrame:
