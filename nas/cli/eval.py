@@ -26,8 +26,9 @@ def _load_surface(gt: Path, surface: Optional[Path]) -> BodySurface:
         if up.is_file():
             path = up
         else:
+            looked = path if up == path else f"{path} and {up}"
             raise EvalError(
-                f"no body surface found beside {gt} (looked for {path} and {up}); pass --surface "
+                f"no body surface found beside {gt} (looked for {looked}); pass --surface "
                 "with a surface.npz or the folder of DensePose's evaluation files"
             )
     if path.is_dir():
@@ -58,6 +59,10 @@ def eval_command(
     chosen = [m.strip().lower() for m in modes.split(",") if m.strip()]
     if wrong_part not in ("zero", "geodesic"):
         raise EvalError(f"--wrong-part must be zero or geodesic, got {wrong_part!r}")
+    # The inputs first: a missing --gt should not be reported as a missing surface beside it.
+    for flag, path in (("--gt", gt), ("--pred", pred)):
+        if not path.is_file():
+            raise EvalError(f"{flag} {path} not found (give the path of an existing JSON file)")
     body = _load_surface(gt, surface)
     t0 = time.perf_counter()
     metrics = evaluate(gt, pred, body, modes=chosen, wrong_part=wrong_part)  # type: ignore[arg-type]

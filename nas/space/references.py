@@ -15,6 +15,8 @@ parameters and 259M MACs, within 1.2% of both published figures.
 
 from __future__ import annotations
 
+import difflib
+
 from nas.errors import SpecError
 from nas.space.codec import SEP, decode
 from nas.space.spec import ArchSpec
@@ -148,6 +150,13 @@ def resolve_arch(text: str) -> ArchSpec:
         if not path.is_file():
             raise SpecError(f"architecture file {text} does not exist")
         return ArchSpec.from_json(path.read_text())
-    if SEP not in text:
-        raise SpecError(f"unknown architecture name {text!r}; known names: {', '.join(REFERENCES)} (or give a spec string)")
+    if SEP not in text and not text.startswith("stem_"):
+        raise SpecError(f"unknown architecture name {text!r}{_did_you_mean(text)}; known names: "
+                        f"{', '.join(REFERENCES)} (or give a spec string)")
+    # A spec string, or one that starts like a spec: the codec names the bad or missing token.
     return decode(text)
+
+
+def _did_you_mean(text: str) -> str:
+    close = difflib.get_close_matches(text, REFERENCES, n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""

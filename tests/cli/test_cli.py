@@ -51,7 +51,9 @@ def test_space_show_and_sample(capsys) -> None:
     ("argv", "fragment"),
     [
         (["arch", "info", "stem_c32+ir_k3_x5_c16"], "unknown option 'x5'"),
-        (["arch", "info", "resnet51"], "unknown architecture name 'resnet51'"),
+        (["arch", "info", "resnet51"], "unknown architecture name 'resnet51' (did you mean 'resnet50'?)"),
+        (["arch", "info", "efficientnet"], "unknown architecture name 'efficientnet'; known names"),
+        (["arch", "info", "stem_k3_c32_s2_relu6"], "has no stage tokens"),
         (["arch", "info", "mobilenet_v2", "--input", "0", "224"], "--input 0 224"),
         (["arch", "info", "stem_k3_c16_s2_relu+ir_k3_e3_c24_n1_s2_relu+ir_k3_e3_c32_n1_s2_relu+fpn_c32_l2.5"], "no feature c4, c5"),
         (["space", "show", "no/such.yaml"], "does not exist"),

@@ -55,6 +55,9 @@ def test_errors_are_nas_errors(synth, perfect: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     r = runner.invoke(_app(), ["eval", "--gt", str(synth.train_json), "--pred", str(tmp_path / "none.json")])
     assert isinstance(r.exception, EvalError) and "not found" in str(r.exception)
+    # A missing --gt is named as such, not as a missing surface beside it.
+    r = runner.invoke(_app(), ["eval", "--gt", str(tmp_path / "gt.json"), "--pred", str(perfect)])
+    assert isinstance(r.exception, EvalError) and str(r.exception).startswith("--gt ")
     lonely = tmp_path / "ann.json"
     lonely.write_text(synth.train_json.read_text())
     r = runner.invoke(_app(), ["eval", "--gt", str(lonely), "--pred", str(perfect)])
@@ -70,4 +73,4 @@ def test_main_prints_one_line_and_exits_2(synth, tmp_path: Path, capsys: pytest.
         pytest.skip("`nas eval` is not mounted in nas.cli yet")
     code = nas.cli.main(["eval", "--gt", str(synth.train_json), "--pred", str(tmp_path / "none.json")])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and err[0].startswith("error: results file")
+    assert code == 2 and len(err) == 1 and err[0].startswith("error: --pred ")
