@@ -74,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         return 130
+    except OSError as exc:  # a path the commands did not check: a file where a folder goes, permissions, a full disk
+        where = f" ({exc.filename})" if exc.filename else ""
+        typer.echo(f"error: {exc.strerror or exc}{where}; check the paths given and their permissions", err=True)
+        return 2
     except typer.TyperException as exc:  # usage errors: missing or bad arguments
         show = getattr(exc, "show", None)
         if show is not None:

@@ -70,12 +70,14 @@ def validate(
     from nas.latency.table import LatencyTable
     from nas.latency.transports import MeasureSettings, make_transport
     from nas.latency.validate import validate_table
+    from nas.shipped import recorded_space
     from nas.space.search_space import SearchSpace
 
     lut = LatencyTable.load(table)
-    space_path = space or lut.meta.get("space", {}).get("path")
-    if not space_path:
+    recorded = lut.meta.get("space", {}).get("path")
+    if space is None and not recorded:
         raise TableError(f"{table}/meta.json names no search space; pass --space")
+    space_path = space or recorded_space(table, recorded)
     meta = lut.meta
     rt = get_runtime(meta["runtime"], device=meta.get("device", "cpu"), threads=int(meta.get("threads", 1)), dtype=meta.get("dtype", "fp32"), cache=cache)
     transport = make_transport(remote, remote_dir, bench, bench_template, python, cpus)

@@ -7,8 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-DEFAULT_SPACE = "search_spaces/densepose_mobile.yaml"
-
+from nas.shipped import DEFAULT_SPACE
 
 def register(app: typer.Typer) -> None:
     """Add the top-level ``search`` command to ``app``."""
@@ -16,7 +15,7 @@ def register(app: typer.Typer) -> None:
     @app.command("search")
     def search_command(
         out: Annotated[Path, typer.Option("--out", help="Run folder (results/RUN): config, trials.parquet/csv, Optuna journal, logs, weights.")],
-        space: Annotated[Path, typer.Option("--space", help="Search space YAML.")] = Path(DEFAULT_SPACE),
+        space: Annotated[Optional[Path], typer.Option("--space", help=f"Search space YAML (default: {DEFAULT_SPACE}).")] = None,
         table: Annotated[Optional[Path], typer.Option("--table", help="Latency table folder of the target device (profiled for --space).")] = None,
         data: Annotated[Optional[Path], typer.Option("--data", help="DensePose dataset folder (nas data synth writes one).")] = None,
         trials: Annotated[Optional[int], typer.Option("--trials", min=0, help="Architectures to train (rejected ones are not counted). With --resume: a new total.")] = None,
@@ -48,6 +47,7 @@ def register(app: typer.Typer) -> None:
         from nas.errors import SearchError
         from nas.search import Objective, SearchConfig, resume_search, run_search
         from nas.search.objective import DEFAULT_MIN_GPS_AP
+        from nas.shipped import shipped
         from nas.space.references import DENSEPOSE_BASELINES
         from nas.space.search_space import SearchSpace
         from nas.train.proxy import DEFAULT_PROXY
@@ -59,6 +59,7 @@ def register(app: typer.Typer) -> None:
             if missing:
                 raise SearchError(f"a new search needs {', '.join(missing)} (or --resume to continue the run in {out})")
             assert table is not None and data is not None and trials is not None
+            space = space or shipped(DEFAULT_SPACE)
             loaded = SearchSpace.from_yaml(space)
             proxy = replace(DEFAULT_PROXY, input_size=tuple(proxy_input) if proxy_input else loaded.proxy_input, seed=seed, device=device)
             if steps is not None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from nas.errors import SearchError
+from nas.shipped import DEFAULT_SPACE, DEFAULT_TABLE, recorded_space, shipped
 from nas.train.proxy import DEFAULT_PROXY, PROXY_DATA_IMAGES, PROXY_SCENE, proxy_data_config
 
 if TYPE_CHECKING:
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DemoSettings", "run_demo", "DEMO_BASELINES", "DEFAULT_TABLE", "DEFAULT_SPACE"]
 
-DEFAULT_TABLE = "latency_tables/cpu-executorch-xnnpack-t1"
-DEFAULT_SPACE = "search_spaces/densepose_mobile.yaml"
 DEMO_BASELINES = ("densemobile", "densesqueeze")  # r50_fpn stays a baseline of full searches
 
 
@@ -55,16 +54,14 @@ class DemoSettings:
 
 
 def _space_of(table: Path) -> str:
-    """The space the table was profiled for (its meta.json path, taken relative to the
-    working directory or the table's repository), else the default space."""
+    """The space the table was profiled for (see :func:`nas.shipped.recorded_space`), else
+    the default space."""
     try:
         recorded = json.loads((table / "meta.json").read_text()).get("space", {}).get("path")
     except (OSError, ValueError):
         recorded = None
-    for candidate in ([Path(recorded), table.resolve().parent.parent / recorded] if recorded else []):
-        if candidate.is_file():
-            return str(candidate)
-    return DEFAULT_SPACE
+    found = recorded_space(table, recorded) if recorded else None
+    return str(found if found is not None and found.is_file() else shipped(DEFAULT_SPACE))
 
 
 def _ensure_data(folder: Path, images: int, seed: int, echo: Callable[[str], None]) -> None:
@@ -85,7 +82,7 @@ def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> Sea
     from nas.search.store import ResultsStore
     from nas.train.budget import Budget
 
-    table = Path(settings.table)
+    table = shipped(DEFAULT_TABLE) if settings.table == DEFAULT_TABLE else Path(settings.table)
     if not (table / "meta.json").is_file():
         raise SearchError(f"the demo's latency table {table} is missing; profile one with "
                           f"`nas profile --space {DEFAULT_SPACE} --out {table}` or pass --table")

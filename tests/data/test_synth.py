@@ -120,6 +120,16 @@ def test_refuses_to_overwrite(synth: SynthSummary) -> None:
         generate_dataset(synth.out, TINY, progress=False)
 
 
+def test_refuses_a_file_as_out(tmp_path: Path) -> None:
+    from nas.errors import DataError
+
+    file = tmp_path / "notes.txt"
+    file.write_text("keep me")
+    with pytest.raises(DataError, match="is a file, not a folder"):
+        generate_dataset(file, TINY, progress=False)
+    assert file.read_text() == "keep me"
+
+
 def test_scene_variety() -> None:
     """Across seeds: 1-4 people, crowds and small people without dp, varied sizes."""
     cfg = SynthConfig(images=1, size=96, seed=0)

@@ -167,6 +167,8 @@ def generate_dataset(
     if workers < 1:
         raise DataError(f"--workers must be at least 1, got {workers}")
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise DataError(f"--out {out} is a file, not a folder; choose a folder for the dataset")
     all_json = out / "annotations.json"
     train_json = out / "annotations" / "train.json"
     val_json = out / "annotations" / "val.json"
