@@ -55,7 +55,10 @@ from nas.latency.transports.base import MeasureSettings, Transport
 from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
 
-__all__ = ["Metrics", "metrics", "fit_correction", "sample_archs", "validate_table"]
+__all__ = ["Metrics", "metrics", "fit_correction", "sample_archs", "validate_table", "MIN_SAMPLES"]
+
+# Fewest architectures a validation takes: two per half, so that each half has an order.
+MIN_SAMPLES = 4
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,9 @@ def validate_table(
     refused, unless ``other_device``: then the report measures how well the table
     transfers to this device, goes to ``<table>/other-devices/<fingerprint id>/`` by
     default, and meta.json is left as it was."""
+    if samples < MIN_SAMPLES:
+        raise LatencyError(f"--samples must be at least {MIN_SAMPLES} (one half fits the correction, the other scores it), "
+                           f"got {samples}; 50 gives the figures the README quotes")
     recorded, current = table.meta.get("device_fingerprint"), transport.fingerprint(runtime)
     foreign = differences(recorded, current) if recorded else []
     if foreign and not other_device:
@@ -141,8 +147,10 @@ def validate_table(
     if report_dir is None and foreign:
         report_dir = table.path / "other-devices" / fingerprint_id(current)
     archs = sample_archs(space, samples, seed)
-    table.meta.pop("correction", None)  # score the plain sums, then decide afresh
-    sums = [sum(p for _, p in table.predict(a).breakdown) for a in archs]  # raises on missing keys
+    if len(archs) < MIN_SAMPLES:
+        raise LatencyError(f"{space.name} gave only {len(archs)} distinct architectures in {samples} draws; "
+                           f"validation needs {MIN_SAMPLES}: use a larger space or --seed")
+    sums = [table.predict(a).sum_ms for a in archs]  # the plain sums; raises on missing keys
     n_ops = [len(op_keys(a, table.rois)) for a in archs]
     names = [dense_program(a.to_string(), table.rois) for a in archs]
     runtime.prepare(names, workers=workers)
@@ -167,10 +175,6 @@ def validate_table(
     cor_test = metrics([corrected(i) for i in test_idx], [meas[i] for i in test_idx])
     keep = cor_test.mape < raw_test.mape
     final = [corrected(i) if keep else sums[i] for i in range(len(archs))]
-    if not foreign:  # a correction fitted on another device must not reach the table's predictions
-        if keep:
-            table.meta["correction"] = {**correction, "fitted_on": len(fit_idx), "seed": seed, "heldout_mape": cor_test.mape}
-        table.save()
     out = Path(report_dir) if report_dir is not None else table.path
     held = set(test_idx)
     report: dict[str, Any] = {
@@ -202,7 +206,6 @@ def validate_table(
         ],
     }
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "validation.json", json.dumps(report, indent=2) + "\n")
     from nas.latency.plots import scatter_plot
 
     shown = cor_test if keep else raw_test
@@ -218,6 +221,14 @@ def validate_table(
         + (f"\nmeasurement repeats itself within ±10% for {100 * repeatability.within_10:.0f}% (pass 2 vs 1)" if repeatability else "")
         + (f"; machine speed x{min(all_factors):.2f}-{max(all_factors):.2f} of the table's, divided out" if speed.nominal else ""),
     )
+    # The plot, then the report, then the table: a failure on the way leaves the table and
+    # its report as they were.
+    atomic_write_text(out / "validation.json", json.dumps(report, indent=2) + "\n")
+    if not foreign:  # a correction fitted on another device must not reach the table's predictions
+        table.meta.pop("correction", None)  # decided afresh: kept only where it beat the plain sums
+        if keep:
+            table.meta["correction"] = {**correction, "fitted_on": len(fit_idx), "seed": seed, "heldout_mape": cor_test.mape}
+        table.save()
     return report
 
 

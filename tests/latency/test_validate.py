@@ -32,7 +32,7 @@ def test_sample_archs_is_seeded(tiny_space) -> None:
     assert [a.id for a in sample_archs(tiny_space, 8, seed=3)] == [a.id for a in sample_archs(tiny_space, 8, seed=3)]
 
 
-def test_validate_cli_end_to_end(tmp_path) -> None:
+def test_validate_cli_end_to_end(tmp_path, monkeypatch) -> None:
     out = tmp_path / "table"
     done = run_nas("profile", "--baseline", "none", "--space", str(TINY_SPACE), "--runtime", "torch", "--out", str(out), "--rounds", "9", "--warmup", "2")
     assert done.returncode == 0, done.stderr
@@ -66,6 +66,7 @@ def test_validate_cli_end_to_end(tmp_path) -> None:
     assert set(report["raw_measured"]) == set(summary["plain_sum"])
     assert (out / "validation.png").stat().st_size > 10_000
     assert ("correction" in meta) == report["correction"]["kept"]
+    _failing_validation_leaves_the_table(out, monkeypatch)
     # the table records the device it was timed on; validating it on another is refused,
     # and --other-device measures the transfer apart without touching the table
     assert report["other_device"] == [] and report["table_device"] == meta["device_fingerprint"]
@@ -84,3 +85,38 @@ def test_validate_cli_end_to_end(tmp_path) -> None:
     assert (folder / "validation.png").is_file() and "no correction stored" in done.stdout
     assert (out / "meta.json").read_bytes() == stored  # no correction fitted on another device
     assert json.loads((out / "validation.json").read_text()) == report  # the table's own report kept
+
+
+def _failing_validation_leaves_the_table(table_dir, monkeypatch) -> None:
+    """A validation that fails on its way (here: writing its plot) changes nothing of the table."""
+    from nas.latency import plots
+    from nas.latency.runtimes import get_runtime
+    from nas.latency.table import LatencyTable
+    from nas.latency.transports import MeasureSettings, make_transport
+    from nas.latency.validate import validate_table
+    from nas.space.search_space import SearchSpace
+
+    before = {name: (table_dir / name).read_bytes() for name in ("meta.json", "table.csv", "validation.json")}
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(plots, "scatter_plot", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        validate_table(LatencyTable.load(table_dir), SearchSpace.from_yaml(TINY_SPACE), get_runtime("torch", device="cpu", threads=1),
+                       make_transport(None), MeasureSettings(1, 3), samples=4, passes=1)
+    assert {name: (table_dir / name).read_bytes() for name in before} == before
+
+
+def test_too_few_samples_is_refused_before_anything_runs(tmp_path) -> None:
+    import shutil
+
+    from nas.shipped import DEFAULT_TABLE, shipped
+
+    table = tmp_path / "table"
+    shutil.copytree(shipped(DEFAULT_TABLE), table)
+    before = {p.name: p.read_bytes() for p in table.iterdir() if p.is_file()}
+    done = run_nas("latency", "validate", "--table", str(table), "--samples", "1")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "--samples must be at least 4" in done.stderr
+    assert {p.name: p.read_bytes() for p in table.iterdir() if p.is_file()} == before
