@@ -5,9 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from nas.errors import NasError
 from nas.train.budget import Budget
 
-__all__ = ["TrainConfig"]
+__all__ = ["TrainConfig", "TrainConfigError"]
+
+
+class TrainConfigError(NasError, ValueError):
+    """A proxy setting out of its range."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,21 @@ class TrainConfig:
     grad_clip: float = 10.0
     threads: int | None = None
     precise_bn_batches: int = 0
+
+    def __post_init__(self) -> None:
+        problems = []
+        size = tuple(self.input_size)
+        if len(size) != 2 or not all(16 <= int(v) <= 8192 for v in size):
+            problems.append(f"--input {' '.join(map(str, size))}: height and width must be in 16..8192")
+        problems += [f"{name} must be at least 1, got {value}" for name, value in
+                     (("--batch-size", self.batch_size), ("--evals", self.evals), ("--val-images", self.val_images),
+                      ("--threads", self.threads)) if value is not None and value < 1]
+        if not self.lr > 0:
+            problems.append(f"--lr must be positive, got {self.lr}")
+        if not 0 <= self.warmup < 1:
+            problems.append(f"warmup is a fraction of the budget in [0, 1), got {self.warmup}")
+        if problems:
+            raise TrainConfigError("; ".join(problems))
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

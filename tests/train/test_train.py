@@ -37,6 +37,18 @@ def test_budget_needs_exactly_one_positive_value() -> None:
     assert Budget(seconds=10).progress(3, 5.0, 10) == 0.5
 
 
+def test_config_ranges_are_checked() -> None:
+    from nas.train.config import TrainConfigError
+
+    assert TrainConfig(input_size=(16, 8192)).input_size == (16, 8192)  # the limits themselves pass
+    with pytest.raises(TrainConfigError, match=r"--input 0 10: height and width must be in 16\.\.8192"):
+        TrainConfig(input_size=(0, 10))
+    with pytest.raises(TrainConfigError, match="--batch-size must be at least 1, got 0; --lr must be positive"):
+        TrainConfig(batch_size=0, lr=0.0)
+    with pytest.raises(TrainConfigError, match=r"warmup is a fraction of the budget in \[0, 1\), got 1"):
+        TrainConfig(warmup=1)
+
+
 def test_lr_schedule_warmup_then_cosine() -> None:
     assert lr_factor(0.05, 0.1) == pytest.approx(0.5)
     assert lr_factor(0.1, 0.1) == pytest.approx(1.0)
@@ -110,3 +122,6 @@ def test_cli_train_bad_inputs(tmp_path, capsys) -> None:
     assert "lacks" in capsys.readouterr().err
     assert main(["train", "densemobile", "--data", str(tmp_path), "--budget-steps", "2", "--budget-epochs", "1"]) == 2
     assert "exactly one budget" in capsys.readouterr().err
+    # checked before the data: a traceback from the first conv used to be the answer
+    assert main(["train", "densemobile", "--data", str(tmp_path), "--budget-steps", "2", "--input", "0", "10"]) == 2
+    assert "--input 0 10: height and width must be in 16..8192" in capsys.readouterr().err
