@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
                 space=str(space.resolve()), table=str(table.resolve()), data=str(data.resolve()), out=str(out.resolve()), trials=trials,
                 sampler=sampler, objective=Objective(objective, target_ms, reward, DEFAULT_MIN_GPS_AP if min_gps_ap is None else min_gps_ap), max_latency_ms=max_latency_ms, baselines=baselines,
                 proxy=proxy, asha=asha, seed=seed, max_failures=max_failures, address=address,
-                cpus_per_trial=cpus_per_trial or 1.0, gpus_per_trial=gpus_per_trial or 0.0,
+                cpus_per_trial=1.0 if cpus_per_trial is None else cpus_per_trial, gpus_per_trial=0.0 if gpus_per_trial is None else gpus_per_trial,
             )
             summary = run_search(config)
         typer.echo(f"done: {summary.done}/{summary.requested} trials ({summary.finished} finished, {summary.stopped} stopped early, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -9,6 +10,8 @@ from nas.errors import NasError
 from nas.train.budget import Budget
 
 __all__ = ["TrainConfig", "TrainConfigError"]
+
+_DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
 
 
 class TrainConfigError(NasError, ValueError):
@@ -74,6 +77,9 @@ class TrainConfig:
             problems.append(f"--lr must be positive, got {self.lr}")
         if not 0 <= self.warmup < 1:
             problems.append(f"warmup is a fraction of the budget in [0, 1), got {self.warmup}")
+        if not _DEVICE.fullmatch(self.device):
+            # checked here, on the driver: a search would otherwise fail each trial on its worker
+            problems.append(f"unknown device {self.device!r}; use cpu, cuda, cuda:N or auto")
         if problems:
             raise TrainConfigError("; ".join(problems))
 

@@ -47,6 +47,9 @@ def test_config_ranges_are_checked() -> None:
         TrainConfig(batch_size=0, lr=0.0)
     with pytest.raises(TrainConfigError, match=r"warmup is a fraction of the budget in \[0, 1\), got 1"):
         TrainConfig(warmup=1)
+    with pytest.raises(TrainConfigError, match="unknown device 'tpu'; use cpu, cuda, cuda:N or auto"):
+        TrainConfig(device="tpu")
+    assert TrainConfig(device="cuda:1").device == "cuda:1"  # checked for existence when training starts
 
 
 def test_lr_schedule_warmup_then_cosine() -> None:
