@@ -68,6 +68,25 @@ def test_unknown_runtime_lists_known(tmp_path) -> None:
     assert done.returncode == 2 and "known runtimes: executorch, torch" in done.stderr
 
 
+@pytest.mark.parametrize("option", ["--threads", "--rounds", "--workers", "--chunk"])
+def test_counts_below_one_are_refused_before_anything_is_written(tmp_path, option: str) -> None:
+    out = tmp_path / "t"
+    done = run_nas("profile", "--baseline", "none", "--space", str(TINY_SPACE), "--runtime", "torch", option, "0", "--out", str(out))
+    assert done.returncode == 2 and f"Invalid value for '{option}'" in done.stderr and "Traceback" not in done.stderr
+    assert not out.exists()
+
+
+def test_measure_settings_check_their_ranges() -> None:
+    from nas.errors import LatencyError
+    from nas.latency.transports import MeasureSettings
+
+    assert MeasureSettings(warmup=0, rounds=1).rounds == 1
+    with pytest.raises(LatencyError, match=r"rounds 0 \(>= 1\)"):
+        MeasureSettings(rounds=0)
+    with pytest.raises(LatencyError, match=r"warmup -1 \(>= 0\)"):
+        MeasureSettings(warmup=-1)
+
+
 def test_profile_of_a_second_space_keeps_the_first(tmp_path, repo) -> None:
     import json
 

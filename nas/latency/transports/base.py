@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
+from nas.errors import LatencyError
 from nas.latency.runner import MIN_ROUNDS
 from nas.latency.runtimes.base import LatencyRuntime
 
@@ -31,6 +32,11 @@ class MeasureSettings:
     seed: int = 0
     budget_ms: float | None = None
     min_rounds: int = MIN_ROUNDS
+
+    def __post_init__(self) -> None:
+        if self.warmup < 0 or self.rounds < 1 or self.min_rounds < 1 or (self.budget_ms is not None and self.budget_ms < 0):
+            raise LatencyError(f"measurement settings out of range: warmup {self.warmup} (>= 0), rounds {self.rounds} (>= 1), "
+                               f"min_rounds {self.min_rounds} (>= 1), budget_ms {self.budget_ms} (>= 0 or None)")
 
 
 class Transport(ABC):
