@@ -186,9 +186,13 @@ def resume_search(out: str | Path, address: str | None = None, cpus_per_trial: f
     """Continue the run in ``out`` to its requested trials (or to ``trials``, when given)."""
     store = ResultsStore(out)
     config = SearchConfig.from_dict(store.load_config()).with_cluster(address, cpus_per_trial, gpus_per_trial)
-    if trials is not None and trials != config.trials:
+    if trials is not None:
         from dataclasses import replace
 
+        done, _ = _counts(store, config)
+        if trials < done:
+            raise SearchError(f"--trials {trials} with --resume is the run's new total, but {store.root} already has {done} "
+                              f"trial(s) done; give {done} or more (its requested total is {config.trials})")
         config = replace(config, trials=trials)
         store.save_config(config.to_dict())
     inputs = load_inputs(config)

@@ -73,3 +73,19 @@ def test_sigkill_then_resume(tmp_path, tiny_dataset, tiny_table):
     for t in reruns:  # the rerun keeps every choice made; a driver killed mid-suggestion left some unmade
         original = study.trials[t.user_attrs["rerun_of"]].params
         assert original.items() <= t.params.items()
+
+
+def test_resume_refuses_a_total_below_the_trials_done(tmp_path) -> None:
+    from nas.errors import SearchError
+    from nas.search.config import SearchConfig
+    from nas.search.rows import TrialRow
+    from nas.search.run import resume_search
+
+    store = ResultsStore(tmp_path / "run")
+    store.save_config(SearchConfig(space="s.yaml", table="t", data="d", out=str(store.root), trials=3).to_dict())
+    store.put_many([TrialRow(trial=f"t{n:04d}", number=n, kind="search", baseline="", arch=f"a{n}", arch_id="id",
+                             status="finished", gps_ap=5.0, latency_ms=20.0) for n in range(2)])
+    before = store.config_path.read_bytes()
+    with pytest.raises(SearchError, match=r"--trials 1 with --resume is the run's new total, but .* already has 2 trial\(s\) done"):
+        resume_search(store.root, trials=1)
+    assert store.config_path.read_bytes() == before  # the requested total is left as it was
