@@ -72,7 +72,7 @@ def open_table(out: Path, meta: dict[str, Any]) -> LatencyTable:
     rather than mixed."""
     if not (out / "meta.json").exists() and not (out / "table.csv").exists():
         return LatencyTable(out, meta)
-    table = LatencyTable.load(out)
+    table = LatencyTable.load(out, rows_pending=True)
     clash = {f: (table.meta.get(f), meta.get(f)) for f in _IDENTITY if table.meta.get(f) != meta.get(f)}
     if clash:
         what = ", ".join(f"{f} {old!r} (table) vs {new!r} (now)" for f, (old, new) in clash.items())

@@ -84,11 +84,16 @@ class LatencyTable:
 
     # -- files -----------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | Path) -> LatencyTable:
-        """Read and check a table folder; corrupt or foreign tables fail with what is wrong."""
+    def load(cls, path: str | Path, rows_pending: bool = False) -> LatencyTable:
+        """Read and check a table folder; corrupt or foreign tables fail with what is wrong.
+
+        ``rows_pending``: a meta.json without table.csv loads as a table with no rows yet
+        (a first profile killed before its first rows were written), for ``nas profile``
+        to resume."""
         path = Path(path)
         meta_path, csv_path = path / "meta.json", path / "table.csv"
-        if not meta_path.is_file() or not csv_path.is_file():
+        pending = rows_pending and meta_path.is_file() and not csv_path.exists()
+        if not meta_path.is_file() or not (csv_path.is_file() or pending):
             raise TableError(f"{path} is not a latency table: it needs meta.json and table.csv (create one with `nas profile --out {path}`)")
         try:
             meta = json.loads(meta_path.read_text())
@@ -98,10 +103,13 @@ class LatencyTable:
             raise TableError(f"{meta_path} is not a nas latency table (format {meta.get('format') if isinstance(meta, dict) else None!r}, expected {FORMAT!r})")
         if meta.get("version") != VERSION:
             raise TableError(f"{meta_path} has table version {meta.get('version')!r}; this tool reads version {VERSION}: re-profile it")
-        return cls(path, meta, _read_rows(csv_path))
+        return cls(path, meta, {} if pending else _read_rows(csv_path))
 
     def save(self) -> None:
-        """Write table.csv then meta.json, each atomically."""
+        """Write table.csv then meta.json, each atomically; a new table's meta.json also
+        goes first, so that a kill before the rows land leaves a table that resumes."""
+        if not (self.path / "meta.json").is_file():
+            atomic_write_text(self.path / "meta.json", json.dumps(self.meta, indent=2, sort_keys=True) + "\n")
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(COLUMNS)

@@ -126,3 +126,32 @@ def test_missing_keys_command_names_other_spaces(tmp_path, tiny_space) -> None:
     table.meta["other_spaces"] = [{"path": "search_spaces/densepose_mobile.yaml"}]
     with pytest.raises(MissingKeysError, match="another space, that space's --space: search_spaces/densepose_mobile.yaml"):
         table.predict(tiny_space.sample(0))
+
+
+def test_first_save_killed_before_its_rows_still_resumes(tmp_path, tiny_space, monkeypatch) -> None:
+    """A first profile killed between its two writes: meta.json goes first, so the folder
+    is a table with no rows yet, which `nas profile` continues (the rows' file first left
+    a folder profile refused as 'not a latency table')."""
+    import nas.latency.table as table_module
+    from nas.latency.profile import open_table
+
+    real_write = table_module.atomic_write_text
+
+    def killed_at_the_rows(path, text) -> None:
+        if Path(path).name == "table.csv":
+            raise KeyboardInterrupt  # the process dies here
+        real_write(path, text)
+
+    monkeypatch.setattr(table_module, "atomic_write_text", killed_at_the_rows)
+    with pytest.raises(KeyboardInterrupt):
+        make_table(tmp_path / "t", space_keys(tiny_space))
+    monkeypatch.undo()
+    assert (tmp_path / "t" / "meta.json").is_file() and not (tmp_path / "t" / "table.csv").exists()
+    with pytest.raises(TableError, match="needs meta.json and table.csv"):
+        LatencyTable.load(tmp_path / "t")  # nothing to predict with yet
+    meta = json.loads((tmp_path / "t" / "meta.json").read_text())
+    resumed = open_table(tmp_path / "t", meta)
+    assert len(resumed) == 0 and resumed.meta["runtime"] == "torch"
+    resumed.add("k", OpStats(1.0, 0.9, 1.1, 0.05, 15))
+    resumed.save()
+    assert list(LatencyTable.load(tmp_path / "t").rows) == ["k"]
