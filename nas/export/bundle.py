@@ -74,34 +74,55 @@ def export_run(run: str | Path, out: str | Path, top: int | None = None, dtypes:
     except (OSError, ValueError):
         meta = {}
     out = Path(out)
+    missing = [w for w in (store.trial_dir(r.trial) / "model.pt" for r in chosen) if not w.is_file()]
+    if missing:
+        raise ExportError(f"{missing[0]} is missing: the weights of front trial {missing[0].parent.name} were not kept "
+                          "(was the run folder copied without trials/?)")
     exported: list[Exported] = []
     for rank, row in enumerate(chosen, 1):
-        weights = store.trial_dir(row.trial) / "model.pt"
-        if not weights.is_file():
-            raise ExportError(f"{weights} is missing: the weights of front trial {row.trial} were not kept (was the run folder copied without trials/?)")
         folder = out / f"{rank:02d}-{row.trial}-{row.arch_id}"
-        folder.mkdir(parents=True, exist_ok=True)
-        arch = ArchSpec.from_string(row.arch)
-        atomic_write_text(folder / "arch.json", arch.to_json(indent=2) + "\n")
-        saved = torch.load(weights, weights_only=True)
-        shutil.copyfile(weights, folder / "model.pt")
-        files = ["arch.json", "model.pt"]
-        module, inputs = deployable(arch, saved["state_dict"])
-        int8_note = None
-        for dtype in dtypes:
-            log(f"export {row.trial} ({arch.id}): lowering {dtype} ExecuTorch program")
-            program = lower(module, inputs, folder / f"model_{dtype}.pte", dtype, calibration.get(arch.input_size))
-            files.append(f"model_{dtype}.pte")
-            if dtype == "int8":
-                int8_note = _int8_note(module, program, calibration[arch.input_size], checks[arch.input_size], calibration_dir)
-        files.append("MODEL_CARD.md")
-        atomic_write_text(folder / "MODEL_CARD.md", model_card(row, config, meta, files, on_front=True, calibration=int8_note))
+        # Written into a hidden sibling and renamed into place when complete: a failure (or
+        # Ctrl-C) on the way leaves no half-filled architecture folder.
+        partial = out / f".{folder.name}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        try:
+            files, int8_note = _write_artefacts(partial, row, store, dtypes, calibration, checks, calibration_dir, log)
+            files.append("MODEL_CARD.md")
+            atomic_write_text(partial / "MODEL_CARD.md", model_card(row, config, meta, files, on_front=True, calibration=int8_note))
+            shutil.rmtree(folder, ignore_errors=True)
+            partial.rename(folder)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
         exported.append(Exported(row.trial, folder, files))
         log(f"exported {row.trial}: GPS AP {row.gps_ap:.2f}, {row.latency_ms:.2f} ms -> {folder}")
     index = [{"trial": e.trial, "folder": e.folder.name, "files": e.files, **{k: getattr(r, k) for k in ("arch", "arch_id", "gps_ap", "gpsm_ap", "latency_ms", "params", "macs")}}
              for e, r in zip(exported, chosen)]
     atomic_write_text(out / "index.json", json.dumps({"run": str(store.root), "exported": index}, indent=2) + "\n")
     return exported
+
+
+def _write_artefacts(folder: Path, row: TrialRow, store: ResultsStore, dtypes: tuple[str, ...],
+                     calibration: dict[tuple[int, int], list[tuple[torch.Tensor, ...]]],
+                     checks: dict[tuple[int, int], list[tuple[torch.Tensor, ...]]], calibration_dir: Path,
+                     log: Callable[[str], None]) -> tuple[list[str], str | None]:
+    """arch.json, model.pt and one .pte per dtype into ``folder``; the files written and
+    the int8 calibration note (None without int8)."""
+    weights = store.trial_dir(row.trial) / "model.pt"
+    arch = ArchSpec.from_string(row.arch)
+    atomic_write_text(folder / "arch.json", arch.to_json(indent=2) + "\n")
+    saved = torch.load(weights, weights_only=True)
+    shutil.copyfile(weights, folder / "model.pt")
+    files = ["arch.json", "model.pt"]
+    module, inputs = deployable(arch, saved["state_dict"])
+    int8_note = None
+    for dtype in dtypes:
+        log(f"export {row.trial} ({arch.id}): lowering {dtype} ExecuTorch program")
+        program = lower(module, inputs, folder / f"model_{dtype}.pte", dtype, calibration.get(arch.input_size))
+        files.append(f"model_{dtype}.pte")
+        if dtype == "int8":
+            int8_note = _int8_note(module, program, calibration[arch.input_size], checks[arch.input_size], calibration_dir)
+    return files, int8_note
 
 
 def _int8_note(module: torch.nn.Module, program: Path, calibration: list[tuple[torch.Tensor, ...]], checks: list[tuple[torch.Tensor, ...]],

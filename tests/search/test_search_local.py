@@ -142,6 +142,25 @@ def test_export_front(asha_run, tmp_path):
     assert f"{row.latency_ms:.2f} ms" in card and row.arch in card and "nas train" in card
     index = json.loads((tmp_path / "export" / "index.json").read_text())
     assert index["exported"][0]["trial"] == row.trial
+    _failed_export_leaves_no_partial_folder(out, tmp_path / "export", folder)
+
+
+def _failed_export_leaves_no_partial_folder(run, out, done_folder) -> None:
+    """A lowering that fails: no half-filled folder, and an earlier export stays whole."""
+    from nas.errors import ExportError
+    from nas.export import bundle, export_run
+
+    before = {p.name: p.read_bytes() for p in done_folder.iterdir()}
+
+    def lowering_fails(*args, **kwargs):
+        raise ExportError("XNNPACK refused the graph")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bundle, "lower", lowering_fails)
+        with pytest.raises(ExportError, match="XNNPACK refused"):
+            export_run(run, out, top=1, log=lambda message: None)
+    assert sorted(p.name for p in out.iterdir()) == [done_folder.name, "index.json"]  # no .partial left
+    assert {p.name: p.read_bytes() for p in done_folder.iterdir()} == before
 
 
 @pytest.mark.slow
