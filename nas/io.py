@@ -18,12 +18,25 @@ import numpy as np
 __all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_save_npz", "read_json"]
 
 
+def _read_umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it, so set it back at once
+    os.umask(mask)
+    return mask
+
+
+# Read once at import, while nothing else runs: the two calls above are not thread-safe.
+_FILE_MODE = 0o666 & ~_read_umask()
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (same-directory temp file + ``os.replace``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes the file owner-only (0600); give it the mode open() would, so
+        # results on shared storage stay readable by the cluster's other users
+        os.fchmod(fd, _FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -1,0 +1,44 @@
+"""Atomic writes: the file appears whole, with the mode a plain open() would give it."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nas.io import atomic_write_json, atomic_write_text, read_json
+
+
+def test_round_trip_and_no_temporary_left(tmp_path: Path) -> None:
+    atomic_write_json(tmp_path / "a" / "x.json", {"k": [1, 2]})
+    assert read_json(tmp_path / "a" / "x.json", ValueError, "x") == {"k": [1, 2]}
+    assert [p.name for p in (tmp_path / "a").iterdir()] == ["x.json"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_mode_follows_the_umask(tmp_path: Path, umask: int) -> None:
+    """mkstemp's files are owner-only; results on shared storage must stay readable."""
+    probe = (f"import os; os.umask({umask:#o}); from nas.io import atomic_write_text; "
+             f"atomic_write_text({str(tmp_path / 'atomic.txt')!r}, 'x'); open({str(tmp_path / 'plain.txt')!r}, 'w').close()")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    modes = {name: stat.S_IMODE(os.stat(tmp_path / name).st_mode) for name in ("atomic.txt", "plain.txt")}
+    assert modes["atomic.txt"] == modes["plain.txt"] == 0o666 & ~umask
+
+
+def test_failed_write_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "x.txt"
+    atomic_write_text(target, "old")
+
+    def replace_fails(src: str, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", replace_fails)
+    with pytest.raises(OSError, match="No space left"):
+        atomic_write_text(target, "new")
+    monkeypatch.undo()
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["x.txt"]  # temporary removed
