@@ -25,6 +25,7 @@ from optuna.trial import TrialState
 from nas.errors import SearchError
 from nas.search.cluster import alive_nodes, check_address, connect, disconnect
 from nas.search.config import SearchConfig
+from nas.search.lock import driver_lock
 from nas.search.prepare import Inputs, load_inputs
 from nas.search.progress import Progress, TrialStartPrinter
 from nas.search.rows import FINISHED, TrialRow
@@ -174,18 +175,27 @@ def run_search(config: SearchConfig) -> SearchSummary:
         raise SearchError(f"{store.root} already holds a search run; continue it with --resume or choose another --out")
     inputs = load_inputs(config)
     check_address(config.address)
-    store.save_config(config.to_dict())
-    try:
-        return _drive(config, inputs, store, session=0)
-    finally:
-        disconnect()  # the local instance (or the cluster connection) is not needed after the run
+    with driver_lock(store.root):
+        if store.exists():  # another driver created it since the check above
+            raise SearchError(f"{store.root} already holds a search run; continue it with --resume or choose another --out")
+        store.save_config(config.to_dict())
+        try:
+            return _drive(config, inputs, store, session=0)
+        finally:
+            disconnect()  # the local instance (or the cluster connection) is not needed after the run
 
 
 def resume_search(out: str | Path, address: str | None = None, cpus_per_trial: float | None = None,
                   gpus_per_trial: float | None = None, trials: int | None = None) -> SearchSummary:
     """Continue the run in ``out`` to its requested trials (or to ``trials``, when given)."""
     store = ResultsStore(out)
-    config = SearchConfig.from_dict(store.load_config()).with_cluster(address, cpus_per_trial, gpus_per_trial)
+    store.load_config()  # not a run folder: refused before a lock file is made there
+    with driver_lock(store.root):  # the configuration is read under the lock: another driver may change it
+        config = SearchConfig.from_dict(store.load_config()).with_cluster(address, cpus_per_trial, gpus_per_trial)
+        return _resume(store, config, trials)
+
+
+def _resume(store: ResultsStore, config: SearchConfig, trials: int | None) -> SearchSummary:
     if trials is not None:
         from dataclasses import replace
 

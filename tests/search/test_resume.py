@@ -89,3 +89,32 @@ def test_resume_refuses_a_total_below_the_trials_done(tmp_path) -> None:
     with pytest.raises(SearchError, match=r"--trials 1 with --resume is the run's new total, but .* already has 2 trial\(s\) done"):
         resume_search(store.root, trials=1)
     assert store.config_path.read_bytes() == before  # the requested total is left as it was
+
+
+def test_a_second_driver_on_a_run_is_refused(tmp_path) -> None:
+    """While a driver holds the run (here: another process holding its lock), a second
+    one is refused with the holder's details; once that process is gone, even by
+    SIGKILL, the run is free."""
+    import subprocess
+    import sys
+
+    from nas.errors import SearchError
+    from nas.search.config import SearchConfig
+    from nas.search.lock import LOCK_NAME, driver_lock
+    from nas.search.run import resume_search
+
+    store = ResultsStore(tmp_path / "run")
+    store.save_config(SearchConfig(space="s.yaml", table="t", data="d", out=str(store.root), trials=3).to_dict())
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from nas.search.lock import driver_lock\n"
+         f"with driver_lock(Path({str(store.root)!r})):\n    print('held', flush=True); time.sleep(120)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(SearchError, match=rf"another nas search driver is running on .*pid {holder.pid} on "):
+            resume_search(store.root)
+    finally:
+        holder.kill()
+        holder.wait()
+    with driver_lock(store.root):  # free again after the SIGKILL
+        assert (store.root / LOCK_NAME).read_text().startswith(f"pid {os.getpid()} ")
