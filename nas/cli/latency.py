@@ -69,19 +69,24 @@ def validate(
     from nas.latency.runtimes import get_runtime
     from nas.latency.table import LatencyTable
     from nas.latency.transports import MeasureSettings, make_transport
-    from nas.latency.validate import validate_table
+    from nas.latency.profile import table_lock
+    from nas.latency.validate import check_samples, validate_table
     from nas.shipped import recorded_space
     from nas.space.search_space import SearchSpace
 
-    lut = LatencyTable.load(table)
-    recorded = lut.meta.get("space", {}).get("path")
-    if space is None and not recorded:
-        raise TableError(f"{table}/meta.json names no search space; pass --space")
-    space_path = space or recorded_space(table, recorded)
-    meta = lut.meta
-    rt = get_runtime(meta["runtime"], device=meta.get("device", "cpu"), threads=int(meta.get("threads", 1)), dtype=meta.get("dtype", "fp32"), cache=cache)
-    transport = make_transport(remote, remote_dir, bench, bench_template, python, cpus)
-    report = validate_table(lut, SearchSpace.from_yaml(space_path), rt, transport, MeasureSettings(warmup, rounds, seed), samples, seed, workers, report_dir=report_dir, passes=passes, other_device=other_device)
+    check_samples(samples)  # bad input and a folder that is no table: refused before a lock file lands
+    LatencyTable.load(table)
+    with table_lock(table):  # a profile saving rows meanwhile would lose them to this validation's save
+        lut = LatencyTable.load(table)
+        recorded = lut.meta.get("space", {}).get("path")
+        if space is None and not recorded:
+            raise TableError(f"{table}/meta.json names no search space; pass --space")
+        space_path = space or recorded_space(table, recorded)
+        meta = lut.meta
+        rt = get_runtime(meta["runtime"], device=meta.get("device", "cpu"), threads=int(meta.get("threads", 1)), dtype=meta.get("dtype", "fp32"), cache=cache)
+        transport = make_transport(remote, remote_dir, bench, bench_template, python, cpus)
+        report = validate_table(lut, SearchSpace.from_yaml(space_path), rt, transport, MeasureSettings(warmup, rounds, seed), samples, seed, workers,
+                                report_dir=report_dir, passes=passes, other_device=other_device)
     if as_json:
         print_json({k: v for k, v in report.items() if k != "rows"})
         return

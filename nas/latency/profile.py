@@ -15,6 +15,7 @@ import datetime as _dt
 import random
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 from tqdm import tqdm
 
 from nas.errors import TableError
+from nas.lock import folder_lock
 from nas.latency.fingerprint import describe, device_name, differences
 from nas.latency.keys import DEFAULT_ROIS, op_keys, space_keys
 from nas.latency.runtimes.base import LatencyRuntime
@@ -32,7 +34,16 @@ from nas.latency.transports.base import MeasureSettings, Transport
 from nas.space.references import DENSEPOSE_BASELINES, reference
 from nas.space.search_space import SearchSpace
 
-__all__ = ["ProfileReport", "profile_space", "profile_keys", "open_table", "tool_version"]
+__all__ = ["ProfileReport", "profile_space", "profile_keys", "open_table", "tool_version", "table_lock", "TABLE_LOCK"]
+
+TABLE_LOCK = "writer.lock"
+
+
+def table_lock(folder: Path) -> AbstractContextManager[None]:
+    """One writer per table (a profile, or a validation storing its correction): two would
+    each save their own rows over the other's."""
+    return folder_lock(folder, TABLE_LOCK, "process writing this table (nas profile or nas latency validate)",
+                       "run yours again: a profile measures only what is missing")
 
 # meta.json fields that must match for a run to add rows to an existing table
 _IDENTITY = ("runtime", "device", "threads", "dtype")
@@ -200,25 +211,26 @@ def profile_space(
     fingerprint = transport.fingerprint(runtime)
     meta["device_fingerprint"] = fingerprint
     meta["cpu_model"] = device_name(fingerprint) or meta.get("cpu_model")
-    table = open_table(out, meta)
-    if speed_refs > 0 and "speed_reference" not in table.meta:
-        table.meta["speed_reference"] = {"keys": choose_references(keys, speed_refs), "factors": []}
-    refs = table.meta.get("speed_reference", {}).get("keys", [])
-    todo = [k for k in keys if k not in table]
-    already = len(keys) - len(todo)
-    if sample is not None:
-        from nas.latency.validate import sample_archs
+    with table_lock(out):
+        table = open_table(out, meta)
+        if speed_refs > 0 and "speed_reference" not in table.meta:
+            table.meta["speed_reference"] = {"keys": choose_references(keys, speed_refs), "factors": []}
+        refs = table.meta.get("speed_reference", {}).get("keys", [])
+        todo = [k for k in keys if k not in table]
+        already = len(keys) - len(todo)
+        if sample is not None:
+            from nas.latency.validate import sample_archs
 
-        wanted = {k for arch in sample_archs(space, sample, sample_seed) for k in op_keys(arch, rois)}
-        todo = [k for k in todo if k in wanted or k in refs]
-    if not build:
-        unbuilt = set(runtime.unbuilt(todo)) - set(refs)  # references are built regardless
-        todo = [k for k in todo if k not in unbuilt]
-    todo = [*(r for r in refs if r in todo), *(k for k in todo if k not in refs)]  # a --limit keeps them
-    if limit is not None:
-        todo = todo[:limit]
-    run = profile_keys(todo, table, runtime, transport, settings, workers, chunk, extra_rounds)
-    return ProfileReport(len(keys), already, run.measured, run.build_s, run.measure_s)
+            wanted = {k for arch in sample_archs(space, sample, sample_seed) for k in op_keys(arch, rois)}
+            todo = [k for k in todo if k in wanted or k in refs]
+        if not build:
+            unbuilt = set(runtime.unbuilt(todo)) - set(refs)  # references are built regardless
+            todo = [k for k in todo if k not in unbuilt]
+        todo = [*(r for r in refs if r in todo), *(k for k in todo if k not in refs)]  # a --limit keeps them
+        if limit is not None:
+            todo = todo[:limit]
+        run = profile_keys(todo, table, runtime, transport, settings, workers, chunk, extra_rounds)
+        return ProfileReport(len(keys), already, run.measured, run.build_s, run.measure_s)
 
 
 def _now() -> str:

@@ -55,7 +55,7 @@ from nas.latency.transports.base import MeasureSettings, Transport
 from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
 
-__all__ = ["Metrics", "metrics", "fit_correction", "sample_archs", "validate_table", "MIN_SAMPLES"]
+__all__ = ["Metrics", "metrics", "fit_correction", "sample_archs", "validate_table", "check_samples", "MIN_SAMPLES"]
 
 # Fewest architectures a validation takes: two per half, so that each half has an order.
 MIN_SAMPLES = 4
@@ -104,6 +104,13 @@ def fit_correction(sums: list[float], n_ops: list[int], measured: list[float]) -
     return {"scale": float(coef[0]), "per_op_ms": float(coef[1]), "offset_ms": float(coef[2])}
 
 
+def check_samples(samples: int) -> None:
+    """Refuse fewer than :data:`MIN_SAMPLES` architectures."""
+    if samples < MIN_SAMPLES:
+        raise LatencyError(f"--samples must be at least {MIN_SAMPLES} (one half fits the correction, the other scores it), "
+                           f"got {samples}; 50 gives the figures the README quotes")
+
+
 def sample_archs(space: SearchSpace, n: int, seed: int = 0) -> list[ArchSpec]:
     """``n`` architectures drawn in sequence from ``default_rng(seed)``, duplicates dropped."""
     rng = np.random.default_rng(seed)
@@ -132,9 +139,7 @@ def validate_table(
     refused, unless ``other_device``: then the report measures how well the table
     transfers to this device, goes to ``<table>/other-devices/<fingerprint id>/`` by
     default, and meta.json is left as it was."""
-    if samples < MIN_SAMPLES:
-        raise LatencyError(f"--samples must be at least {MIN_SAMPLES} (one half fits the correction, the other scores it), "
-                           f"got {samples}; 50 gives the figures the README quotes")
+    check_samples(samples)
     recorded, current = table.meta.get("device_fingerprint"), transport.fingerprint(runtime)
     foreign = differences(recorded, current) if recorded else []
     if foreign and not other_device:

@@ -14,6 +14,7 @@ before the matching tell). A new driver session (``--resume``):
 from __future__ import annotations
 
 import math
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,9 +24,9 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 from nas.errors import SearchError
+from nas.lock import folder_lock
 from nas.search.cluster import alive_nodes, check_address, connect, disconnect
 from nas.search.config import SearchConfig
-from nas.search.lock import driver_lock
 from nas.search.prepare import Inputs, load_inputs
 from nas.search.progress import Progress, TrialStartPrinter
 from nas.search.rows import FINISHED, TrialRow
@@ -34,7 +35,13 @@ from nas.search.searcher import NasSearch, tell, trial_name
 from nas.search.store import ResultsStore
 from nas.search.trial import run_trial, trial_settings
 
-__all__ = ["SearchSummary", "run_search", "resume_search", "settle_running", "front_trials"]
+__all__ = ["SearchSummary", "run_search", "resume_search", "settle_running", "front_trials", "DRIVER_LOCK"]
+
+DRIVER_LOCK = "driver.lock"
+
+
+def _driver_lock(root: Path) -> AbstractContextManager[None]:
+    return folder_lock(root, DRIVER_LOCK, "nas search driver", "continue the run with --resume")
 
 
 @dataclass(frozen=True)
@@ -175,7 +182,7 @@ def run_search(config: SearchConfig) -> SearchSummary:
         raise SearchError(f"{store.root} already holds a search run; continue it with --resume or choose another --out")
     inputs = load_inputs(config)
     check_address(config.address)
-    with driver_lock(store.root):
+    with _driver_lock(store.root):
         if store.exists():  # another driver created it since the check above
             raise SearchError(f"{store.root} already holds a search run; continue it with --resume or choose another --out")
         store.save_config(config.to_dict())
@@ -190,7 +197,7 @@ def resume_search(out: str | Path, address: str | None = None, cpus_per_trial: f
     """Continue the run in ``out`` to its requested trials (or to ``trials``, when given)."""
     store = ResultsStore(out)
     store.load_config()  # not a run folder: refused before a lock file is made there
-    with driver_lock(store.root):  # the configuration is read under the lock: another driver may change it
+    with _driver_lock(store.root):  # the configuration is read under the lock: another driver may change it
         config = SearchConfig.from_dict(store.load_config()).with_cluster(address, cpus_per_trial, gpus_per_trial)
         return _resume(store, config, trials)
 

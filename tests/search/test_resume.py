@@ -98,23 +98,22 @@ def test_a_second_driver_on_a_run_is_refused(tmp_path) -> None:
     import subprocess
     import sys
 
-    from nas.errors import SearchError
+    from nas.lock import FolderBusyError, folder_lock
     from nas.search.config import SearchConfig
-    from nas.search.lock import LOCK_NAME, driver_lock
-    from nas.search.run import resume_search
+    from nas.search.run import DRIVER_LOCK, resume_search
 
     store = ResultsStore(tmp_path / "run")
     store.save_config(SearchConfig(space="s.yaml", table="t", data="d", out=str(store.root), trials=3).to_dict())
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from nas.search.lock import driver_lock\n"
-         f"with driver_lock(Path({str(store.root)!r})):\n    print('held', flush=True); time.sleep(120)"],
+        [sys.executable, "-c", "import time; from pathlib import Path; from nas.lock import folder_lock\n"
+         f"with folder_lock(Path({str(store.root)!r}), {DRIVER_LOCK!r}, 'x', 'y'):\n    print('held', flush=True); time.sleep(120)"],
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        with pytest.raises(SearchError, match=rf"another nas search driver is running on .*pid {holder.pid} on "):
+        with pytest.raises(FolderBusyError, match=rf"another nas search driver is running on .*pid {holder.pid} on .*then continue the run with --resume"):
             resume_search(store.root)
     finally:
         holder.kill()
         holder.wait()
-    with driver_lock(store.root):  # free again after the SIGKILL
-        assert (store.root / LOCK_NAME).read_text().startswith(f"pid {os.getpid()} ")
+    with folder_lock(store.root, DRIVER_LOCK, "x", "y"):  # free again after the SIGKILL
+        assert (store.root / DRIVER_LOCK).read_text().startswith(f"pid {os.getpid()} ")
