@@ -128,23 +128,16 @@ def test_one_writer_per_table(tmp_path) -> None:
     """While another process writes a table, nas profile and nas latency validate on it
     are refused with the holder's pid, before measuring anything."""
     from nas.latency.profile import TABLE_LOCK
+    from tests.lock_holder import lock_held_elsewhere
 
     out = tmp_path / "t"
     first = run_nas("profile", "--baseline", "none", "--space", str(TINY_SPACE), "--runtime", "torch", "--out", str(out), "--rounds", "3", "--warmup", "1", "--limit", "2")
     assert first.returncode == 0, first.stderr
     before = (out / "table.csv").read_bytes()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import time; from pathlib import Path; from nas.latency.profile import table_lock\n"
-         f"with table_lock(Path({str(out)!r})):\n    print('held', flush=True); time.sleep(120)"],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with lock_held_elsewhere("from nas.latency.profile import table_lock", f"table_lock(Path({str(out)!r}))") as holder:
         for argv in (("profile", "--baseline", "none", "--space", str(TINY_SPACE), "--runtime", "torch", "--out", str(out)),
                      ("latency", "validate", "--table", str(out), "--samples", "4")):
             done = run_nas(*argv)
             assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
             assert f"another process writing this table (nas profile or nas latency validate) is running on {out} (pid {holder.pid} " in done.stderr
-    finally:
-        holder.kill()
-        holder.wait()
     assert (out / "table.csv").read_bytes() == before and (out / TABLE_LOCK).is_file()

@@ -95,25 +95,15 @@ def test_a_second_driver_on_a_run_is_refused(tmp_path) -> None:
     """While a driver holds the run (here: another process holding its lock), a second
     one is refused with the holder's details; once that process is gone, even by
     SIGKILL, the run is free."""
-    import subprocess
-    import sys
-
     from nas.lock import FolderBusyError, folder_lock
     from nas.search.config import SearchConfig
     from nas.search.run import DRIVER_LOCK, resume_search
+    from tests.lock_holder import lock_held_elsewhere
 
     store = ResultsStore(tmp_path / "run")
     store.save_config(SearchConfig(space="s.yaml", table="t", data="d", out=str(store.root), trials=3).to_dict())
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import time; from pathlib import Path; from nas.lock import folder_lock\n"
-         f"with folder_lock(Path({str(store.root)!r}), {DRIVER_LOCK!r}, 'x', 'y'):\n    print('held', flush=True); time.sleep(120)"],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with lock_held_elsewhere("from nas.lock import folder_lock", f"folder_lock(Path({str(store.root)!r}), {DRIVER_LOCK!r}, 'x', 'y')") as holder:
         with pytest.raises(FolderBusyError, match=rf"another nas search driver is running on .*pid {holder.pid} on .*then continue the run with --resume"):
             resume_search(store.root)
-    finally:
-        holder.kill()
-        holder.wait()
     with folder_lock(store.root, DRIVER_LOCK, "x", "y"):  # free again after the SIGKILL
         assert (store.root / DRIVER_LOCK).read_text().startswith(f"pid {os.getpid()} ")
