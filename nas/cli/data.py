@@ -15,7 +15,7 @@ def synth(
     out: Path = typer.Option(..., "--out", help="Output dataset folder."),
     images: int = typer.Option(..., "--images", help="Number of images to render."),
     size: int = typer.Option(256, "--size", help="Image side in pixels (square images)."),
-    seed: int = typer.Option(0, "--seed", help="Dataset seed; same seed, same dataset, any --workers."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Dataset seed; same seed, same dataset, any --workers."),
     workers: int = typer.Option(1, "--workers", help="Rendering processes."),
     val_fraction: float = typer.Option(0.2, "--val-fraction", help="Share of images in annotations/val.json."),
     preset: str = typer.Option("coco", "--preset", help="Scenes: coco (1-4 people, any pose, crowds, occluders, clutter), "
@@ -46,7 +46,7 @@ def show(
     images_dir: Optional[Path] = typer.Option(None, "--images-dir", help="Image folder instead of DIR/images."),
     exact: bool = typer.Option(True, "--exact/--interpolate",
                                help="Synthetic data: draw the renderer's dense ground truth, or interpolate points."),
-    scale: float = typer.Option(3.0, "--scale", help="Output pixels per image pixel."),
+    scale: float = typer.Option(3.0, "--scale", min=0.1, max=20.0, help="Output pixels per image pixel."),
 ) -> None:
     """Draw an image with its part map, U/V iso-contours, DensePose points and boxes."""
     from nas.data.show import draw_dataset_image

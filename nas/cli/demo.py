@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
         space: Annotated[Optional[str], typer.Option("--space", help="Search space (default: the table's).")] = None,
         trials: Annotated[int, typer.Option("--trials", min=1, help="Searched architectures (baselines on top).")] = defaults.trials,
         steps: Annotated[int, typer.Option("--steps", min=1, help="Proxy steps per trial.")] = defaults.steps,
-        seed: Annotated[int, typer.Option("--seed")] = defaults.seed,
+        seed: Annotated[int, typer.Option("--seed", min=0)] = defaults.seed,
     ) -> None:
         """Run the whole job on this machine: data, search, Pareto front, export."""
         from nas.search.demo import run_demo

@@ -46,7 +46,7 @@ def validate(
     table: TableOpt,
     space: Annotated[Path | None, typer.Option("--space", help="Space to sample from (default: the table's space).")] = None,
     samples: Annotated[int, typer.Option("--samples", help="Architectures measured end to end.")] = 50,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     warmup: Annotated[int, typer.Option("--warmup", min=0)] = 3,
     rounds: Annotated[int, typer.Option("--rounds", min=1, help="Timed runs per model and pass.")] = 9,

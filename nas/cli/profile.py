@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
         speed_refs: Annotated[int, typer.Option("--speed-refs", min=0, help="Reference ops timed in every chunk to divide out the machine's speed drift (chosen when the table is created; 0: none).")] = 4,
         baseline: Annotated[list[str] | None, typer.Option("--baseline", help="Reference architecture whose ops are profiled too, at the space's input size (repeatable; default: densemobile, densesqueeze, r50_fpn; 'none' for none).")] = None,
         sample: Annotated[int | None, typer.Option("--sample", min=1, help="Measure only the ops of N architectures sampled as 'nas latency validate --samples N --seed S' samples them: a partial table to validate a device on before the full profile (re-run without --sample to complete it).")] = None,
-        sample_seed: Annotated[int, typer.Option("--sample-seed", help="Seed of --sample (validate's --seed).")] = 0,
+        sample_seed: Annotated[int, typer.Option("--sample-seed", min=0, help="Seed of --sample (validate's --seed).")] = 0,
     ) -> None:
         """Profile every op a search space can produce into a latency table (resumable)."""
         from nas.latency.profile import profile_space

@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
         val_images: Annotated[Optional[int], typer.Option("--val-images", min=1, help="Validation images per evaluation.")] = None,
         proxy_input: Annotated[Optional[tuple[int, int]], typer.Option("--proxy-input", help="Proxy input height and width (default: the space's).")] = None,
         device: Annotated[str, typer.Option("--device", help="Trial device: cpu, cuda or auto.")] = "auto",
-        seed: Annotated[int, typer.Option("--seed", help="Sampler and proxy seed.")] = 0,
+        seed: Annotated[int, typer.Option("--seed", min=0, help="Sampler and proxy seed.")] = 0,
         max_failures: Annotated[int, typer.Option("--max-failures", min=0, help="Retries of a trial that raised or lost its node.")] = 3,
         address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster: auto or HOST:PORT (default: a local Ray instance).")] = None,
         cpus_per_trial: Annotated[Optional[float], typer.Option("--cpus-per-trial", help="CPUs per trial (default 1).")] = None,

@@ -56,7 +56,7 @@ def show(path: PathArg, as_json: Annotated[bool, typer.Option("--json")] = False
 def sample(
     path: PathArg,
     n: Annotated[int, typer.Option("-n", "--num", min=1, help="How many architectures.")] = 5,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of {id, arch}.")] = False,
 ) -> None:
     """Print sampled spec strings, one per line."""

@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         lr: Annotated[Optional[float], typer.Option("--lr", help="Peak AdamW learning rate (default: TrainConfig.lr, 3e-3).")] = None,
         evals: Annotated[int, typer.Option("--evals", min=1, help="Evaluation points over the budget.")] = 2,
         val_images: Annotated[Optional[int], typer.Option("--val-images", min=1, help="Evaluate on the first N validation images.")] = None,
-        seed: Annotated[int, typer.Option("--seed")] = 0,
+        seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
         device: Annotated[str, typer.Option("--device", help="cpu, cuda or auto.")] = "auto",
         threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="torch CPU threads (default: one per core).")] = None,
         out: Annotated[Optional[Path], typer.Option("--out", help="Folder for checkpoint.pt and metrics.json.")] = None,

@@ -92,3 +92,19 @@ def test_cli_start_imports_neither_torch_nor_ray() -> None:
 def test_usage_error_exit_code(capsys) -> None:
     code, _, err = run(capsys, "arch", "info")
     assert code == 2 and "Missing argument" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["space", "sample", str(DEFAULT_SPACE), "--seed", "-1"], "--seed"),  # numpy refused it with a traceback
+        (["train", "densemobile", "--data", "nowhere", "--seed", "-1"], "--seed"),
+        (["search", "--out", "nowhere", "--seed", "-1"], "--seed"),
+        (["latency", "validate", "--table", "nowhere", "--seed", "-1"], "--seed"),
+        (["data", "synth", "--out", "nowhere", "--images", "1", "--seed", "-1"], "--seed"),
+        (["data", "show", "nowhere", "--image", "1", "--out", "x.png", "--scale", "0"], "--scale"),  # matplotlib's traceback
+    ],
+)
+def test_out_of_range_options_are_usage_errors(capsys, argv: list[str], option: str) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and f"Invalid value for '{option}'" in err and "Traceback" not in err + out
