@@ -97,6 +97,8 @@ def analyse(run: str | Path, axis: str = "latency", ref_cost: float | None = Non
     """
     if axis not in AXES:
         raise ResultsError(f"unknown axis {axis!r}; known: {', '.join(AXES)}")
+    if ref_cost is not None and not 0 < ref_cost < math.inf:
+        raise ResultsError(f"--ref must be a positive, finite cost (ms, or M params with --axis params), got {ref_cost}")
     store = ResultsStore(run)
     config = store.load_config()
     rows = list(store.rows().values())

@@ -6,6 +6,7 @@ data, proxy, objective and sampler; only the cluster options may differ.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -72,10 +73,10 @@ class SearchConfig:
             raise SearchError(f"--trials must be >= 0, got {self.trials}")
         if self.sampler not in SAMPLERS:
             raise SearchError(f"unknown sampler {self.sampler!r}; known: {', '.join(SAMPLERS)}")
-        if self.max_latency_ms is not None and not self.max_latency_ms > 0:
-            raise SearchError(f"--max-latency-ms must be positive, got {self.max_latency_ms}")
-        if self.cpus_per_trial <= 0 or self.gpus_per_trial < 0:
-            raise SearchError(f"--cpus-per-trial must be > 0 and --gpus-per-trial >= 0, got {self.cpus_per_trial} and {self.gpus_per_trial}")
+        if self.max_latency_ms is not None and not 0 < self.max_latency_ms < math.inf:
+            raise SearchError(f"--max-latency-ms must be positive and finite, got {self.max_latency_ms}")
+        if not (0 < self.cpus_per_trial < math.inf and 0 <= self.gpus_per_trial < math.inf):
+            raise SearchError(f"--cpus-per-trial must be > 0 and --gpus-per-trial >= 0, both finite, got {self.cpus_per_trial} and {self.gpus_per_trial}")
         if self.max_failures < 0:
             raise SearchError(f"--max-failures must be >= 0, got {self.max_failures}")
         if self.asha and self.proxy.evals < 2:

@@ -65,8 +65,8 @@ class Objective:
             raise SearchError(f"unknown reward mode {self.reward_mode!r}; known: {', '.join(REWARD_MODES)}")
         if not (math.isfinite(self.min_gps_ap) and 0.0 <= self.min_gps_ap < 100.0):
             raise SearchError(f"--min-gps-ap must be a GPS AP between 0 and 100 points, got {self.min_gps_ap}")
-        if self.kind == "reward" and (self.target_ms is None or not self.target_ms > 0):
-            raise SearchError("--objective reward needs a positive --target-ms (the latency target T of the MnasNet reward)")
+        if self.kind == "reward" and (self.target_ms is None or not 0 < self.target_ms < math.inf):
+            raise SearchError("--objective reward needs a positive, finite --target-ms (the latency target T of the MnasNet reward)")
 
     @property
     def metrics(self) -> list[str] | str:

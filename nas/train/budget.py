@@ -27,8 +27,8 @@ class Budget:
         if len(given) != 1:
             raise BudgetError(f"give exactly one budget (--budget-steps, --budget-epochs or --budget-seconds), got {given or 'none'}")
         value = getattr(self, given[0])
-        if not value > 0:
-            raise BudgetError(f"budget {given[0]} must be positive, got {value}")
+        if not 0 < value < math.inf:
+            raise BudgetError(f"budget {given[0]} must be positive and finite, got {value}")
 
     @property
     def kind(self) -> str:

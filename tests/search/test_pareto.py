@@ -79,6 +79,9 @@ def test_errors(tmp_path, run):
         analyse(tmp_path / "nothing")
     with pytest.raises(ResultsError, match="unknown axis"):
         analyse(run, axis="energy")
+    for ref in (float("nan"), -5.0, 0.0, float("inf")):  # a NaN reference printed hypervolume 0
+        with pytest.raises(ResultsError, match="--ref must be a positive, finite cost"):
+            analyse(run, ref_cost=ref)
 
 
 def test_neighbouring_baseline_labels_do_not_overlap(run, tmp_path):

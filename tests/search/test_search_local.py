@@ -87,10 +87,16 @@ def test_front_and_weights_only_from_finished(asha_run):
 def test_input_errors(tmp_path, tiny_dataset, tiny_table):
     with pytest.raises(SearchError, match="unknown sampler 'annealing'; known: tpe, nsga2, random"):
         tiny_config(tmp_path / "a", tiny_dataset, tiny_table, sampler="annealing")
-    with pytest.raises(SearchError, match="needs a positive --target-ms"):
-        from nas.search import Objective
+    from nas.search import Objective
 
-        Objective(kind="reward")
+    for target in (None, float("inf"), float("nan")):
+        with pytest.raises(SearchError, match="needs a positive, finite --target-ms"):
+            Objective(kind="reward", target_ms=target)
+    for resources in ({"cpus_per_trial": float("nan")}, {"gpus_per_trial": float("nan")}, {"gpus_per_trial": -1.0}):
+        with pytest.raises(SearchError, match="both finite"):
+            tiny_config(tmp_path / "r", tiny_dataset, tiny_table, **resources)
+    with pytest.raises(SearchError, match="--max-latency-ms must be positive and finite, got inf"):
+        tiny_config(tmp_path / "m", tiny_dataset, tiny_table, max_latency_ms=float("inf"))
     bad = tmp_path / "bad_table"
     bad.mkdir()
     (bad / "meta.json").write_text("{not json")

@@ -32,6 +32,8 @@ def test_budget_needs_exactly_one_positive_value() -> None:
         Budget(steps=3, seconds=2.0)
     with pytest.raises(BudgetError, match="must be positive"):
         Budget(epochs=0)
+    with pytest.raises(BudgetError, match="budget epochs must be positive and finite, got inf"):
+        Budget(epochs=float("inf"))  # was an OverflowError when the steps were counted
     assert Budget(epochs=1.5).total_steps(10) == 15
     assert Budget(seconds=10).total_steps(10) is None
     assert Budget(seconds=10).progress(3, 5.0, 10) == 0.5
