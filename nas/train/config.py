@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -73,8 +74,8 @@ class TrainConfig:
         problems += [f"{name} must be at least 1, got {value}" for name, value in
                      (("--batch-size", self.batch_size), ("--evals", self.evals), ("--val-images", self.val_images),
                       ("--threads", self.threads)) if value is not None and value < 1]
-        if not self.lr > 0:
-            problems.append(f"--lr must be positive, got {self.lr}")
+        if not 0 < self.lr < math.inf:
+            problems.append(f"--lr must be positive and finite, got {self.lr}")
         if not 0 <= self.warmup < 1:
             problems.append(f"warmup is a fraction of the budget in [0, 1), got {self.warmup}")
         if not _DEVICE.fullmatch(self.device):

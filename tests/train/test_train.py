@@ -45,10 +45,12 @@ def test_config_ranges_are_checked() -> None:
     assert TrainConfig(input_size=(16, 8192)).input_size == (16, 8192)  # the limits themselves pass
     with pytest.raises(TrainConfigError, match=r"--input 0 10: height and width must be in 16\.\.8192"):
         TrainConfig(input_size=(0, 10))
-    with pytest.raises(TrainConfigError, match="--batch-size must be at least 1, got 0; --lr must be positive"):
+    with pytest.raises(TrainConfigError, match="--batch-size must be at least 1, got 0; --lr must be positive and finite"):
         TrainConfig(batch_size=0, lr=0.0)
     with pytest.raises(TrainConfigError, match=r"warmup is a fraction of the budget in \[0, 1\), got 1"):
         TrainConfig(warmup=1)
+    with pytest.raises(TrainConfigError, match="--lr must be positive and finite, got nan"):
+        TrainConfig(lr=float("nan"))
     with pytest.raises(TrainConfigError, match="unknown device 'tpu'; use cpu, cuda, cuda:N or auto"):
         TrainConfig(device="tpu")
     assert TrainConfig(device="cuda:1").device == "cuda:1"  # checked for existence when training starts
