@@ -53,16 +53,12 @@ def _mount() -> None:
 _mount()
 
 
-def fail(message: str, code: int = 2) -> None:
-    """Print one error line and exit with ``code`` (used by commands themselves)."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns the process exit code."""
     try:
-        app(args=argv, standalone_mode=False)
+        # Without standalone mode typer returns, rather than raises, the code of a
+        # typer.Exit, and turns Ctrl-C into Exit(130): that code is the process's too.
+        code = app(args=argv, standalone_mode=False)
     except NasError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 2
@@ -85,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             typer.echo(f"error: {exc}", err=True)
         return int(getattr(exc, "exit_code", 2))
+    if isinstance(code, int) and code:
+        if code == 130:
+            typer.echo("interrupted", err=True)
+        return code
     return 0
 
 

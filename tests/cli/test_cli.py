@@ -108,3 +108,28 @@ def test_usage_error_exit_code(capsys) -> None:
 def test_out_of_range_options_are_usage_errors(capsys, argv: list[str], option: str) -> None:
     code, out, err = run(capsys, *argv)
     assert code == 2 and f"Invalid value for '{option}'" in err and "Traceback" not in err + out
+
+
+def test_ctrl_c_exits_130_with_one_line(tmp_path) -> None:
+    """Ctrl-C (SIGINT to the whole process group, workers included) mid-way through a
+    command: exit code 130 and 'interrupted', not 0 (typer returned the code, main dropped
+    it), and the dataset is not finished (no annotations written)."""
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "d"
+    proc = subprocess.Popen([sys.executable, "-m", "nas", "data", "synth", "--images", "2000", "--out", str(out), "--workers", "2", "--no-progress"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    def images_written() -> int:
+        return len(list((out / "images").glob("*.jpg"))) if (out / "images").is_dir() else 0
+
+    deadline = time.time() + 120
+    while images_written() < 5 and time.time() < deadline:
+        time.sleep(0.1)
+    assert proc.poll() is None, "the command must still be running when Ctrl-C comes"
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, (stdout, stderr)
+    assert stderr.strip().splitlines()[-1] == "interrupted" and "Traceback" not in stderr
+    assert not (out / "annotations").exists()
