@@ -80,3 +80,7 @@ class ResultsError(NasError, ValueError):
 
 class ExportError(NasError, RuntimeError):
     """An architecture that cannot be exported as asked."""
+
+
+class Interrupted(NasError):
+    """Work the user stopped (Ctrl-C); the message says how to continue it."""

@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from nas.errors import NasError
+from nas.errors import Interrupted, NasError
 
 __all__ = ["app", "main"]
 
@@ -59,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         # Without standalone mode typer returns, rather than raises, the code of a
         # typer.Exit, and turns Ctrl-C into Exit(130): that code is the process's too.
         code = app(args=argv, standalone_mode=False)
+    except Interrupted as exc:
+        typer.echo(f"interrupted: {exc}", err=True)
+        return 130
     except NasError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 2

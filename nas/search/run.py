@@ -14,6 +14,7 @@ before the matching tell). A new driver session (``--resume``):
 from __future__ import annotations
 
 import math
+import os
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
-from nas.errors import SearchError
+from nas.errors import Interrupted, SearchError
 from nas.lock import folder_lock
 from nas.search.cluster import alive_nodes, check_address, connect, disconnect
 from nas.search.config import SearchConfig
@@ -162,7 +163,16 @@ def _drive(config: SearchConfig, inputs: Inputs, store: ResultsStore, session: i
                                       failure_config=tune.FailureConfig(max_failures=config.max_failures),
                                       callbacks=[TrialStartPrinter(progress)], verbose=0),
         )
-        tuner.fit()
+        # Ctrl-C: Ray Tune would catch it, save its own experiment state (which --resume does
+        # not need) and return as if the run had ended; let it stop the driver instead, as a
+        # kill would, and say how to continue.
+        os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")
+        try:
+            tuner.fit()
+        except KeyboardInterrupt:
+            done_now, _ = _counts(store, config)
+            raise Interrupted(f"the search stopped at {done_now} of {config.trials} trial(s); continue it with "
+                              f"`nas search --out {store.root} --resume`") from None
     _prune_weights(store, config)
     return _summary(store, config, searcher.gave_up or "")
 

@@ -75,6 +75,37 @@ def test_sigkill_then_resume(tmp_path, tiny_dataset, tiny_table):
         assert original.items() <= t.params.items()
 
 
+@pytest.mark.slow
+def test_ctrl_c_stops_the_driver_with_the_resume_hint(tmp_path, tiny_dataset, tiny_table):
+    """Ray Tune catches Ctrl-C and returned as if the run had ended (exit 0, "done: 1/4");
+    the driver now stops with exit 130 and says how to continue."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    args = ["--out", str(out), "--space", str(TINY_SPACE), "--table", str(tiny_table), "--data", str(tiny_dataset),
+            "--trials", str(TRIALS), "--no-baselines", "--steps", "3", "--batch-size", "2", "--evals", "1", "--val-images", "2",
+            "--proxy-input", "128", "96", "--device", "cpu", "--sampler", "random", "--seed", "3"]
+    tmp = short_tmp("nasint")
+    env = auth_env(os.urandom(16).hex(), tmp)
+    log = tmp_path / "driver.log"
+    try:
+        with log.open("ab") as handle:
+            proc = subprocess.Popen([sys.executable, "-m", "nas", "search", *args], env=env, stdout=handle, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 240
+        while _finished(out) < 1:
+            assert proc.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, "no trial finished in time"
+            time.sleep(0.2)
+        os.kill(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=120) == 130, log.read_text()[-3000:]
+    finally:
+        kill_marked(tmp)
+    text = log.read_text()
+    assert "interrupted: the search stopped at " in text and f"`nas search --out {out} --resume`" in text
+    assert "done: " not in text
+
+
 def test_resume_refuses_a_total_below_the_trials_done(tmp_path) -> None:
     from nas.errors import SearchError
     from nas.search.config import SearchConfig
