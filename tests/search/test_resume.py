@@ -28,21 +28,30 @@ def _finished(store_root) -> int:
     return sum(1 for r in store.rows().values() if r.kind == "search" and r.status == "finished")
 
 
+def _search_args(out, data, table) -> list[str]:
+    """A small random search of the tiny space (4 trials of 3 steps, no baselines)."""
+    return ["--out", str(out), "--space", str(TINY_SPACE), "--table", str(table), "--data", str(data),
+            "--trials", str(TRIALS), "--no-baselines", "--steps", "3", "--batch-size", "2", "--evals", "1", "--val-images", "2",
+            "--proxy-input", "128", "96", "--device", "cpu", "--sampler", "random", "--seed", "3"]
+
+
+def _wait_for_a_finished_trial(proc, out, log) -> None:
+    deadline = time.monotonic() + 240
+    while _finished(out) < 1:
+        assert proc.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline, "no trial finished in time"
+        time.sleep(0.2)
+
+
 @pytest.mark.slow
 def test_sigkill_then_resume(tmp_path, tiny_dataset, tiny_table):
     out = tmp_path / "run"
-    args = ["--out", str(out), "--space", str(TINY_SPACE), "--table", str(tiny_table), "--data", str(tiny_dataset),
-            "--trials", str(TRIALS), "--no-baselines", "--steps", "3", "--batch-size", "2", "--evals", "1", "--val-images", "2",
-            "--proxy-input", "128", "96", "--device", "cpu", "--sampler", "random", "--seed", "3"]
+    args = _search_args(out, tiny_dataset, tiny_table)
     tmp = short_tmp("nasres")
     env = auth_env(os.urandom(16).hex(), tmp)
     try:
         first = driver(args, env, tmp_path / "first.log")
-        deadline = time.monotonic() + 240
-        while _finished(out) < 1:  # one trial done, others in flight: kill now
-            assert first.poll() is None, (tmp_path / "first.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "no trial finished in time"
-            time.sleep(0.2)
+        _wait_for_a_finished_trial(first, out, tmp_path / "first.log")  # others in flight: kill now
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
         kill_marked(tmp)  # the killed driver's local Ray processes
@@ -83,20 +92,14 @@ def test_ctrl_c_stops_the_driver_with_the_resume_hint(tmp_path, tiny_dataset, ti
     import sys
 
     out = tmp_path / "run"
-    args = ["--out", str(out), "--space", str(TINY_SPACE), "--table", str(tiny_table), "--data", str(tiny_dataset),
-            "--trials", str(TRIALS), "--no-baselines", "--steps", "3", "--batch-size", "2", "--evals", "1", "--val-images", "2",
-            "--proxy-input", "128", "96", "--device", "cpu", "--sampler", "random", "--seed", "3"]
+    args = _search_args(out, tiny_dataset, tiny_table)
     tmp = short_tmp("nasint")
     env = auth_env(os.urandom(16).hex(), tmp)
     log = tmp_path / "driver.log"
     try:
         with log.open("ab") as handle:
             proc = subprocess.Popen([sys.executable, "-m", "nas", "search", *args], env=env, stdout=handle, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 240
-        while _finished(out) < 1:
-            assert proc.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "no trial finished in time"
-            time.sleep(0.2)
+        _wait_for_a_finished_trial(proc, out, log)
         os.kill(proc.pid, signal.SIGINT)
         assert proc.wait(timeout=120) == 130, log.read_text()[-3000:]
     finally:
