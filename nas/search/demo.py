@@ -14,12 +14,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from nas.errors import SearchError
+from nas.errors import Interrupted, SearchError
 from nas.shipped import DEFAULT_SPACE, DEFAULT_TABLE, recorded_space, shipped
 from nas.train.proxy import DEFAULT_PROXY, PROXY_DATA_IMAGES, PROXY_SCENE, proxy_data_config
 
 if TYPE_CHECKING:
     from nas.search.run import SearchSummary
+    from nas.search.store import ResultsStore
 
 __all__ = ["DemoSettings", "run_demo", "DEMO_BASELINES", "DEFAULT_TABLE", "DEFAULT_SPACE"]
 
@@ -76,11 +77,7 @@ def _ensure_data(folder: Path, images: int, seed: int, echo: Callable[[str], Non
 
 def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> SearchSummary:
     # imported here: the CLI reads DemoSettings' defaults on every start, Ray takes seconds
-    from nas.search.config import SearchConfig
-    from nas.search.objective import Objective
-    from nas.search.run import resume_search, run_search
     from nas.search.store import ResultsStore
-    from nas.train.budget import Budget
 
     table = shipped(DEFAULT_TABLE) if settings.table == DEFAULT_TABLE else Path(settings.table)
     if not (table / "meta.json").is_file():
@@ -89,19 +86,10 @@ def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> Sea
     data = Path(settings.data)
     _ensure_data(data, settings.images, settings.seed, echo)
     store = ResultsStore(settings.out)
-    if store.exists():
-        echo(f"search: continuing the demo run in {store.root}")
-        summary = resume_search(store.root, address=settings.address)
-    else:
-        from nas.space.search_space import SearchSpace
-
-        space = settings.space or _space_of(table)
-        proxy = replace(DEFAULT_PROXY, budget=Budget(steps=settings.steps), val_images=settings.val_images,
-                        input_size=SearchSpace.from_yaml(space).proxy_input, seed=settings.seed, device="cpu")
-        config = SearchConfig(space=str(Path(space).resolve()), table=str(table.resolve()), data=str(data.resolve()),
-                              out=str(Path(settings.out).resolve()), trials=settings.trials, sampler="tpe", objective=Objective(),
-                              baselines=DEMO_BASELINES, proxy=proxy, seed=settings.seed, address=settings.address)
-        summary = run_search(config)
+    try:
+        summary = _search(settings, table, data, store, echo)
+    except Interrupted as stop:  # Ctrl-C: the demo continues where it stopped when run again
+        raise Interrupted(f"{stop}, or run the same `nas demo` again") from None
     from nas.pareto import analyse, front_lines, plot_html, plot_png, versus_baseline
 
     report = analyse(store.root)
@@ -120,3 +108,23 @@ def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> Sea
 
     export_run(store.root, store.root / "export", top=settings.export_top, log=echo)
     return summary
+
+
+def _search(settings: DemoSettings, table: Path, data: Path, store: ResultsStore, echo: Callable[[str], None]) -> SearchSummary:
+    """The demo's search: started, or continued when ``store`` already holds it."""
+    from nas.search.config import SearchConfig
+    from nas.search.objective import Objective
+    from nas.search.run import resume_search, run_search
+    from nas.space.search_space import SearchSpace
+    from nas.train.budget import Budget
+
+    if store.exists():
+        echo(f"search: continuing the demo run in {store.root}")
+        return resume_search(store.root, address=settings.address)
+    space = settings.space or _space_of(table)
+    proxy = replace(DEFAULT_PROXY, budget=Budget(steps=settings.steps), val_images=settings.val_images,
+                    input_size=SearchSpace.from_yaml(space).proxy_input, seed=settings.seed, device="cpu")
+    config = SearchConfig(space=str(Path(space).resolve()), table=str(table.resolve()), data=str(data.resolve()),
+                          out=str(Path(settings.out).resolve()), trials=settings.trials, sampler="tpe", objective=Objective(),
+                          baselines=DEMO_BASELINES, proxy=proxy, seed=settings.seed, address=settings.address)
+    return run_search(config)

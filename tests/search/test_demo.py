@@ -44,3 +44,16 @@ def test_demo_missing_table(tmp_path):
 
     with pytest.raises(SearchError, match="latency table .* is missing"):
         run_demo(DemoSettings(table=str(tmp_path / "none"), data=str(tmp_path / "d"), out=str(tmp_path / "o")))
+
+
+def test_ctrl_c_in_the_demo_says_to_run_it_again(tmp_path, tiny_dataset, tiny_table, monkeypatch):
+    from nas.errors import Interrupted
+    from nas.search import demo
+    from nas.search.demo import DemoSettings, run_demo
+
+    def stopped(*args, **kwargs):
+        raise Interrupted("the search stopped at 3 of 10 trial(s); continue it with `nas search --out R --resume`")
+
+    monkeypatch.setattr(demo, "_search", stopped)
+    with pytest.raises(Interrupted, match=r"stopped at 3 of 10 trial\(s\); .*--resume`, or run the same `nas demo` again$"):
+        run_demo(DemoSettings(table=str(tiny_table), data=str(tiny_dataset), out=str(tmp_path / "o")), echo=lambda line: None)
