@@ -25,11 +25,13 @@ def info(
     """Params, MACs and the per-stage table of one architecture."""
     from nas.errors import SpecError
     from nas.model.summary import summarize
+    from nas.train.config import run_input_problem
     from nas.space.references import resolve_arch
 
     arch = resolve_arch(spec)
-    if input_size is not None and not all(16 <= v <= 8192 for v in input_size):
-        raise SpecError(f"--input {input_size[0]} {input_size[1]}: height and width must be in 16..8192")
+    problem = None if input_size is None else run_input_problem(input_size)
+    if problem:
+        raise SpecError(problem)
     summary = summarize(arch, input_size, classifier)
     if as_json:
         print_json(summary.to_dict())

@@ -112,8 +112,9 @@ class ResultsStore:
 
     def put_many(self, rows: list[TrialRow]) -> None:
         """Insert or replace several rows, then rewrite both tables once."""
+        table = self.rows()
         for row in rows:
-            self.rows()[row.trial] = row
+            table[row.trial] = row
         self._write()
 
     def frame(self) -> pd.DataFrame:

@@ -132,7 +132,7 @@ def reference(name: str) -> ArchSpec:
     try:
         tokens = REFERENCES[name]
     except KeyError:
-        raise SpecError(f"unknown architecture name {name!r}; known names: {', '.join(REFERENCES)}") from None
+        raise _unknown_name(name) from None
     return decode(SEP.join(tokens))
 
 
@@ -151,12 +151,13 @@ def resolve_arch(text: str) -> ArchSpec:
             raise SpecError(f"architecture file {text} does not exist")
         return ArchSpec.from_json(path.read_text())
     if SEP not in text and not text.startswith("stem_"):
-        raise SpecError(f"unknown architecture name {text!r}{_did_you_mean(text)}; known names: "
-                        f"{', '.join(REFERENCES)} (or give a spec string)")
+        raise _unknown_name(text, " (or give a spec string)")
     # A spec string, or one that starts like a spec: the codec names the bad or missing token.
     return decode(text)
 
 
-def _did_you_mean(text: str) -> str:
-    close = difflib.get_close_matches(text, REFERENCES, n=1, cutoff=0.75)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+def _unknown_name(name: str, tail: str = "") -> SpecError:
+    """The error for a name that is no reference: the closest known name, then all of them."""
+    close = difflib.get_close_matches(name, REFERENCES, n=1, cutoff=0.75)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return SpecError(f"unknown architecture name {name!r}{hint}; known names: {', '.join(REFERENCES)}{tail}")

@@ -10,9 +10,21 @@ from typing import Any
 from nas.errors import NasError
 from nas.train.budget import Budget
 
-__all__ = ["TrainConfig", "TrainConfigError"]
+__all__ = ["TrainConfig", "TrainConfigError", "RUN_INPUT_RANGE", "run_input_problem"]
 
 _DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
+
+# Input sizes a network may be run at (nas arch info --input, the proxy's input;
+# kept here, away from torch, because the CLI imports this module at every start), pixels.
+RUN_INPUT_RANGE = (16, 8192)
+
+
+def run_input_problem(size: tuple[int, ...] | list[int]) -> str | None:
+    """What is wrong with ``size`` as an ``--input H W`` to run at, or None."""
+    low, high = RUN_INPUT_RANGE
+    if len(size) == 2 and all(low <= int(v) <= high for v in size):
+        return None
+    return f"--input {' '.join(map(str, size))}: height and width must be in {low}..{high}"
 
 
 class TrainConfigError(NasError, ValueError):
@@ -67,10 +79,8 @@ class TrainConfig:
     precise_bn_batches: int = 0
 
     def __post_init__(self) -> None:
-        problems = []
-        size = tuple(self.input_size)
-        if len(size) != 2 or not all(16 <= int(v) <= 8192 for v in size):
-            problems.append(f"--input {' '.join(map(str, size))}: height and width must be in 16..8192")
+        input_problem = run_input_problem(tuple(self.input_size))
+        problems = [input_problem] if input_problem else []
         problems += [f"{name} must be at least 1, got {value}" for name, value in
                      (("--batch-size", self.batch_size), ("--evals", self.evals), ("--val-images", self.val_images),
                       ("--threads", self.threads)) if value is not None and value < 1]
