@@ -9,7 +9,9 @@ count among the good trials. Random search ignores both.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from typing import Any
 
 import optuna
 
@@ -22,6 +24,45 @@ CONSTRAINT = "max_latency_ms"  # constraint name: latency - limit (ms), feasible
 LEARNED_CONSTRAINT = "min_gps_ap"  # constraint name: floor - GPS AP (points), feasible when <= 0
 
 
+_LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
+
+
+class _PicklableLocks:
+    """Pickles a sampler that holds thread locks, with fresh locks on unpickling.
+
+    Ray Tune pickles the searcher, and with it the sampler, when a run starts. Optuna 5.1's
+    NSGA-II sampler holds a ``threading.Lock`` (``_thread_lock``), which cannot be pickled:
+    every ``--sampler nsga2`` search failed before its first trial.
+    """
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        locks = {name: isinstance(value, type(threading.RLock())) for name, value in state.items()
+                 if isinstance(value, _LOCK_TYPES)}
+        for name in locks:
+            del state[name]
+        state["_picklable_locks"] = locks  # name -> re-entrant
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        locks = state.pop("_picklable_locks", {})
+        self.__dict__.update(state)
+        for name, reentrant in locks.items():
+            setattr(self, name, threading.RLock() if reentrant else threading.Lock())
+
+
+class _TPESampler(_PicklableLocks, optuna.samplers.TPESampler):
+    pass
+
+
+class _NSGAIISampler(_PicklableLocks, optuna.samplers.NSGAIISampler):
+    pass
+
+
+class _RandomSampler(_PicklableLocks, optuna.samplers.RandomSampler):
+    pass
+
+
 def _tpe(seed: int, trials: int) -> optuna.samplers.BaseSampler:
     # 10 random start-up trials (Optuna's default) but never more than a third of a small run.
     # Univariate, said explicitly: on this conditional space (each stage's block type brings
@@ -29,16 +70,16 @@ def _tpe(seed: int, trials: int) -> optuna.samplers.BaseSampler:
     # benchmark: hypervolume 11,133 after 40 trials against 14,590 and 10,516 for two
     # univariate draws (bench/reports/search_efficiency.json, runs tpe-grouped, tpe,
     # tpe-with-repeats).
-    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=max(3, min(10, trials // 3)), multivariate=False)
+    return _TPESampler(seed=seed, n_startup_trials=max(3, min(10, trials // 3)), multivariate=False)
 
 
 def _nsga2(seed: int, trials: int) -> optuna.samplers.BaseSampler:
     # a population of a quarter of the run (4..50) so that a 40-trial run sees 4 generations
-    return optuna.samplers.NSGAIISampler(seed=seed, population_size=max(4, min(50, trials // 4)))
+    return _NSGAIISampler(seed=seed, population_size=max(4, min(50, trials // 4)))
 
 
 def _random(seed: int, trials: int) -> optuna.samplers.BaseSampler:
-    return optuna.samplers.RandomSampler(seed=seed)
+    return _RandomSampler(seed=seed)
 
 
 SAMPLERS: dict[str, Callable[[int, int], optuna.samplers.BaseSampler]] = {

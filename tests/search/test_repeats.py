@@ -61,3 +61,15 @@ def test_a_converged_sampler_still_gets_its_repeat_trained(tmp_path, tiny_table)
     again = searcher.suggest("ray-2")
     assert again["arch"] == first["arch"]  # after the limit the search goes on rather than stall
     assert sum(REPEAT_ATTR in t.user_attrs for t in searcher.study.trials) == MAX_CONSECUTIVE_REPEATS
+
+
+def test_the_searcher_pickles_with_every_sampler(tmp_path, tiny_table):
+    """Ray Tune's Tuner pickles the searcher (cloudpickle) before the first trial."""
+    from ray import cloudpickle
+
+    from nas.search.samplers import SAMPLERS, make_sampler
+
+    for name in SAMPLERS:
+        searcher = NasSearch(SearchSpace.from_yaml(TINY_SPACE), LatencyTable.load(tiny_table), Objective(),
+                             ResultsStore(tmp_path / name), make_sampler(name, 0, 12), optuna.storages.InMemoryStorage(), baselines=[])
+        assert cloudpickle.loads(cloudpickle.dumps(searcher)).study.study_name == searcher.study.study_name

@@ -86,3 +86,19 @@ def test_session_seeds_differ_and_keep_the_first() -> None:
     assert session_seed(7, 0) == 7
     assert len({session_seed(7, s) for s in range(50)}) == 50
     assert session_seed(7, 3) == session_seed(7, 3)
+
+
+@pytest.mark.parametrize("name", ["tpe", "nsga2", "random"])
+def test_samplers_survive_pickling_and_still_suggest(name: str) -> None:
+    """Ray Tune pickles the searcher with its sampler when a run starts; Optuna 5.1's
+    NSGA-II holds a thread lock, and every nsga2 search failed there before its first trial."""
+    import pickle
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = make_sampler(name, seed=0, trials=40)
+    copy = pickle.loads(pickle.dumps(sampler))
+    assert type(copy) is type(sampler)
+    locks = [k for k, v in vars(sampler).items() if "lock" in type(v).__name__.lower()]
+    assert all(type(getattr(copy, k)) is type(getattr(sampler, k)) for k in locks)  # fresh, working locks
+    study = _run(copy, trials=6)
+    assert len(study.trials) == 6 and all(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
