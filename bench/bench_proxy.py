@@ -8,6 +8,7 @@ architectures, and fidelity of the proxy ranking to a 10x longer training.
     python bench/bench_proxy.py stability      [--data DIR] [--archs 12] [--seeds 0 1] [--resume]
     python bench/bench_proxy.py variants       [--data DIR] [--steps 150] [--lr 0.003] [--batch 4] [--input 256 192]
                                                [--analyse-only]
+    python bench/bench_proxy.py repeat         [--data DIR] [--pick 5 8] [--threads 1 2]
 
 Each prints its figures and writes a JSON report to bench/reports/. Without --data a
 synthetic dataset of nas.train.proxy.PROXY_DATA_IMAGES images (the proxy scene preset) is
@@ -31,6 +32,7 @@ import os
 import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -415,6 +417,63 @@ def variants(args: argparse.Namespace) -> None:
     write(report_file, report)
 
 
+def repeat(args: argparse.Namespace) -> None:
+    """Where does the proxy's run-to-run change come from: the training or the evaluation?
+
+    Trains fidelity architectures (``--pick``: their positions in the fidelity report) with
+    the same seed and data under each ``--threads`` count (float sums in another order, as
+    on another machine), and evaluates each final model on the proxy's validation images,
+    on all of them, and on disjoint slices of the proxy's size. If evaluating on more images
+    does not bring the thread counts together, the change is the training's own."""
+    data = ensure_data(args.data, args.images, args.scene)
+    identity = data_identity(data)
+    fidelity_path = REPORTS / f"{report_name('proxy_fidelity', identity, args)}.json"
+    if not fidelity_path.is_file():
+        raise SystemExit(f"{fidelity_path.relative_to(ROOT)} is missing: run `python bench/bench_proxy.py fidelity` on the same data first")
+    fidelity_report = json.loads(fidelity_path.read_text())
+    archs = fidelity_report["archs"]
+    if any(not 0 <= i < len(archs) for i in args.pick):
+        raise SystemExit(f"--pick {' '.join(map(str, args.pick))}: positions run 0..{len(archs) - 1} in {fidelity_path.relative_to(ROOT)}")
+    from nas.train import Evaluator, resolve_device
+    from nas.train.data import DatasetPaths
+
+    paths = DatasetPaths.from_dir(data)
+    name = report_name("proxy_repeat", identity, args)
+    report: dict[str, Any] = {"proxy": proxy_config().to_dict(), "data": identity, "threads": args.threads, "runs": {}}
+    for i in args.pick:
+        spec = ArchSpec.from_string(archs[i])
+        runs = report["runs"].setdefault(spec.to_string(), {"fidelity_report_gps_ap": fidelity_report["proxy"].get(spec.to_string())})
+        for threads in args.threads:
+            config = proxy_config(threads=threads)
+            start = time.perf_counter()
+            result = train(spec, data, config, progress=False)
+            assert result.model is not None
+            result.model.eval()
+            device = resolve_device(config.device)
+            proxy_images = config.val_images or 0
+            everything = Evaluator(paths, replace(config, val_images=None), device)
+            total = len(everything.image_ids)
+            scores = {"proxy_val": result.metrics["gps_ap"], "all_val": everything(result.model)["gps_ap"],
+                      "slices": [Evaluator(paths, config, device, images=range(k, k + proxy_images))(result.model)["gps_ap"]
+                                 for k in range(0, total - proxy_images + 1, proxy_images)],
+                      "wall_seconds": round(time.perf_counter() - start, 1)}
+            runs[str(threads)] = scores
+            print(f"{i:2d} {spec.id} {threads} thread(s): GPS AP {scores['proxy_val']:.1f} on the proxy's {proxy_images} "
+                  f"validation images, {scores['all_val']:.1f} on all {total}; slices of {proxy_images}: "
+                  + " ".join(f"{x:.1f}" for x in scores["slices"]), flush=True)
+            write(name, report)
+    first, second = (str(t) for t in args.threads[:2])
+    pairs = [r for r in report["runs"].values() if first in r and second in r]
+    report["median_abs_change"] = {
+        where: statistics.median(abs(r[first][where] - r[second][where]) for r in pairs) for where in ("proxy_val", "all_val")}
+    report["median_slice_std"] = statistics.median(float(np.std(r[t]["slices"])) for r in pairs for t in (first, second))
+    print(f"over {len(pairs)} architecture(s), median |{first} - {second} thread(s)|: "
+          f"{report['median_abs_change']['proxy_val']:.1f} GPS AP points on the proxy's validation images, "
+          f"{report['median_abs_change']['all_val']:.1f} on all; median spread (std) over validation slices of one model "
+          f"{report['median_slice_std']:.1f}")
+    write(name, report)
+
+
 def non_negative(text: str) -> int:
     value = int(text)
     if value < 0:
@@ -439,7 +498,7 @@ def positive_float(text: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
-    for name in ("cost", "discrimination", "fidelity", "stability", "variants"):
+    for name in ("cost", "discrimination", "fidelity", "stability", "variants", "repeat"):
         p = sub.add_parser(name)
         p.add_argument("--data", default=None)
         p.add_argument("--images", type=positive_int, default=PROXY_DATA_IMAGES,
@@ -469,10 +528,16 @@ def main() -> None:
             p.add_argument("--input", type=positive_int, nargs=2, default=list(DEFAULT_PROXY.input_size), metavar=("H", "W"),
                            help="training and evaluation input size")
             p.add_argument("--analyse-only", action="store_true", help="run nothing: print the figures of the report as it stands")
+        if name == "repeat":
+            p.add_argument("--pick", type=non_negative, nargs="+", default=[5, 8],
+                           help="positions in the fidelity report's architectures (default: the two whose proxy GPS AP moved "
+                                "most between the fidelity and variants runs)")
+            p.add_argument("--threads", type=positive_int, nargs=2, default=[1, 2], help="the two thread counts to compare")
     args = parser.parse_args()
     if args.data and args.scene != PROXY_SCENE:
         parser.error(f"--scene {args.scene}: only for the benchmark's own data; --data brings its own scenes")
-    {"cost": cost, "discrimination": discrimination, "fidelity": fidelity, "stability": stability, "variants": variants}[args.what](args)
+    {"cost": cost, "discrimination": discrimination, "fidelity": fidelity, "stability": stability, "variants": variants,
+     "repeat": repeat}[args.what](args)
 
 
 if __name__ == "__main__":

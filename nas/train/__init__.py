@@ -9,13 +9,13 @@ from nas._lazy import lazy_exports
 if TYPE_CHECKING:
     from nas.train.budget import Budget, lr_factor
     from nas.train.config import TrainConfig
-    from nas.train.loop import TrainResult, TrainingDiverged, resolve_device, train
+    from nas.train.loop import Evaluator, TrainResult, TrainingDiverged, resolve_device, train
 
 # imported on first use: the training loop imports torch and the whole model
 _EXPORTS = {
     **dict.fromkeys(("Budget", "lr_factor"), "nas.train.budget"),
     "TrainConfig": "nas.train.config",
-    **dict.fromkeys(("TrainResult", "TrainingDiverged", "resolve_device", "train"), "nas.train.loop"),
+    **dict.fromkeys(("Evaluator", "TrainResult", "TrainingDiverged", "resolve_device", "train"), "nas.train.loop"),
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

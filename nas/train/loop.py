@@ -61,15 +61,28 @@ def _percent(metrics: dict[str, float]) -> dict[str, float]:
     return {k: (round(v * 100, 3) if v >= 0 else -1.0) for k, v in metrics.items()}
 
 
-class _Evaluator:
-    """Validation set, ground truth and surface, loaded once per training run."""
+class Evaluator:
+    """Validation set, ground truth and surface, loaded once per training run.
 
-    def __init__(self, paths: DatasetPaths, config: TrainConfig, device: torch.device) -> None:
+    Args:
+        paths: the dataset.
+        config: training settings (input size, mask size; ``val_images``: the first N
+            validation images).
+        device: where the model runs.
+        images: these validation images (positions in the split) instead of the first
+            ``config.val_images`` (benchmarks of the evaluation's own noise).
+    """
+
+    def __init__(self, paths: DatasetPaths, config: TrainConfig, device: torch.device, images: range | None = None) -> None:
         dataset = DensePoseDataset(paths.val, paths.images, input_size=config.input_size, train=False, mask_size=config.mask_size)
         ids = dataset.image_ids
-        if config.val_images is not None:
-            dataset = Subset(dataset, range(min(config.val_images, len(dataset))))  # type: ignore[assignment]
-            ids = ids[: len(dataset)]
+        if images is None and config.val_images is not None:
+            images = range(min(config.val_images, len(dataset)))
+        if images is not None:
+            if images.start < 0 or images.stop > len(dataset):
+                raise NasError(f"validation images {images.start}..{images.stop - 1} are out of range: {paths.val} has {len(dataset)}")
+            dataset = Subset(dataset, images)  # type: ignore[assignment]
+            ids = [ids[i] for i in images]
         self.dataset, self.image_ids, self.device = dataset, ids, device
         self.gt = paths.val
         self.surface = BodySurface.load(paths.surface)
@@ -134,7 +147,7 @@ def train(
     train_set = DensePoseDataset(paths.train, paths.images, input_size=config.input_size, train=True, mask_size=config.mask_size)
     if len(train_set) == 0:
         raise NasError(f"{paths.train} has no image with DensePose annotations to train on")
-    evaluator = _Evaluator(paths, config, device)
+    evaluator = Evaluator(paths, config, device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     use_amp = config.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)

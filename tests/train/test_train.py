@@ -22,7 +22,8 @@ ARCH = decode(
 
 
 def _config(steps: int = 4, **kw) -> TrainConfig:
-    return TrainConfig(budget=Budget(steps=steps), input_size=(128, 96), batch_size=2, evals=2, val_images=2, seed=1, device="cpu", **kw)
+    settings = {"input_size": (128, 96), "batch_size": 2, "evals": 2, "val_images": 2, "seed": 1, "device": "cpu", **kw}
+    return TrainConfig(budget=Budget(steps=steps), **settings)
 
 
 def test_budget_needs_exactly_one_positive_value() -> None:
@@ -74,6 +75,16 @@ def test_train_reports_metrics_at_each_evaluation_point(tiny_dataset, tmp_path) 
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["metrics"] == result.metrics and saved["arch"] == ARCH.to_string()
     assert (tmp_path / "checkpoint.pt").exists()
+    # an Evaluator over the same two validation images, given as a range, scores the same
+    from nas.train import Evaluator
+    from nas.train.data import DatasetPaths
+
+    paths, model = DatasetPaths.from_dir(tiny_dataset), result.model.eval()
+    again = Evaluator(paths, _config(val_images=None), torch.device("cpu"), images=range(0, 2))(model)
+    assert again["gps_ap"] == result.metrics["gps_ap"] and again["detections"] == result.metrics["detections"]
+    count = len(Evaluator(paths, _config(val_images=None), torch.device("cpu")).image_ids)
+    with pytest.raises(NasError, match=rf"validation images 1\.\.{count} are out of range: .*val.json has {count}"):
+        Evaluator(paths, _config(), torch.device("cpu"), images=range(1, count + 1))
 
 
 @pytest.mark.parametrize("precise_bn", [0, 2])
