@@ -81,6 +81,9 @@ class SearchSpace:
     @classmethod
     def from_yaml(cls, path: str | Path) -> SearchSpace:
         path = Path(path)
+        if path.is_dir():
+            raise SearchSpaceError(f"{path} is a folder, not a search space file; give a YAML file such as "
+                                   "search_spaces/densepose_mobile.yaml")
         if not path.is_file():
             raise SearchSpaceError(f"search space file {path} does not exist")
         try:

@@ -170,3 +170,8 @@ def test_hash_ignores_formatting(tmp_path: Path) -> None:
     a = SearchSpace.from_yaml(DEFAULT_SPACE)
     b = SearchSpace.from_yaml(_write(tmp_path, yaml.safe_dump(yaml.safe_load(DEFAULT_SPACE.read_text()), default_flow_style=True)))
     assert a.hash == b.hash
+
+
+def test_a_folder_is_not_a_space(tmp_path) -> None:
+    with pytest.raises(SearchSpaceError, match=rf"{tmp_path} is a folder, not a search space file; give a YAML file"):
+        SearchSpace.from_yaml(tmp_path)
