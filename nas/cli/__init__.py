@@ -67,7 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
-    except typer.Abort:
+    except typer.Abort as exc:
+        if isinstance(exc.__cause__, EOFError):  # click turns any EOFError into Abort: here, a file read past its end
+            typer.echo(f"error: a file ended before its data did (empty or truncated: {exc.__cause__ or 'no data left'}); "
+                       "check the files given", err=True)
+            return 2
         typer.echo("aborted", err=True)
         return 130
     except KeyboardInterrupt:

@@ -349,8 +349,8 @@ class BodySurface:
         try:
             with np.load(path, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
-        except (OSError, ValueError) as exc:
-            raise DataError(f"{path}: not a readable body surface .npz ({exc})") from exc
+        except (OSError, ValueError, EOFError) as exc:  # EOFError: an empty file
+            raise DataError(f"{path}: not a readable body surface .npz ({exc or type(exc).__name__})") from exc
         fmt = str(arrays.get("format", ""))
         if fmt != SURFACE_FORMAT:
             raise DataError(f"{path}: 'format' is {fmt!r}, expected {SURFACE_FORMAT!r}")

@@ -14,6 +14,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -78,6 +79,7 @@ def export_run(run: str | Path, out: str | Path, top: int | None = None, dtypes:
     if missing:
         raise ExportError(f"{missing[0]} is missing: the weights of front trial {missing[0].parent.name} were not kept "
                           "(was the run folder copied without trials/?)")
+    weights = {r.trial: _read_weights(store.trial_dir(r.trial) / "model.pt") for r in chosen}  # all readable before any write
     exported: list[Exported] = []
     for rank, row in enumerate(chosen, 1):
         folder = out / f"{rank:02d}-{row.trial}-{row.arch_id}"
@@ -87,7 +89,7 @@ def export_run(run: str | Path, out: str | Path, top: int | None = None, dtypes:
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
         try:
-            files, int8_note = _write_artefacts(partial, row, store, dtypes, calibration, checks, calibration_dir, log)
+            files, int8_note = _write_artefacts(partial, row, store, weights[row.trial], dtypes, calibration, checks, calibration_dir, log)
             files.append("MODEL_CARD.md")
             atomic_write_text(partial / "MODEL_CARD.md", model_card(row, config, meta, files, on_front=True, calibration=int8_note))
             shutil.rmtree(folder, ignore_errors=True)
@@ -102,7 +104,19 @@ def export_run(run: str | Path, out: str | Path, top: int | None = None, dtypes:
     return exported
 
 
-def _write_artefacts(folder: Path, row: TrialRow, store: ResultsStore, dtypes: tuple[str, ...],
+def _read_weights(path: Path) -> dict[str, Any]:
+    """A trial's ``model.pt`` (``{"state_dict": ...}``); a damaged file raises ExportError."""
+    try:
+        saved = torch.load(path, weights_only=True)
+    except Exception as exc:  # empty or truncated (EOFError), not a zip, foreign pickle content, ...
+        raise ExportError(f"cannot read {path} ({type(exc).__name__}: {exc}): the weights of trial {path.parent.name} "
+                          "are damaged (copy them again from where the run was made, or train the architecture again)") from None
+    if not isinstance(saved, dict) or "state_dict" not in saved:
+        raise ExportError(f"{path} holds no 'state_dict': not the weights a search trial writes")
+    return saved
+
+
+def _write_artefacts(folder: Path, row: TrialRow, store: ResultsStore, saved: dict[str, Any], dtypes: tuple[str, ...],
                      calibration: dict[tuple[int, int], list[tuple[torch.Tensor, ...]]],
                      checks: dict[tuple[int, int], list[tuple[torch.Tensor, ...]]], calibration_dir: Path,
                      log: Callable[[str], None]) -> tuple[list[str], str | None]:
@@ -111,7 +125,6 @@ def _write_artefacts(folder: Path, row: TrialRow, store: ResultsStore, dtypes: t
     weights = store.trial_dir(row.trial) / "model.pt"
     arch = ArchSpec.from_string(row.arch)
     atomic_write_text(folder / "arch.json", arch.to_json(indent=2) + "\n")
-    saved = torch.load(weights, weights_only=True)
     shutil.copyfile(weights, folder / "model.pt")
     files = ["arch.json", "model.pt"]
     module, inputs = deployable(arch, saved["state_dict"])

@@ -133,3 +133,18 @@ def test_ctrl_c_exits_130_with_one_line(tmp_path) -> None:
     assert proc.returncode == 130, (stdout, stderr)
     assert stderr.strip().splitlines()[-1] == "interrupted" and "Traceback" not in stderr
     assert not (out / "annotations").exists()
+
+
+def test_a_file_read_past_its_end_is_an_error_not_an_abort(capsys, monkeypatch) -> None:
+    """click turns an EOFError into Abort; from a command it means a file ended early (an
+    empty .npz gave "aborted" and exit 130, as if the user had pressed Ctrl-C)."""
+    from nas.space.search_space import SearchSpace
+
+    def truncated(path):
+        raise EOFError("No data left in file")
+
+    monkeypatch.setattr(SearchSpace, "from_yaml", staticmethod(truncated))
+    code, out, err = run(capsys, "space", "show", str(DEFAULT_SPACE))
+    assert code == 2 and "Traceback" not in err + out
+    assert err.strip() == ("error: a file ended before its data did (empty or truncated: No data left in file); "
+                           "check the files given")

@@ -119,6 +119,9 @@ def test_load_errors(tmp_path: Path) -> None:
     np.savez(tmp_path / "bad2.npz", format=np.array("nas-body-surface-v1"), part=np.ones(3), uv=np.zeros((3, 3)))
     with pytest.raises(DataError, match="'uv'"):
         BodySurface.load(tmp_path / "bad2.npz")
+    (tmp_path / "empty.npz").write_bytes(b"")  # numpy raises EOFError, which click would turn into "aborted"
+    with pytest.raises(DataError, match="empty.npz: not a readable body surface .npz"):
+        BodySurface.load(tmp_path / "empty.npz")
 
 
 def _official_index(n: int, a: int, b: int) -> int:

@@ -149,6 +149,23 @@ def test_export_front(asha_run, tmp_path):
     index = json.loads((tmp_path / "export" / "index.json").read_text())
     assert index["exported"][0]["trial"] == row.trial
     _failed_export_leaves_no_partial_folder(out, tmp_path / "export", folder)
+    _damaged_weights_are_refused_before_any_write(out, tmp_path, row.trial)
+
+
+def _damaged_weights_are_refused_before_any_write(run, tmp_path, trial) -> None:
+    """An empty model.pt (a copy cut short) was an EOFError, which click reports as "aborted"."""
+    import shutil
+
+    from nas.errors import ExportError
+    from nas.export import export_run
+    from nas.search.store import ResultsStore
+
+    copy = tmp_path / "copied-run"
+    shutil.copytree(run, copy, ignore=shutil.ignore_patterns("ray"))
+    (ResultsStore(copy).trial_dir(trial) / "model.pt").write_bytes(b"")
+    with pytest.raises(ExportError, match=rf"cannot read .*{trial}/model.pt \(EOFError.*weights of trial {trial} are damaged"):
+        export_run(copy, tmp_path / "export-damaged", top=1, log=lambda message: None)
+    assert not (tmp_path / "export-damaged").exists()
 
 
 def _failed_export_leaves_no_partial_folder(run, out, done_folder) -> None:
