@@ -450,9 +450,9 @@ def repeat(args: argparse.Namespace) -> None:
             assert result.model is not None
             result.model.eval()
             device = resolve_device(config.device)
-            proxy_images = config.val_images or 0
             everything = Evaluator(paths, replace(config, val_images=None), device)
             total = len(everything.image_ids)
+            proxy_images = min(config.val_images or total, total)  # a proxy without a limit evaluates on all
             scores = {"proxy_val": result.metrics["gps_ap"], "all_val": everything(result.model)["gps_ap"],
                       "slices": [Evaluator(paths, config, device, images=range(k, k + proxy_images))(result.model)["gps_ap"]
                                  for k in range(0, total - proxy_images + 1, proxy_images)],
