@@ -437,25 +437,25 @@ def repeat(args: argparse.Namespace) -> None:
     from nas.train import Evaluator, resolve_device
     from nas.train.data import DatasetPaths
 
-    paths = DatasetPaths.from_dir(data)
+    # the validation sets, read once: all images, and disjoint slices of the proxy's size
+    paths, config = DatasetPaths.from_dir(data), proxy_config()
+    device = resolve_device(config.device)
+    everything = Evaluator(paths, replace(config, val_images=None), device)
+    total = len(everything.image_ids)
+    proxy_images = min(config.val_images or total, total)  # a proxy without a limit evaluates on all
+    slices = [Evaluator(paths, config, device, images=range(k, k + proxy_images)) for k in range(0, total - proxy_images + 1, proxy_images)]
     name = report_name("proxy_repeat", identity, args)
-    report: dict[str, Any] = {"proxy": proxy_config().to_dict(), "data": identity, "threads": args.threads, "runs": {}}
+    report: dict[str, Any] = {"proxy": config.to_dict(), "data": identity, "threads": args.threads, "runs": {}}
     for i in args.pick:
         spec = ArchSpec.from_string(archs[i])
         runs = report["runs"].setdefault(spec.to_string(), {"fidelity_report_gps_ap": fidelity_report["proxy"].get(spec.to_string())})
         for threads in args.threads:
-            config = proxy_config(threads=threads)
             start = time.perf_counter()
-            result = train(spec, data, config, progress=False)
+            result = train(spec, data, replace(config, threads=threads), progress=False)
             assert result.model is not None
             result.model.eval()
-            device = resolve_device(config.device)
-            everything = Evaluator(paths, replace(config, val_images=None), device)
-            total = len(everything.image_ids)
-            proxy_images = min(config.val_images or total, total)  # a proxy without a limit evaluates on all
             scores = {"proxy_val": result.metrics["gps_ap"], "all_val": everything(result.model)["gps_ap"],
-                      "slices": [Evaluator(paths, config, device, images=range(k, k + proxy_images))(result.model)["gps_ap"]
-                                 for k in range(0, total - proxy_images + 1, proxy_images)],
+                      "slices": [evaluate_slice(result.model)["gps_ap"] for evaluate_slice in slices],
                       "wall_seconds": round(time.perf_counter() - start, 1)}
             runs[str(threads)] = scores
             print(f"{i:2d} {spec.id} {threads} thread(s): GPS AP {scores['proxy_val']:.1f} on the proxy's {proxy_images} "

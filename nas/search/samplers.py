@@ -24,7 +24,8 @@ CONSTRAINT = "max_latency_ms"  # constraint name: latency - limit (ms), feasible
 LEARNED_CONSTRAINT = "min_gps_ap"  # constraint name: floor - GPS AP (points), feasible when <= 0
 
 
-_LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
+_RLOCK_TYPE = type(threading.RLock())
+_LOCK_TYPES = (type(threading.Lock()), _RLOCK_TYPE)
 
 
 class _PicklableLocks:
@@ -37,7 +38,7 @@ class _PicklableLocks:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        locks = {name: isinstance(value, type(threading.RLock())) for name, value in state.items()
+        locks = {name: isinstance(value, _RLOCK_TYPE) for name, value in state.items()
                  if isinstance(value, _LOCK_TYPES)}
         for name in locks:
             del state[name]
