@@ -7,8 +7,8 @@ architectures, and fidelity of the proxy ranking to a 10x longer training.
                                                [--repeat-long K] [--jobs J] [--analyse-only]
     python bench/bench_proxy.py stability      [--data DIR] [--archs 12] [--seeds 0 1] [--resume]
     python bench/bench_proxy.py variants       [--data DIR] [--steps 150] [--lr 0.003] [--batch 4] [--input 256 192]
-                                               [--analyse-only]
-    python bench/bench_proxy.py repeat         [--data DIR] [--pick 5 8] [--threads 1 2]
+                                               [--ema DECAY] [--analyse-only]
+    python bench/bench_proxy.py repeat         [--data DIR] [--pick 5 8] [--threads 1 2] [--ema DECAY]
 
 Each prints its figures and writes a JSON report to bench/reports/. Without --data a
 synthetic dataset of nas.train.proxy.PROXY_DATA_IMAGES images (the proxy scene preset) is
@@ -367,13 +367,15 @@ def variants(args: argparse.Namespace) -> None:
         raise SystemExit(f"{fidelity_path.relative_to(ROOT)} was trained on other data than {data}: "
                          "pass the --data of its long runs, or run the fidelity benchmark on this data first")
     scale = args.steps / DEFAULT_PROXY.budget.steps  # type: ignore[operator]
-    changes: dict[str, Any] = {"lr": args.lr, "batch_size": args.batch, "input_size": tuple(args.input)}
+    changes: dict[str, Any] = {"lr": args.lr, "batch_size": args.batch, "input_size": tuple(args.input), "ema_decay": args.ema}
     config = proxy_config(scale, **changes)
     name = f"steps{config.budget.steps}-lr{config.lr:g}"
     if config.batch_size != DEFAULT_PROXY.batch_size:  # names of the earlier variants unchanged
         name += f"-batch{config.batch_size}"
     if config.input_size != DEFAULT_PROXY.input_size:
         name += f"-in{config.input_size[0]}x{config.input_size[1]}"
+    if config.ema_decay != DEFAULT_PROXY.ema_decay:
+        name += f"-ema{config.ema_decay:g}"
     report_file = report_name("proxy_variants", identity, args)
     path = REPORTS / f"{report_file}.json"
     if args.analyse_only and not path.is_file():
@@ -438,13 +440,15 @@ def repeat(args: argparse.Namespace) -> None:
     from nas.train.data import DatasetPaths
 
     # the validation sets, read once: all images, and disjoint slices of the proxy's size
-    paths, config = DatasetPaths.from_dir(data), proxy_config()
+    paths, config = DatasetPaths.from_dir(data), proxy_config(ema_decay=args.ema)
     device = resolve_device(config.device)
     everything = Evaluator(paths, replace(config, val_images=None), device)
     total = len(everything.image_ids)
     proxy_images = min(config.val_images or total, total)  # a proxy without a limit evaluates on all
     slices = [Evaluator(paths, config, device, images=range(k, k + proxy_images)) for k in range(0, total - proxy_images + 1, proxy_images)]
     name = report_name("proxy_repeat", identity, args)
+    if config.ema_decay != DEFAULT_PROXY.ema_decay:
+        name += f"_ema{config.ema_decay:g}"
     report: dict[str, Any] = {"proxy": config.to_dict(), "data": identity, "threads": args.threads, "runs": {}}
     for i in args.pick:
         spec = ArchSpec.from_string(archs[i])
@@ -495,6 +499,13 @@ def positive_float(text: str) -> float:
     return value
 
 
+def ema_decay(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < 1:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"a decay per step in [0, 1), got {text}")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
@@ -528,6 +539,9 @@ def main() -> None:
             p.add_argument("--input", type=positive_int, nargs=2, default=list(DEFAULT_PROXY.input_size), metavar=("H", "W"),
                            help="training and evaluation input size")
             p.add_argument("--analyse-only", action="store_true", help="run nothing: print the figures of the report as it stands")
+        if name in ("variants", "repeat"):
+            p.add_argument("--ema", type=ema_decay, default=DEFAULT_PROXY.ema_decay, metavar="DECAY",
+                           help="evaluate a moving average of the weights with this decay per step (0: the last weights)")
         if name == "repeat":
             p.add_argument("--pick", type=non_negative, nargs="+", default=[5, 8],
                            help="positions in the fidelity report's architectures (default: the two whose proxy GPS AP moved "

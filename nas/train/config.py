@@ -57,6 +57,9 @@ class TrainConfig:
             :mod:`nas.train.precise_bn`. Off by default: with 16 batches the proxy's
             seed-to-seed spread stayed as wide (densemobile GPS AP 9.1 / 21.4 for seeds
             0 / 1, against 11.6 / 20.4 without).
+        ema_decay: evaluate (and return) an exponential moving average of the weights
+            with this decay per step instead of the last weights (0: off); see
+            :mod:`nas.train.ema`.
     """
 
     budget: Budget = field(default_factory=lambda: Budget(steps=150))
@@ -77,6 +80,7 @@ class TrainConfig:
     grad_clip: float = 10.0
     threads: int | None = None
     precise_bn_batches: int = 0
+    ema_decay: float = 0.0
 
     def __post_init__(self) -> None:
         input_problem = run_input_problem(tuple(self.input_size))
@@ -86,6 +90,8 @@ class TrainConfig:
                       ("--threads", self.threads)) if value is not None and value < 1]
         if not 0 < self.lr < math.inf:
             problems.append(f"--lr must be positive and finite, got {self.lr}")
+        if not 0 <= self.ema_decay < 1:
+            problems.append(f"--ema-decay is a decay per step in [0, 1) (0: off), got {self.ema_decay}")
         if not 0 <= self.warmup < 1:
             problems.append(f"warmup is a fraction of the budget in [0, 1), got {self.warmup}")
         if not _DEVICE.fullmatch(self.device):

@@ -25,6 +25,7 @@ from nas.train.budget import lr_factor
 from nas.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from nas.train.config import TrainConfig
 from nas.train.data import DatasetPaths
+from nas.train.ema import WeightAverage
 from nas.train.precise_bn import recompute_bn_stats
 from nas.train.predict import predict
 
@@ -151,6 +152,8 @@ def train(
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     use_amp = config.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    average = WeightAverage(model, config.ema_decay) if config.ema_decay else None
+    scored = average.model if average is not None else model  # the weights evaluated and returned
     steps_per_epoch = math.ceil(len(train_set) / config.batch_size)
 
     # everything needed to continue exactly where a checkpoint was taken
@@ -163,13 +166,19 @@ def train(
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         scaler.load_state_dict(saved["scaler"])
+        if (average is not None) != ("ema" in saved):
+            raise CheckpointError(f"{ckpt_path} was trained {'without' if average is not None else 'with'} a weight average "
+                                  "(ema_decay); resume with the settings it was started with, or use another --out")
+        if average is not None:
+            average.load_state_dict(saved["ema"])
         torch.set_rng_state(saved["rng"])
         state = {k: saved[k] for k in state}
 
     def save() -> None:
         if ckpt_path is not None:
             save_checkpoint({"arch": arch.to_string(), "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                             "scaler": scaler.state_dict(), "rng": torch.get_rng_state(), **state}, ckpt_path)
+                             "scaler": scaler.state_dict(), "rng": torch.get_rng_state(), **state,
+                             **({"ema": average.state_dict()} if average is not None else {})}, ckpt_path)
 
     budget = config.budget
     eval_points = [(k + 1) / config.evals for k in range(config.evals)]
@@ -206,6 +215,8 @@ def train(
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             scaler.step(optimizer)
             scaler.update()
+            if average is not None:
+                average.update(model)
             if device.type == "cuda":
                 torch.cuda.synchronize()
             seconds = time.perf_counter() - start
@@ -220,8 +231,8 @@ def train(
         if len(state["history"]) < len(eval_points) and done >= eval_points[len(state["history"])] - 1e-9:
             started = time.perf_counter()
             if config.precise_bn_batches:
-                recompute_bn_stats(model, _bn_batches(train_set, config, device))
-            metrics = evaluator(model)
+                recompute_bn_stats(scored, _bn_batches(train_set, config, device))
+            metrics = evaluator(scored)
             metrics.update(train_seconds=round(state["elapsed"], 3), eval_seconds=round(time.perf_counter() - started, 3),
                            steps=float(state["step"]), images=float(state["step"] * config.batch_size),
                            progress=round(done, 4), loss=round(sum(recent) / max(1, len(recent)), 4))
@@ -234,4 +245,4 @@ def train(
     if out is not None:
         report_data = {"arch": arch.to_string(), "id": arch.id, "config": config.to_dict(), "metrics": final, "history": state["history"]}
         atomic_write_json(out / "metrics.json", report_data, indent=2)
-    return TrainResult(final, list(state["history"]), model)
+    return TrainResult(final, list(state["history"]), scored)

@@ -50,6 +50,8 @@ def test_config_ranges_are_checked() -> None:
         TrainConfig(batch_size=0, lr=0.0)
     with pytest.raises(TrainConfigError, match=r"warmup is a fraction of the budget in \[0, 1\), got 1"):
         TrainConfig(warmup=1)
+    with pytest.raises(TrainConfigError, match=r"--ema-decay is a decay per step in \[0, 1\) \(0: off\), got 1.0"):
+        TrainConfig(ema_decay=1.0)
     with pytest.raises(TrainConfigError, match="--lr must be positive and finite, got nan"):
         TrainConfig(lr=float("nan"))
     with pytest.raises(TrainConfigError, match="unknown device 'tpu'; use cpu, cuda, cuda:N or auto"):
@@ -87,9 +89,10 @@ def test_train_reports_metrics_at_each_evaluation_point(tiny_dataset, tmp_path) 
         Evaluator(paths, _config(), torch.device("cpu"), images=range(1, count + 1))
 
 
-@pytest.mark.parametrize("precise_bn", [0, 2])
-def test_training_is_deterministic_and_resume_is_exact(tiny_dataset, tmp_path, precise_bn) -> None:
-    straight = train(ARCH, tiny_dataset, _config(precise_bn_batches=precise_bn), out_dir=tmp_path / "a", progress=False)
+@pytest.mark.parametrize(("precise_bn", "ema"), [(0, 0.0), (2, 0.0), (0, 0.9)])
+def test_training_is_deterministic_and_resume_is_exact(tiny_dataset, tmp_path, precise_bn, ema) -> None:
+    settings = {"precise_bn_batches": precise_bn, "ema_decay": ema}
+    straight = train(ARCH, tiny_dataset, _config(**settings), out_dir=tmp_path / "a", progress=False)
 
     class Killed(Exception):
         pass
@@ -98,8 +101,8 @@ def test_training_is_deterministic_and_resume_is_exact(tiny_dataset, tmp_path, p
         raise Killed
 
     with pytest.raises(Killed):
-        train(ARCH, tiny_dataset, _config(precise_bn_batches=precise_bn), out_dir=tmp_path / "b", report=kill_at_first_eval, progress=False)
-    resumed = train(ARCH, tiny_dataset, _config(precise_bn_batches=precise_bn), out_dir=tmp_path / "b", resume=True, progress=False)
+        train(ARCH, tiny_dataset, _config(**settings), out_dir=tmp_path / "b", report=kill_at_first_eval, progress=False)
+    resumed = train(ARCH, tiny_dataset, _config(**settings), out_dir=tmp_path / "b", resume=True, progress=False)
     for (name, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
         torch.testing.assert_close(a, b, msg=name)
     assert resumed.metrics["loss"] == straight.metrics["loss"]
@@ -111,6 +114,12 @@ def test_resume_refuses_another_architecture(tiny_dataset, tmp_path) -> None:
     other = decode(ARCH.to_string().replace("fpn_c32", "fpn_c48"))
     with pytest.raises(CheckpointError, match="belongs to another architecture"):
         train(other, tiny_dataset, _config(steps=2), out_dir=tmp_path, resume=True, progress=False)
+
+
+def test_resume_refuses_another_weight_average_setting(tiny_dataset, tmp_path) -> None:
+    train(ARCH, tiny_dataset, _config(steps=2, evals=1), out_dir=tmp_path, progress=False)
+    with pytest.raises(CheckpointError, match="was trained without a weight average"):
+        train(ARCH, tiny_dataset, _config(steps=2, evals=1, ema_decay=0.9), out_dir=tmp_path, resume=True, progress=False)
 
 
 def test_corrupt_checkpoint_is_a_clear_error(tiny_dataset, tmp_path) -> None:
