@@ -61,6 +61,8 @@ def eval_command(
         raise EvalError(f"--wrong-part must be zero or geodesic, got {wrong_part!r}")
     # The inputs first: a missing --gt should not be reported as a missing surface beside it.
     for flag, path in (("--gt", gt), ("--pred", pred)):
+        if path.is_dir():
+            raise EvalError(f"{flag} {path} is a folder; give the path of a JSON file in it")
         if not path.is_file():
             raise EvalError(f"{flag} {path} not found (give the path of an existing JSON file)")
     body = _load_surface(gt, surface)

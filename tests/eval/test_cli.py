@@ -58,6 +58,8 @@ def test_errors_are_nas_errors(synth, perfect: Path, tmp_path: Path) -> None:
     # A missing --gt is named as such, not as a missing surface beside it.
     r = runner.invoke(_app(), ["eval", "--gt", str(tmp_path / "gt.json"), "--pred", str(perfect)])
     assert isinstance(r.exception, EvalError) and str(r.exception).startswith("--gt ")
+    r = runner.invoke(_app(), ["eval", "--gt", str(tmp_path), "--pred", str(perfect)])
+    assert isinstance(r.exception, EvalError) and str(r.exception) == f"--gt {tmp_path} is a folder; give the path of a JSON file in it"
     lonely = tmp_path / "ann.json"
     lonely.write_text(synth.train_json.read_text())
     r = runner.invoke(_app(), ["eval", "--gt", str(lonely), "--pred", str(perfect)])

@@ -104,6 +104,9 @@ def test_corrupt_or_foreign_meta(table_dir, tmp_path) -> None:
         LatencyTable.load(table_dir)
     with pytest.raises(TableError, match="needs meta.json and table.csv"):
         LatencyTable.load(tmp_path / "nowhere")
+    (tmp_path / "table.csv").write_text("key,median_ms\n")
+    with pytest.raises(TableError, match=r"table.csv is a file, not a latency table: a table is a folder holding meta.json"):
+        LatencyTable.load(tmp_path / "table.csv")  # the table's own file given in its place
 
 
 def test_cli_predict_json_and_missing(table_dir, tmp_path, tiny_space) -> None:
