@@ -78,6 +78,8 @@ class ResultsStore:
         atomic_write_text(self.config_path, json.dumps(config, indent=2, sort_keys=True) + "\n")
 
     def load_config(self) -> dict[str, Any]:
+        if self.root.is_file():
+            raise ResultsError(f"{self.root} is a file, not a search run folder; give the folder a search wrote (nas search --out results/RUN)")
         if not self.config_path.is_file():
             raise ResultsError(f"{self.root} is not a search run folder: it has no config.json (start one with `nas search --out {self.root}`)")
         try:

@@ -90,6 +90,9 @@ class SearchSpace:
             data = yaml.safe_load(path.read_text())
         except yaml.YAMLError as exc:
             raise SearchSpaceError(f"{path}: not valid YAML: {exc}".replace("\n", " ")) from None
+        if data is None:
+            raise SearchSpaceError(f"{path} is empty; a search space file describes stem, stages, blocks, neck and head "
+                                   "(see search_spaces/densepose_mobile.yaml)")
         try:
             return cls.from_dict(data)
         except SearchSpaceError as exc:

@@ -23,6 +23,9 @@ class DatasetPaths:
     @classmethod
     def from_dir(cls, root: str | Path) -> DatasetPaths:
         root = Path(root)
+        if root.is_file():
+            raise DataError(f"{root} is a file, not a dataset folder; give the folder `nas data synth --out DIR` wrote "
+                            "(annotations/, images/, surface.npz)")
         paths = cls(root, root / "annotations" / "train.json", root / "annotations" / "val.json", root / "images", root / "surface.npz")
         missing = [str(p) for p in (paths.train, paths.val, paths.images, paths.surface) if not p.exists()]
         if missing:

@@ -77,6 +77,9 @@ def test_pareto_command(run):
 def test_errors(tmp_path, run):
     with pytest.raises(ResultsError, match="no config.json"):
         analyse(tmp_path / "nothing")
+    (tmp_path / "trials.csv").write_text("trial_id\n")
+    with pytest.raises(ResultsError, match=r"trials.csv is a file, not a search run folder; give the folder a search wrote"):
+        analyse(tmp_path / "trials.csv")
     with pytest.raises(ResultsError, match="unknown axis"):
         analyse(run, axis="energy")
     for ref in (float("nan"), -5.0, 0.0, float("inf")):  # a NaN reference printed hypervolume 0

@@ -151,6 +151,7 @@ def _mutate(**changes):
         ({**TINY, "head": {"pool": 14, "out": 50}}, "head: head: output size 50 must be a multiple of pool 14"),
         ("stages: [unclosed", "not valid YAML"),
         ("- just\n- a list", "<root>: expected a mapping"),
+        ("", "is empty; a search space file describes stem, stages"),
     ],
 )
 def test_invalid_files_fail_with_the_key_path(tmp_path: Path, data, fragment: str) -> None:

@@ -147,6 +147,9 @@ def test_cli_train_json(tiny_dataset, capsys) -> None:
 def test_cli_train_bad_inputs(tmp_path, capsys) -> None:
     assert main(["train", "densemobile", "--data", str(tmp_path)]) == 2
     assert "lacks" in capsys.readouterr().err
+    (tmp_path / "train.json").write_text("{}")
+    assert main(["train", "densemobile", "--data", str(tmp_path / "train.json")]) == 2
+    assert "train.json is a file, not a dataset folder" in capsys.readouterr().err
     assert main(["train", "densemobile", "--data", str(tmp_path), "--budget-steps", "2", "--budget-epochs", "1"]) == 2
     assert "exactly one budget" in capsys.readouterr().err
     # checked before the data: a traceback from the first conv used to be the answer
