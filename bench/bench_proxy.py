@@ -7,7 +7,7 @@ architectures, and fidelity of the proxy ranking to a 10x longer training.
                                                [--repeat-long K] [--jobs J] [--analyse-only]
     python bench/bench_proxy.py stability      [--data DIR] [--archs 12] [--seeds 0 1] [--resume]
     python bench/bench_proxy.py variants       [--data DIR] [--steps 150] [--lr 0.003] [--batch 4] [--input 256 192]
-                                               [--ema DECAY] [--analyse-only]
+                                               [--ema DECAY] [--threads N] [--analyse-only]
     python bench/bench_proxy.py repeat         [--data DIR] [--pick 5 8] [--threads 1 2] [--ema DECAY]
 
 Each prints its figures and writes a JSON report to bench/reports/. Without --data a
@@ -350,8 +350,10 @@ VARIANT_SCORES = ("gps_ap", "gps_ap50", "gpsm_ap", "gpsm_ap50", "iou_ap", "iou_a
 def variants(args: argparse.Namespace) -> None:
     """Which proxy predicts the long trainings of the fidelity benchmark? Trains the
     fidelity architectures under one proxy variant (``--steps``, ``--lr``, ``--batch``,
-    ``--input H W``; the rest as the default proxy), keeps every final metric, and prints the Kendall tau of each candidate
-    score against the 10x GPS AP already in bench/reports/proxy_fidelity.json. Every
+    ``--input H W``, ``--ema``, ``--threads``; the rest as the default proxy), keeps every
+    final metric, and prints the Kendall tau of each candidate score against the 10x GPS
+    AP already in bench/reports/proxy_fidelity.json, and the GPS AP tau between every two
+    variants (two variants that differ only in threads: the proxy's own noise). Every
     variant is kept in bench/reports/proxy_variants.json under its own name and resumes
     where it stopped. The long runs are the fidelity benchmark's (lr 0.003): a variant
     chosen on these 12 architectures is chosen in sample: confirm it on other ones."""
@@ -376,6 +378,10 @@ def variants(args: argparse.Namespace) -> None:
         name += f"-in{config.input_size[0]}x{config.input_size[1]}"
     if config.ema_decay != DEFAULT_PROXY.ema_decay:
         name += f"-ema{config.ema_decay:g}"
+    if args.threads is not None:
+        changes["threads"] = args.threads
+        config = replace(config, threads=args.threads)
+        name += f"-t{args.threads}"
     report_file = report_name("proxy_variants", identity, args)
     path = REPORTS / f"{report_file}.json"
     if args.analyse_only and not path.is_file():
@@ -383,7 +389,9 @@ def variants(args: argparse.Namespace) -> None:
     report: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
     report["long_gps_ap"] = long
     held_variants = report.setdefault("variants", {})
-    if name in held_variants and held_variants[name]["config"] != config.to_dict():
+    # a setting added to TrainConfig after a variant was run is absent from its record; it was then
+    # at its default, the value every variant whose name lacks that setting's suffix keeps
+    if name in held_variants and {**config.to_dict(), **held_variants[name]["config"]} != config.to_dict():
         raise SystemExit(f"{path.relative_to(ROOT)} holds a variant {name} with other settings: move the report away first")
     if data is not None:
         entry = held_variants.setdefault(name, {"config": config.to_dict(), "data": identity, "metrics": {}, "wall_seconds": {}})
@@ -416,6 +424,16 @@ def variants(args: argparse.Namespace) -> None:
         median_s = statistics.median(held["wall_seconds"][a] for a in both)
         print(f"{variant} over {len(both)} architectures (median trial {median_s:.0f} s), Kendall tau against the 10x GPS AP: "
               + ", ".join(f"{k} {'undefined' if v is None else f'{v:.2f}'}" for k, v in taus.items()))
+    report["gps_ap_tau_between"] = between = {}
+    names = list(report["variants"])
+    for k, first in enumerate(names):
+        for second in names[k + 1:]:
+            a, b = report["variants"][first]["metrics"], report["variants"][second]["metrics"]
+            common = [x for x in archs if x in a and x in b]
+            if len(common) >= 3:
+                tau = float(stats.kendalltau([a[x]["gps_ap"] for x in common], [b[x]["gps_ap"] for x in common]).statistic)
+                between[f"{first} vs {second}"] = {"tau": None if np.isnan(tau) else tau, "over": len(common)}
+                print(f"GPS AP Kendall tau between {first} and {second} over {len(common)} architectures: {tau:.2f}")
     write(report_file, report)
 
 
@@ -538,6 +556,8 @@ def main() -> None:
             p.add_argument("--batch", type=positive_int, default=DEFAULT_PROXY.batch_size, help="images per step")
             p.add_argument("--input", type=positive_int, nargs=2, default=list(DEFAULT_PROXY.input_size), metavar=("H", "W"),
                            help="training and evaluation input size")
+            p.add_argument("--threads", type=positive_int, default=None,
+                           help="torch threads per training (default: torch's, one per core); the name gets -tN")
             p.add_argument("--analyse-only", action="store_true", help="run nothing: print the figures of the report as it stands")
         if name in ("variants", "repeat"):
             p.add_argument("--ema", type=ema_decay, default=DEFAULT_PROXY.ema_decay, metavar="DECAY",

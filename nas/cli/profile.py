@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from nas.errors import NasError
 from nas.latency.runner import DEFAULT_BUDGET_MS, MIN_ROUNDS  # standard library only: cheap to import
 
 RemoteOpt = Annotated[str | None, typer.Option("--remote", help="Command prefix reaching the device: 'adb -s SERIAL', 'ssh HOST' (or 'sh -c' for a local loopback).")]
@@ -50,6 +51,9 @@ def register(app: typer.Typer) -> None:
         sample_seed: Annotated[int, typer.Option("--sample-seed", min=0, help="Seed of --sample (validate's --seed).")] = 0,
     ) -> None:
         """Profile every op a search space can produce into a latency table (resumable)."""
+        if out.is_file():  # before any work: listing the space's ops alone takes seconds
+            raise NasError(f"--out {out} is a file; a latency table is a folder (e.g. latency_tables/NAME), "
+                           "created or resumed by nas profile")
         from nas.latency.profile import profile_space
         from nas.latency.runtimes import get_runtime
         from nas.latency.transports import MeasureSettings, make_transport
