@@ -68,6 +68,14 @@ def test_unknown_runtime_lists_known(tmp_path) -> None:
     assert done.returncode == 2 and "known runtimes: executorch, torch" in done.stderr
 
 
+def test_out_that_is_a_file_is_refused_and_left_alone(tmp_path) -> None:
+    out = tmp_path / "table.csv"
+    out.write_text("kept")
+    done = run_nas("profile", "--baseline", "none", "--space", str(TINY_SPACE), "--runtime", "torch", "--out", str(out))
+    assert done.returncode == 2 and f"--out {out} is a file; a latency table is a folder" in done.stderr, done.stderr
+    assert out.read_text() == "kept"
+
+
 @pytest.mark.parametrize("option", ["--threads", "--rounds", "--workers", "--chunk"])
 def test_counts_below_one_are_refused_before_anything_is_written(tmp_path, option: str) -> None:
     out = tmp_path / "t"
