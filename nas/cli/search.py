@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
         space: Annotated[Optional[Path], typer.Option("--space", help=f"Search space YAML (default: {DEFAULT_SPACE}).")] = None,
         table: Annotated[Optional[Path], typer.Option("--table", help="Latency table folder of the target device (profiled for --space).")] = None,
         data: Annotated[Optional[Path], typer.Option("--data", help="DensePose dataset folder (nas data synth writes one).")] = None,
-        trials: Annotated[Optional[int], typer.Option("--trials", min=0, help="Architectures to train (rejected ones are not counted). With --resume: a new total.")] = None,
+        trials: Annotated[Optional[int], typer.Option("--trials", min=0, help="Architectures to train (rejected ones are not counted; 0: the baselines only). With --resume: a new total.")] = None,
         sampler: Annotated[str, typer.Option("--sampler", help="tpe, nsga2 or random.")] = "tpe",
         objective: Annotated[str, typer.Option("--objective", help="pareto (GPS AP up, latency down) or reward (MnasNet ACC x (LAT/T)^w).")] = "pareto",
         target_ms: Annotated[Optional[float], typer.Option("--target-ms", help="Latency target T of the reward, ms.")] = None,

@@ -188,6 +188,8 @@ def _summary(store: ResultsStore, config: SearchConfig, note: str) -> SearchSumm
 def run_search(config: SearchConfig) -> SearchSummary:
     """Start a new run in ``config.out`` (which must not hold a run already)."""
     store = ResultsStore(config.out)
+    if store.root.is_file():
+        raise SearchError(f"--out {store.root} is a file; a search run is a folder (e.g. results/RUN): choose another --out")
     if store.exists():
         raise SearchError(f"{store.root} already holds a search run; continue it with --resume or choose another --out")
     inputs = load_inputs(config)

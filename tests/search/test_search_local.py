@@ -113,6 +113,10 @@ def test_input_errors(tmp_path, tiny_dataset, tiny_table):
         run_search(tiny_config(tmp_path / "e", tiny_dataset, tiny_table, baselines=("mobilenet_v9",)))
     with pytest.raises(NasError, match="lacks"):
         run_search(tiny_config(tmp_path / "f", tmp_path / "nodata", tiny_table))
+    (tmp_path / "g").write_text("kept")
+    with pytest.raises(SearchError, match=r"--out .*g is a file; a search run is a folder"):
+        run_search(tiny_config(tmp_path / "g", tiny_dataset, tiny_table))
+    assert (tmp_path / "g").read_text() == "kept"
 
 
 def test_table_missing_baseline_keys(tmp_path, tiny_dataset):
