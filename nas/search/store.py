@@ -94,16 +94,33 @@ class ResultsStore:
     def rows(self) -> dict[str, TrialRow]:
         """Every trial row by trial name (read once, then kept in memory by this writer)."""
         if self._rows is None:
-            self._rows = {}
-            if self.parquet_path.is_file():
+            if self.parquet_path.is_file():  # the truth; trials.csv is its copy
                 try:
                     records = pq.read_table(self.parquet_path).to_pylist()
                 except (pa.ArrowInvalid, OSError) as exc:
                     raise ResultsError(f"{self.parquet_path} is corrupt ({exc}); trials.csv holds the same rows") from None
-                for record in records:
-                    row = TrialRow.from_dict(record)
-                    self._rows[row.trial] = row
+                rows = [TrialRow.from_dict(record) for record in records]
+            elif self.csv_path.is_file():  # a copied or trimmed run folder (results/demo-example)
+                rows = self._csv_rows()
+            else:
+                rows = []
+            self._rows = {row.trial: row for row in rows}
         return self._rows
+
+    def _csv_rows(self) -> list[TrialRow]:
+        """The rows of trials.csv, read when trials.parquet is absent; an empty cell is a
+        missing value (-1, NaN or an empty string by the column's type)."""
+        try:
+            frame = pd.read_csv(self.csv_path, dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise ResultsError(f"{self.csv_path} is corrupt ({exc})".replace("\n", " ")) from None
+        if "trial" not in frame.columns:
+            raise ResultsError(f"{self.csv_path} is not a trials table: it has no 'trial' column")
+        try:
+            return [TrialRow.from_dict({k: (None if v == "" else v) for k, v in record.items()})
+                    for record in frame.to_dict("records")]
+        except (TypeError, ValueError) as exc:
+            raise ResultsError(f"{self.csv_path} is corrupt ({exc})") from None
 
     def get(self, trial: str) -> TrialRow | None:
         return self.rows().get(trial)

@@ -36,6 +36,29 @@ def test_round_trip_and_upsert(tmp_path):
     assert not list((tmp_path / "run").glob(".*tmp"))  # no temporary files left behind
 
 
+def test_a_folder_without_parquet_reads_its_csv(tmp_path):
+    """A copied or trimmed run (results/demo-example keeps trials.csv only) reads the same
+    rows from its CSV: missing numbers stay -1 or NaN, texts with commas survive."""
+    written = ResultsStore(tmp_path / "run")
+    written.put(_row("t0001", gps_ap=12.5, latency_ms=3.25, params=1000, macs=2000, node="10.0.0.2/ab12", error=""))
+    written.put(_row("t0002", status="failed", error="training diverged at step 3: loss nan (rpn 1, box 2)"))
+    written.put(_row("b-densemobile", gps_ap=20.0, latency_ms=9.0))
+    (tmp_path / "run" / "trials.parquet").unlink()
+    rows = ResultsStore(tmp_path / "run").rows()
+    expected = written.rows()
+    assert sorted(rows) == sorted(expected)
+    for name, row in rows.items():
+        for column in COLUMNS:
+            got, want = getattr(row, column), getattr(expected[name], column)
+            assert got == want or (isinstance(want, float) and math.isnan(want) and math.isnan(got)), (name, column, got, want)
+    (tmp_path / "run" / "trials.csv").write_text("trial,number\nt0001,one\n")
+    with pytest.raises(ResultsError, match=r"trials.csv is corrupt \(invalid literal for int"):
+        ResultsStore(tmp_path / "run").rows()
+    (tmp_path / "run" / "trials.csv").write_text("name,score\nx,1\n")
+    with pytest.raises(ResultsError, match="trials.csv is not a trials table: it has no 'trial' column"):
+        ResultsStore(tmp_path / "run").rows()
+
+
 def test_bad_status_and_corrupt_files(tmp_path):
     with pytest.raises(ValueError, match="unknown status"):
         _row("t0001", status="done")
