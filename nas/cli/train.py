@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
         device: Annotated[str, typer.Option("--device", help="cpu, cuda or auto.")] = "auto",
         threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="torch CPU threads (default: one per core).")] = None,
+        ema_decay: Annotated[Optional[float], typer.Option("--ema-decay", help="Evaluate a moving average of the weights with this decay per step, e.g. 0.98 (default: TrainConfig.ema_decay; 0: the last weights).")] = None,
         out: Annotated[Optional[Path], typer.Option("--out", help="Folder for checkpoint.pt and metrics.json.")] = None,
         resume: Annotated[bool, typer.Option("--resume", help="Continue from --out/checkpoint.pt.")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print the final metrics as JSON.")] = False,
@@ -44,7 +45,8 @@ def register(app: typer.Typer) -> None:
         if resume and out is None:
             raise NasError("--resume needs --out, the folder holding checkpoint.pt")
         config = TrainConfig(budget=budget, input_size=tuple(input_size) if input_size else TrainConfig().input_size, batch_size=batch_size,
-                             lr=TrainConfig.lr if lr is None else lr, evals=evals, val_images=val_images, seed=seed, device=device, threads=threads)
+                             lr=TrainConfig.lr if lr is None else lr, evals=evals, val_images=val_images, seed=seed, device=device, threads=threads,
+                             ema_decay=TrainConfig.ema_decay if ema_decay is None else ema_decay)
         result = train(arch, data, config, out_dir=out, resume=resume, progress=True)
         m = result.metrics
         if as_json:

@@ -135,13 +135,19 @@ def test_cuda_request_without_cuda_fails_clearly(tiny_dataset) -> None:
         train(ARCH, tiny_dataset, TrainConfig(device="cuda"), progress=False)
 
 
-def test_cli_train_json(tiny_dataset, capsys) -> None:
+def test_cli_train_json(tiny_dataset, tmp_path, capsys) -> None:
     code = main(["train", ARCH.to_string(), "--data", str(tiny_dataset), "--budget-steps", "2", "--input", "128", "96",
-                 "--batch-size", "2", "--evals", "1", "--val-images", "2", "--device", "cpu", "--json"])
+                 "--batch-size", "2", "--evals", "1", "--val-images", "2", "--device", "cpu", "--ema-decay", "0.9",
+                 "--out", str(tmp_path / "run"), "--json"])
     out = capsys.readouterr().out
     assert code == 0
     metrics = json.loads(out[out.index("{"):])
     assert metrics["steps"] == 2.0 and math.isfinite(metrics["gps_ap"])
+    from nas.train.checkpoint import load_checkpoint
+
+    saved = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
+    assert saved["ema"]["updates"] == 2 and saved["ema"]["decay"] == 0.9
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["config"]["ema_decay"] == 0.9
 
 
 def test_cli_train_bad_inputs(tmp_path, capsys) -> None:
@@ -155,3 +161,5 @@ def test_cli_train_bad_inputs(tmp_path, capsys) -> None:
     # checked before the data: a traceback from the first conv used to be the answer
     assert main(["train", "densemobile", "--data", str(tmp_path), "--budget-steps", "2", "--input", "0", "10"]) == 2
     assert "--input 0 10: height and width must be in 16..8192" in capsys.readouterr().err
+    assert main(["train", "densemobile", "--data", str(tmp_path), "--ema-decay", "1"]) == 2
+    assert "--ema-decay is a decay per step in [0, 1) (0: off), got 1.0" in capsys.readouterr().err
