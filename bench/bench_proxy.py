@@ -48,6 +48,7 @@ from nas.space.references import reference
 from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
 from nas.train import train
+from nas.train.config import SETTINGS_BEFORE_THEY_EXISTED
 from nas.train.proxy import DEFAULT_PROXY, PROXY_DATA_IMAGES, PROXY_SCENE, proxy_config, proxy_data_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -376,7 +377,7 @@ def variants(args: argparse.Namespace) -> None:
         name += f"-batch{config.batch_size}"
     if config.input_size != DEFAULT_PROXY.input_size:
         name += f"-in{config.input_size[0]}x{config.input_size[1]}"
-    if config.ema_decay != DEFAULT_PROXY.ema_decay:
+    if config.ema_decay:  # the variants run before the average existed have no suffix
         name += f"-ema{config.ema_decay:g}"
     if args.threads is not None:
         changes["threads"] = args.threads
@@ -389,9 +390,8 @@ def variants(args: argparse.Namespace) -> None:
     report: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
     report["long_gps_ap"] = long
     held_variants = report.setdefault("variants", {})
-    # a setting added to TrainConfig after a variant was run is absent from its record; it was then
-    # at its default, the value every variant whose name lacks that setting's suffix keeps
-    if name in held_variants and {**config.to_dict(), **held_variants[name]["config"]} != config.to_dict():
+    # a setting added to TrainConfig after a variant was run is absent from its record
+    if name in held_variants and {**config.to_dict(), **SETTINGS_BEFORE_THEY_EXISTED, **held_variants[name]["config"]} != config.to_dict():
         raise SystemExit(f"{path.relative_to(ROOT)} holds a variant {name} with other settings: move the report away first")
     if data is not None:
         entry = held_variants.setdefault(name, {"config": config.to_dict(), "data": identity, "metrics": {}, "wall_seconds": {}})
@@ -465,7 +465,7 @@ def repeat(args: argparse.Namespace) -> None:
     proxy_images = min(config.val_images or total, total)  # a proxy without a limit evaluates on all
     slices = [Evaluator(paths, config, device, images=range(k, k + proxy_images)) for k in range(0, total - proxy_images + 1, proxy_images)]
     name = report_name("proxy_repeat", identity, args)
-    if config.ema_decay != DEFAULT_PROXY.ema_decay:
+    if config.ema_decay:  # the report of the last weights (--ema 0) keeps its earlier name
         name += f"_ema{config.ema_decay:g}"
     report: dict[str, Any] = {"proxy": config.to_dict(), "data": identity, "threads": args.threads, "runs": {}}
     for i in args.pick:

@@ -82,7 +82,7 @@ def _config(args: argparse.Namespace, space: str, table: str, data: str, out: Pa
     from nas.train.budget import Budget
     from nas.train.proxy import DEFAULT_PROXY
 
-    proxy = replace(DEFAULT_PROXY, budget=Budget(steps=args.steps), val_images=args.val_images, evals=1, device="cpu",
+    proxy = replace(DEFAULT_PROXY, budget=Budget(steps=args.steps), val_images=args.val_images, evals=1, device="cpu", ema_decay=args.ema,
                     input_size=SearchSpace.from_yaml(space).proxy_input, batch_size=2 if args.quick else DEFAULT_PROXY.batch_size)
     return SearchConfig(space=str(Path(space).resolve()), table=table, data=data, out=str(out), trials=trials, sampler=sampler,
                         objective=_objective(args), baselines=(), proxy=proxy, seed=args.seed, cpus_per_trial=cpus)
@@ -423,15 +423,16 @@ def _recorded_random(path: Path) -> dict[str, Any]:
 
 def _draw_tag(args: argparse.Namespace) -> str:
     """How a draw other than the default is told apart in its folders and kept files: other
-    data ("-2000img"), another proxy budget ("-150steps"), another sampler seed ("-seed1"),
-    another "learned" floor ("-floor5"), the reward objective ("-hard150": mode and target
-    ms); empty for the default."""
+    data ("-2000img"), another proxy budget ("-150steps"), another sampler seed ("-seed1"), a
+    weight average in the proxy ("-ema0.98"), another "learned" floor ("-floor5"), the reward
+    objective ("-hard150": mode and target ms); empty for the default."""
     from nas.search.objective import DEFAULT_MIN_GPS_AP
     from nas.train.proxy import PROXY_DATA_IMAGES
 
     tag = f"-{args.images}img" if args.images != PROXY_DATA_IMAGES else ""
     tag += f"-{args.steps}steps" if args.steps != DEMO_STEPS else ""
     tag += f"-seed{args.seed}" if args.seed else ""
+    tag += f"-ema{args.ema:g}" if args.ema else ""
     if args.target_ms is not None:
         tag += f"-{args.reward_mode}{args.target_ms:g}"
     if args.min_gps_ap is not None and args.min_gps_ap != DEFAULT_MIN_GPS_AP:
@@ -522,6 +523,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="efficiency: train on bench_proxy.py's proxy-scene set of this many images (default: its default size)")
     parser.add_argument("--val-images", type=int, default=80, help="validation images per evaluation (default: the proxy's 80)")
     parser.add_argument("--seed", type=int, default=0)
+    # 0 by default whatever the proxy's default: the kept efficiency runs were all trained with the
+    # last weights, and a draw is continued or compared only under the settings it was made with
+    parser.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
+                        help="proxy weight average's decay per step (default 0: the last weights, as every kept run; -emaD in the names)")
     parser.add_argument("--min-gps-ap", type=float, default=None,
                         help="efficiency: the guided samplers' \"learned\" floor (default: nas search's default)")
     parser.add_argument("--target-ms", type=float, default=None,
@@ -536,6 +541,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(args.only or ()) - {"tpe", "nsga2", "random"})
     if unknown:
         parser.error(f"--only: unknown sampler(s) {', '.join(unknown)}; known: tpe, nsga2, random")
+    if not 0 <= args.ema < 1:
+        parser.error(f"--ema: {args.ema} is not a decay per step in [0, 1) (0: the last weights)")
     if args.min_gps_ap is not None and not args.min_gps_ap >= 0:
         parser.error(f"--min-gps-ap: {args.min_gps_ap} is not a GPS AP floor (0 or more points; 0 turns it off)")
     if args.target_ms is not None and not args.target_ms > 0:

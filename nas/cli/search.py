@@ -33,6 +33,7 @@ def register(app: typer.Typer) -> None:
         evals: Annotated[Optional[int], typer.Option("--evals", min=1, help="Evaluation points per trial.")] = None,
         val_images: Annotated[Optional[int], typer.Option("--val-images", min=1, help="Validation images per evaluation.")] = None,
         proxy_input: Annotated[Optional[tuple[int, int]], typer.Option("--proxy-input", help="Proxy input height and width (default: the space's).")] = None,
+        ema_decay: Annotated[Optional[float], typer.Option("--ema-decay", help="Score a moving average of each trial's weights with this decay per step (default: the default proxy's; 0: the last weights).")] = None,
         device: Annotated[str, typer.Option("--device", help="Trial device: cpu, cuda or auto.")] = "auto",
         seed: Annotated[int, typer.Option("--seed", min=0, help="Sampler and proxy seed.")] = 0,
         max_failures: Annotated[int, typer.Option("--max-failures", min=0, help="Retries of a trial that raised or lost its node.")] = 3,
@@ -67,7 +68,7 @@ def register(app: typer.Typer) -> None:
 
                 proxy = replace(proxy, budget=Budget(steps=steps))
             proxy = replace(proxy, batch_size=batch_size or proxy.batch_size, evals=evals or proxy.evals,
-                            val_images=val_images or proxy.val_images)
+                            val_images=val_images or proxy.val_images, ema_decay=proxy.ema_decay if ema_decay is None else ema_decay)
             baselines = () if no_baselines else tuple(baseline) if baseline else DENSEPOSE_BASELINES
             config = SearchConfig(
                 space=str(space.resolve()), table=str(table.resolve()), data=str(data.resolve()), out=str(out.resolve()), trials=trials,

@@ -16,7 +16,7 @@ from nas.search.objective import Objective
 from nas.search.samplers import SAMPLERS
 from nas.space.references import DENSEPOSE_BASELINES
 from nas.train.budget import Budget
-from nas.train.config import TrainConfig
+from nas.train.config import SETTINGS_BEFORE_THEY_EXISTED, TrainConfig
 
 __all__ = ["SearchConfig", "proxy_from_dict"]
 
@@ -24,8 +24,9 @@ FORMAT = "nas-search-run"
 
 
 def proxy_from_dict(data: dict[str, Any]) -> TrainConfig:
-    """Inverse of ``TrainConfig.to_dict`` (budget and input size back to their types)."""
-    data = dict(data)
+    """Inverse of ``TrainConfig.to_dict`` (budget and input size back to their types); a
+    run recorded before a setting existed resumes with that setting as it then was."""
+    data = {**SETTINGS_BEFORE_THEY_EXISTED, **data}
     data["budget"] = Budget(**data["budget"])
     data["input_size"] = tuple(data["input_size"])
     return TrainConfig(**data)

@@ -3,8 +3,11 @@ weights (the Polyak averaging of timm's ModelEma and TF's ExponentialMovingAvera
 
 A proxy of a few hundred small batches ends wherever its last noisy steps left it: two
 trainings that differ only in the order of float sums (another thread count) ended 11.6
-GPS AP points apart (bench/reports/proxy_repeat_2000img.json). The average of the last
-~1/(1 - decay) steps' weights sits nearer the middle of that wandering.
+GPS AP points apart on one machine (bench/reports/proxy_repeat_2000img.json). The average
+of the last ~1/(1 - decay) steps' weights sits nearer the middle of that wandering. Over
+12 architectures it narrowed the change between thread counts only a little (median 2.3
+-> 1.7 points, bench/reports/proxy_variants_2000img.json), so it is an option
+(``TrainConfig.ema_decay``), off by default.
 """
 
 from __future__ import annotations

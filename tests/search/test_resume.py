@@ -141,3 +141,28 @@ def test_a_second_driver_on_a_run_is_refused(tmp_path) -> None:
             resume_search(store.root)
     with folder_lock(store.root, DRIVER_LOCK, "x", "y"):  # free again after the SIGKILL
         assert (store.root / DRIVER_LOCK).read_text().startswith(f"pid {os.getpid()} ")
+
+
+def test_runs_from_before_the_weight_average_resume_without_it(tmp_path) -> None:
+    """A run recorded before TrainConfig.ema_decay existed was scored on the last weights;
+    its resumed trials must be too, whatever the default becomes."""
+    from dataclasses import replace
+
+    from nas.search import SearchConfig
+    from nas.train.proxy import DEFAULT_PROXY
+
+    config = SearchConfig(space="s.yaml", table="t", data="d", out=str(tmp_path), trials=3, proxy=replace(DEFAULT_PROXY, ema_decay=0.98))
+    data = config.to_dict()
+    assert SearchConfig.from_dict(data).proxy.ema_decay == 0.98
+    del data["proxy"]["ema_decay"]
+    assert SearchConfig.from_dict(data).proxy.ema_decay == 0.0
+
+
+def test_cli_bad_weight_average_exits_cleanly(tmp_path, capsys) -> None:
+    from nas.cli import main
+
+    code = main(["search", "--out", str(tmp_path / "run"), "--table", str(tmp_path), "--data", str(tmp_path),
+                 "--trials", "2", "--ema-decay", "1.5"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--ema-decay is a decay per step in [0, 1) (0: off), got 1.5" in err and "Traceback" not in err
+    assert not (tmp_path / "run").exists()  # nothing written

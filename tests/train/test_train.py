@@ -117,7 +117,7 @@ def test_resume_refuses_another_architecture(tiny_dataset, tmp_path) -> None:
 
 
 def test_resume_refuses_another_weight_average_setting(tiny_dataset, tmp_path) -> None:
-    train(ARCH, tiny_dataset, _config(steps=2, evals=1), out_dir=tmp_path, progress=False)
+    train(ARCH, tiny_dataset, _config(steps=2, evals=1, ema_decay=0.0), out_dir=tmp_path, progress=False)
     with pytest.raises(CheckpointError, match="was trained without a weight average"):
         train(ARCH, tiny_dataset, _config(steps=2, evals=1, ema_decay=0.9), out_dir=tmp_path, resume=True, progress=False)
 
