@@ -6,6 +6,7 @@ mid-write leaves either the old file or no file, never half of one.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -31,6 +32,8 @@ _FILE_MODE = 0o666 & ~_read_umask()
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (same-directory temp file + ``os.replace``)."""
     path = Path(path)
+    if path.is_dir():  # os.replace would fail naming the temporary file, which no user gave
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

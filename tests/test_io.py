@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nas.io import atomic_write_json, atomic_write_text, read_json
+from nas.io import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json
 
 
 def test_round_trip_and_no_temporary_left(tmp_path: Path) -> None:
@@ -42,3 +42,12 @@ def test_failed_write_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.Mo
         atomic_write_text(target, "new")
     monkeypatch.undo()
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["x.txt"]  # temporary removed
+
+
+def test_a_folder_in_the_way_is_named(tmp_path: Path) -> None:
+    """The error names the path the caller gave, not the temporary file beside it."""
+    (tmp_path / "out.png").mkdir()
+    with pytest.raises(IsADirectoryError) as err:
+        atomic_write_bytes(tmp_path / "out.png", b"x")
+    assert err.value.filename == str(tmp_path / "out.png")
+    assert list(tmp_path.iterdir()) == [tmp_path / "out.png"]  # nothing else written
