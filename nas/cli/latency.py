@@ -85,7 +85,9 @@ def validate(
         meta = lut.meta
         rt = get_runtime(meta["runtime"], device=meta.get("device", "cpu"), threads=int(meta.get("threads", 1)), dtype=meta.get("dtype", "fp32"), cache=cache)
         transport = make_transport(remote, remote_dir, bench, bench_template, python, cpus)
-        report = validate_table(lut, SearchSpace.from_yaml(space_path), rt, transport, MeasureSettings(warmup, rounds, seed), samples, seed, workers,
+        loaded = SearchSpace.from_yaml(space_path)
+        lut.check_space(loaded, space_path)  # before any measuring: a missing-ops error would not say why
+        report = validate_table(lut, loaded, rt, transport, MeasureSettings(warmup, rounds, seed), samples, seed, workers,
                                 report_dir=report_dir, passes=passes, other_device=other_device)
     if as_json:
         print_json({k: v for k, v in report.items() if k != "rows"})

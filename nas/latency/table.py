@@ -15,13 +15,16 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nas.errors import MissingKeysError, TableError
 from nas.io import atomic_write_text
 from nas.latency.keys import DEFAULT_ROIS, Op, arch_ops, op_keys
 from nas.latency.stats import OpStats
 from nas.space.spec import ArchSpec
+
+if TYPE_CHECKING:
+    from nas.space.search_space import SearchSpace
 
 __all__ = ["FORMAT", "VERSION", "COLUMNS", "Prediction", "LatencyTable", "profile_command"]
 
@@ -155,6 +158,15 @@ class LatencyTable:
         if not c:
             return sum_ms
         return float(c["scale"]) * sum_ms + float(c["per_op_ms"]) * n_ops + float(c["offset_ms"])
+
+    def check_space(self, space: SearchSpace, space_path: str | Path) -> None:
+        """Refuse a space this table was not profiled for (by hash): it cannot cover it, and a
+        missing-ops error on the first sampled architecture would not say why."""
+        profiled = [self.meta.get("space", {})] + list(self.meta.get("other_spaces", []))
+        if not any(s.get("hash") == space.hash for s in profiled):
+            names = ", ".join(f"{s.get('name')} ({s.get('hash')})" for s in profiled if s) or "no space"
+            raise TableError(f"latency table {self.path} was profiled for {names}, not for {space.name} ({space.hash}) from {space_path}; "
+                             f"profile this space into it with `nas profile --space {space_path} --out {self.path}` or pass its own --table")
 
     def predict_ms(self, arch: ArchSpec) -> float:
         """Predicted latency in ms (the fast path a search calls)."""

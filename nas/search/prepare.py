@@ -24,11 +24,10 @@ class Inputs:
 
 def check_table_space(table: LatencyTable, space: SearchSpace, space_path: str) -> None:
     """The table must have been profiled for this space (same hash) or it cannot cover it."""
-    profiled = [table.meta.get("space", {})] + list(table.meta.get("other_spaces", []))
-    if not any(s.get("hash") == space.hash for s in profiled):
-        names = ", ".join(f"{s.get('name')} ({s.get('hash')})" for s in profiled if s) or "no space"
-        raise SearchError(f"latency table {table.path} was profiled for {names}, not for {space.name} ({space.hash}) from {space_path}; "
-                          f"profile this space into it with `nas profile --space {space_path} --out {table.path}` or pass its own --table")
+    try:
+        table.check_space(space, space_path)
+    except TableError as exc:
+        raise SearchError(str(exc)) from None
 
 
 def load_inputs(config: SearchConfig) -> Inputs:

@@ -120,3 +120,19 @@ def test_too_few_samples_is_refused_before_anything_runs(tmp_path) -> None:
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "--samples must be at least 4" in done.stderr
     assert {p.name: p.read_bytes() for p in table.iterdir() if p.is_file()} == before
+
+
+def test_another_space_is_refused_before_anything_runs(tmp_path) -> None:
+    """The shipped table covers the default space only: validating it on another space
+    names the spaces (it said the table lacked ops of the first sampled architecture)."""
+    import shutil
+
+    from nas.shipped import DEFAULT_TABLE, shipped
+
+    table = tmp_path / "table"
+    shutil.copytree(shipped(DEFAULT_TABLE), table)
+    before = {p.name: p.read_bytes() for p in table.iterdir() if p.is_file()}
+    done = run_nas("latency", "validate", "--table", str(table), "--space", str(TINY_SPACE), "--samples", "4")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "was profiled for densepose_mobile" in done.stderr and "not for tiny_latency" in done.stderr, done.stderr
+    assert {p.name: p.read_bytes() for p in table.iterdir() if p.is_file()} == before
