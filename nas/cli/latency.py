@@ -74,19 +74,20 @@ def validate(
     from nas.shipped import recorded_space
     from nas.space.search_space import SearchSpace
 
-    check_samples(samples)  # bad input and a folder that is no table: refused before a lock file lands
-    LatencyTable.load(table)
+    # bad input, a folder that is no table and a space it does not cover: refused before a lock file lands
+    check_samples(samples)
+    first = LatencyTable.load(table)
+    recorded = first.meta.get("space", {}).get("path")
+    if space is None and not recorded:
+        raise TableError(f"{table}/meta.json names no search space; pass --space")
+    space_path = space or recorded_space(table, recorded)
+    loaded = SearchSpace.from_yaml(space_path)
+    first.check_space(loaded, space_path)  # a missing-ops error on the first sample would not say why
     with table_lock(table):  # a profile saving rows meanwhile would lose them to this validation's save
         lut = LatencyTable.load(table)
-        recorded = lut.meta.get("space", {}).get("path")
-        if space is None and not recorded:
-            raise TableError(f"{table}/meta.json names no search space; pass --space")
-        space_path = space or recorded_space(table, recorded)
         meta = lut.meta
         rt = get_runtime(meta["runtime"], device=meta.get("device", "cpu"), threads=int(meta.get("threads", 1)), dtype=meta.get("dtype", "fp32"), cache=cache)
         transport = make_transport(remote, remote_dir, bench, bench_template, python, cpus)
-        loaded = SearchSpace.from_yaml(space_path)
-        lut.check_space(loaded, space_path)  # before any measuring: a missing-ops error would not say why
         report = validate_table(lut, loaded, rt, transport, MeasureSettings(warmup, rounds, seed), samples, seed, workers,
                                 report_dir=report_dir, passes=passes, other_device=other_device)
     if as_json:
