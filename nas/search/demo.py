@@ -83,6 +83,8 @@ def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> Sea
     if not (table / "meta.json").is_file():
         raise SearchError(f"the demo's latency table {table} is missing; profile one with "
                           f"`nas profile --space {DEFAULT_SPACE} --out {table}` or pass --table")
+    if Path(settings.out).is_file():  # before the data is rendered (seconds to minutes)
+        raise SearchError(f"--out {settings.out} is a file; the demo's run is a folder (default results/demo): choose another --out")
     data = Path(settings.data)
     _ensure_data(data, settings.images, settings.seed, echo)
     store = ResultsStore(settings.out)

@@ -46,6 +46,16 @@ def test_demo_missing_table(tmp_path):
         run_demo(DemoSettings(table=str(tmp_path / "none"), data=str(tmp_path / "d"), out=str(tmp_path / "o")))
 
 
+def test_demo_out_that_is_a_file_is_refused_before_rendering(tmp_path, tiny_table):
+    from nas.errors import SearchError
+    from nas.search.demo import DemoSettings, run_demo
+
+    (tmp_path / "o").write_text("kept")
+    with pytest.raises(SearchError, match="--out .*o is a file; the demo's run is a folder"):
+        run_demo(DemoSettings(table=str(tiny_table), data=str(tmp_path / "d"), out=str(tmp_path / "o")))
+    assert not (tmp_path / "d").exists() and (tmp_path / "o").read_text() == "kept"
+
+
 def test_ctrl_c_in_the_demo_says_to_run_it_again(tmp_path, tiny_dataset, tiny_table, monkeypatch):
     from nas.errors import Interrupted
     from nas.search import demo
