@@ -129,7 +129,8 @@ def train(
     Returns:
         The final metrics (``gps_ap``, ``gpsm_ap``, ``ap50``, ``ap75``, ... in percent;
         ``train_seconds``, ``steps``, ``images``, ``loss``), the history of every
-        evaluation point and the trained model.
+        evaluation point and the trained model (its weight average when
+        ``config.ema_decay``: the weights that were evaluated).
     """
     config = config or TrainConfig()
     if config.threads is not None:
