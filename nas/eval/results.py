@@ -167,7 +167,9 @@ def decode_iuv(uv_shape: Sequence[int], uv_data: str) -> np.ndarray:
     except EvalError:
         raise
     except Exception as exc:  # PIL raises many types for truncated or corrupt data
-        raise EvalError(f"uv_data is not a readable PNG ({exc})") from None
+        # (PIL's message names the in-memory buffer, e.g. <_io.BytesIO object at 0x...>: say what the bytes were)
+        what = "empty" if not raw else f"{len(raw)} bytes starting {raw[:8]!r}"
+        raise EvalError(f"uv_data is not a readable PNG ({what}; {type(exc).__name__})") from None
     iuv = np.ascontiguousarray(np.moveaxis(arr, -1, 0))
     if iuv[0].max() > N_FINE_PARTS:
         raise EvalError(f"uv_data channel I holds {int(iuv[0].max())}; parts are 0..{N_FINE_PARTS}")
