@@ -64,13 +64,14 @@ class ParetoReport:
     reference: tuple[float, float]  # (AP, cost)
     excluded: dict[str, int] = field(default_factory=dict)  # status -> count of search trials not placed
     device: str = ""
+    nodes: list[str] = field(default_factory=list)  # the nodes finished trials and baselines ran on
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "run": self.run, "axis": self.axis, "cost": self.cost_label, "hypervolume": self.hypervolume,
             "reference": {"gps_ap": self.reference[0], "cost": self.reference[1]}, "device": self.device,
             "front": [p.to_dict() for p in self.front], "baselines": [p.to_dict() for p in self.baselines],
-            "finished": len(self.points), "excluded": self.excluded,
+            "finished": len(self.points), "excluded": self.excluded, "nodes": self.nodes,
         }
 
 
@@ -103,7 +104,7 @@ def analyse(run: str | Path, axis: str = "latency", ref_cost: float | None = Non
     config = store.load_config()
     rows = list(store.rows().values())
     if not rows:
-        raise ResultsError(f"{store.root} has no trials yet (trials.parquet is missing or empty)")
+        raise ResultsError(f"{store.root} has no trials yet (no trials.parquet or trials.csv, or they are empty)")
     search = [r for r in rows if r.kind == "search"]
     points = [_point(r, axis) for r in search if r.status == FINISHED]
     indices = front_indices([(p.gps_ap, p.cost) for p in points])
@@ -130,5 +131,6 @@ def analyse(run: str | Path, axis: str = "latency", ref_cost: float | None = Non
         device = f"{meta.get('device', '?')} ({meta.get('runtime', '?')}, {meta.get('threads', '?')} thread(s))"
     except (OSError, ValueError, KeyError):
         device = str(config.get("table", ""))
+    nodes = sorted({r.node for r in rows if r.status == FINISHED and r.node})
     return ParetoReport(str(store.root), axis, AXES[axis][1], front, points, baselines,
-                        hypervolume([(p.gps_ap, p.cost) for p in points], 0.0, ref_cost), (0.0, ref_cost), excluded, device)
+                        hypervolume([(p.gps_ap, p.cost) for p in points], 0.0, ref_cost), (0.0, ref_cost), excluded, device, nodes)

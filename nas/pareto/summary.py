@@ -17,6 +17,10 @@ def front_lines(report: ParetoReport) -> list[str]:
         lines.append(f"{name:<30}{p.gps_ap:>8.2f}{p.gpsm_ap:>9.2f}{p.latency_ms:>12.2f}{p.params / 1e6:>10.2f}{p.macs / 1e6:>9.0f}  {p.arch_id}")
     if report.excluded:
         lines.append("not placed: " + ", ".join(f"{n} {k}" for k, n in sorted(report.excluded.items())))
+    if len(report.nodes) > 1:
+        # measured: 2.3 GPS AP points (median) between 1 and 2 threads, 5.7 between two machines
+        lines.append(f"trained on {len(report.nodes)} nodes ({', '.join(report.nodes)}): nodes of other CPU models or thread "
+                     "counts score the same network a few GPS AP points apart (docs/search.md); the node of each trial is in trials.csv")
     return lines
 
 

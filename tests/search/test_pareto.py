@@ -54,6 +54,21 @@ def test_front_excludes_unfinished_and_marks_baselines(run):
     assert [p.trial for p in by_params.front] == ["t0000", "t0001"] and by_params.front[0].cost == pytest.approx(0.005)
 
 
+def test_trials_on_several_nodes_are_named(run):
+    from dataclasses import replace
+
+    from nas.pareto import front_lines
+
+    assert analyse(run).nodes == [] and not any("trained on" in line for line in front_lines(analyse(run)))
+    store = ResultsStore(run)
+    rows = store.rows()
+    store.put_many([replace(rows["t0000"], node="10.0.0.1/aa"), replace(rows["t0001"], node="10.0.0.2/bb"),
+                    replace(rows["t0003"], node="10.0.0.3/cc")])  # a stopped trial: not counted
+    report = analyse(run)
+    assert report.nodes == ["10.0.0.1/aa", "10.0.0.2/bb"] and report.to_dict()["nodes"] == report.nodes
+    assert "trained on 2 nodes (10.0.0.1/aa, 10.0.0.2/bb): nodes of other CPU models" in front_lines(report)[-1]
+
+
 def test_pareto_command(run):
     app = typer.Typer()
 
