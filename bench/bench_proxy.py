@@ -370,7 +370,8 @@ def variants(args: argparse.Namespace) -> None:
         raise SystemExit(f"{fidelity_path.relative_to(ROOT)} was trained on other data than {data}: "
                          "pass the --data of its long runs, or run the fidelity benchmark on this data first")
     scale = args.steps / DEFAULT_PROXY.budget.steps  # type: ignore[operator]
-    changes: dict[str, Any] = {"lr": args.lr, "batch_size": args.batch, "input_size": tuple(args.input), "ema_decay": args.ema}
+    changes: dict[str, Any] = {"lr": args.lr, "batch_size": args.batch, "input_size": tuple(args.input), "ema_decay": args.ema,
+                               "threads": args.threads}
     config = proxy_config(scale, **changes)
     name = f"steps{config.budget.steps}-lr{config.lr:g}"
     if config.batch_size != DEFAULT_PROXY.batch_size:  # names of the earlier variants unchanged
@@ -379,10 +380,8 @@ def variants(args: argparse.Namespace) -> None:
         name += f"-in{config.input_size[0]}x{config.input_size[1]}"
     if config.ema_decay:  # the variants run before the average existed have no suffix
         name += f"-ema{config.ema_decay:g}"
-    if args.threads is not None:
-        changes["threads"] = args.threads
-        config = replace(config, threads=args.threads)
-        name += f"-t{args.threads}"
+    if config.threads is not None:
+        name += f"-t{config.threads}"
     report_file = report_name("proxy_variants", identity, args)
     path = REPORTS / f"{report_file}.json"
     if args.analyse_only and not path.is_file():

@@ -94,11 +94,11 @@ class LatencyTable:
         (a first profile killed before its first rows were written), for ``nas profile``
         to resume."""
         path = Path(path)
-        meta_path, csv_path = path / "meta.json", path / "table.csv"
-        pending = rows_pending and meta_path.is_file() and not csv_path.exists()
         if path.is_file():
             raise TableError(f"{path} is a file, not a latency table: a table is a folder holding meta.json and table.csv "
                              "(latency_tables/NAME; create one with `nas profile --out latency_tables/NAME`)")
+        meta_path, csv_path = path / "meta.json", path / "table.csv"
+        pending = rows_pending and meta_path.is_file() and not csv_path.exists()
         if not meta_path.is_file() or not (csv_path.is_file() or pending):
             raise TableError(f"{path} is not a latency table: it needs meta.json and table.csv (create one with `nas profile --out {path}`)")
         try:

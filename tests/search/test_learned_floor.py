@@ -98,11 +98,15 @@ def test_runs_from_before_the_floor_resume_without_it(tmp_path) -> None:
     assert SearchConfig.from_dict(data).objective.min_gps_ap == 0.0
 
 
-def test_cli_bad_floor_exits_cleanly(tmp_path, capsys) -> None:
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--min-gps-ap", "-3", "--min-gps-ap must be a GPS AP between 0 and 100 points, got -3.0"),
+    ("--ema-decay", "1.5", "--ema-decay is a decay per step in [0, 1) (0: off), got 1.5"),
+])
+def test_cli_bad_setting_exits_cleanly(tmp_path, capsys, option: str, value: str, message: str) -> None:
     from nas.cli import main
 
     code = main(["search", "--out", str(tmp_path / "run"), "--table", str(tmp_path), "--data", str(tmp_path),
-                 "--trials", "2", "--min-gps-ap", "-3"])
+                 "--trials", "2", option, value])
     err = capsys.readouterr().err
-    assert code != 0 and "--min-gps-ap must be a GPS AP between 0 and 100 points, got -3.0" in err and "Traceback" not in err
+    assert code == 2 and message in err and "Traceback" not in err
     assert not (tmp_path / "run").exists()  # nothing written
