@@ -36,9 +36,13 @@ def predict(
     console = Console()
     view = Table("part", "op", "key", "ms")
     for op, ms in result.breakdown:
-        view.add_row(op.part, op.name, op.key, f"{ms:.3f}")
+        view.add_row(op.part, op.name, op.key, f"{ms:.3f}" + (" (fitted)" if op.key in result.fitted else ""))
     console.print(view)
     console.print(f"[bold]{arch.id}[/bold]: {result.latency_ms:.2f} ms predicted (plain sum {result.sum_ms:.2f} ms over {len(result.breakdown)} ops)")
+    if result.fitted:
+        n_fitted = sum(op.key in result.fitted for op, _ in result.breakdown)
+        console.print(f"{n_fitted} of the ops ({result.fitted_ms:.2f} ms) are fitted, not measured (nas profile --fill); "
+                      f"a profile without --fill measures them")
 
 
 @app.command("validate")
@@ -95,6 +99,8 @@ def validate(
         return
     p, h = report["plain_sum"], report["heldout"]
     typer.echo(f"{report['samples']} architectures on {meta['runtime']}/{meta.get('device')} ({meta.get('threads')} thread(s))")
+    if report["fitted_ops"]:
+        typer.echo(f"the table has {report['fitted_ops']} fitted ops beside {report['measured_ops']} measured (nas profile --fill)")
     typer.echo(f"plain sums, all:      MAPE {p['mape']:.2f}%  ±5% {100 * p['within_5']:.0f}%  ±10% {100 * p['within_10']:.0f}%  Spearman {p['spearman']:.3f}  Kendall {p['kendall']:.3f}")
     for name in ("plain_sum", "corrected"):
         m = h[name]

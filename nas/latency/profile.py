@@ -16,7 +16,7 @@ import random
 import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,10 @@ from tqdm import tqdm
 
 from nas.errors import TableError
 from nas.lock import folder_lock
+from nas.latency.fill import FILL_COVER, FILL_SHARE, WHOLE_KIND_OPS, features_of, fill_design, fit_rows, fitted_kinds
 from nas.latency.fingerprint import describe, device_name, differences
 from nas.latency.keys import DEFAULT_ROIS, op_keys, space_keys
+from nas.latency.opkinds import key_kind
 from nas.latency.runtimes.base import LatencyRuntime
 from nas.latency.speed import DEFAULT_REFERENCES, SpeedReference, choose_references
 from nas.latency.stats import is_stable, summarize
@@ -34,7 +36,7 @@ from nas.latency.transports.base import MeasureSettings, Transport
 from nas.space.references import DENSEPOSE_BASELINES, reference
 from nas.space.search_space import SearchSpace
 
-__all__ = ["ProfileReport", "profile_space", "profile_keys", "open_table", "tool_version", "table_lock", "TABLE_LOCK"]
+__all__ = ["FillSettings", "ProfileReport", "profile_space", "profile_keys", "open_table", "tool_version", "table_lock", "TABLE_LOCK"]
 
 TABLE_LOCK = "writer.lock"
 
@@ -59,6 +61,15 @@ def tool_version() -> str:
 
 
 @dataclass(frozen=True)
+class FillSettings:
+    """How ``nas profile --fill`` chooses the ops it measures (:func:`nas.latency.fill.fill_design`)."""
+
+    share: float = FILL_SHARE
+    cover: int = FILL_COVER
+    whole_kind_ops: int = WHOLE_KIND_OPS
+
+
+@dataclass(frozen=True)
 class ProfileReport:
     """What a profile run did.
 
@@ -68,6 +79,8 @@ class ProfileReport:
         measured: keys measured by this run.
         build_s: seconds spent building programs.
         measure_s: seconds spent measuring.
+        fitted: keys predicted from the measured ones (``fill``), in fitted.csv.
+        fill: per fitted kind, the model's cross-validated errors (``fill``; else empty).
     """
 
     total: int
@@ -75,6 +88,8 @@ class ProfileReport:
     measured: int
     build_s: float
     measure_s: float
+    fitted: int = 0
+    fill: dict[str, Any] = field(default_factory=dict)
 
 
 def open_table(out: Path, meta: dict[str, Any]) -> LatencyTable:
@@ -168,6 +183,7 @@ def profile_space(
     speed_refs: int = DEFAULT_REFERENCES,
     sample: int | None = None,
     sample_seed: int = 0,
+    fill: FillSettings | None = None,
 ) -> ProfileReport:
     """Profile every key of the space at ``space_path`` into the table folder ``out``.
 
@@ -185,7 +201,12 @@ def profile_space(
             ``nas latency validate --samples N --seed sample_seed`` draws them: a partial
             table that validates the device in minutes instead of hours; the same command
             without ``sample`` completes it.
+        fill: measure only :func:`nas.latency.fill.fill_design`'s ops (seeded by
+            ``sample_seed``) and fit the others into fitted.csv; the same command without
+            ``fill`` measures them.
     """
+    if fill is not None and sample is not None:
+        raise TableError("--fill and --sample choose the ops to measure in two different ways: pass one of them")
     space = SearchSpace.from_yaml(space_path)
     keys = space_keys(space, rois)
     known = set(keys)
@@ -223,6 +244,11 @@ def profile_space(
 
             wanted = {k for arch in sample_archs(space, sample, sample_seed) for k in op_keys(arch, rois)}
             todo = [k for k in todo if k in wanted or k in refs]
+        features: dict[str, dict[str, float]] = {}
+        if fill is not None:
+            features = features_of([k for k in keys if key_kind(k) in fitted_kinds(keys, fill.whole_kind_ops)])
+            design = set(fill_design(keys, features, fill.share, fill.cover, fill.whole_kind_ops, sample_seed))
+            todo = [k for k in todo if k in design or k in refs]
         if not build:
             unbuilt = set(runtime.unbuilt(todo)) - set(refs)  # references are built regardless
             todo = [k for k in todo if k not in unbuilt]
@@ -230,7 +256,12 @@ def profile_space(
         if limit is not None:
             todo = todo[:limit]
         run = profile_keys(todo, table, runtime, transport, settings, workers, chunk, extra_rounds)
-        return ProfileReport(len(keys), already, run.measured, run.build_s, run.measure_s)
+        if fill is None:
+            return ProfileReport(len(keys), already, run.measured, run.build_s, run.measure_s)
+        fit = fit_rows({k: r.median_ms for k, r in table.rows.items()}, keys, features, sample_seed)
+        table.set_fitted(fit.rows, fit.summary())
+        table.save()
+        return ProfileReport(len(keys), already, run.measured, run.build_s, run.measure_s, len(table.fitted), fit.kinds)
 
 
 def _now() -> str:

@@ -5,6 +5,11 @@
 ``version``, the device, runtime and its version, threads, affinity, dtype, date, the
 search space file and hash, the tool version, the measurement settings and, when
 ``nas latency validate`` fitted one, a ``correction``. Both files are written atomically.
+
+A table profiled with ``nas profile --fill`` also holds ``fitted.csv`` (``key,median_ms``):
+ops not measured but predicted from the measured ones (:mod:`nas.latency.fill`), with how
+well that worked under ``fill`` in meta.json. Predictions use them; a measured row always
+wins, and ``nas profile`` without ``--fill`` measures them (the file goes when none is left).
 """
 
 from __future__ import annotations
@@ -26,11 +31,12 @@ from nas.space.spec import ArchSpec
 if TYPE_CHECKING:
     from nas.space.search_space import SearchSpace
 
-__all__ = ["FORMAT", "VERSION", "COLUMNS", "Prediction", "LatencyTable", "profile_command"]
+__all__ = ["FORMAT", "VERSION", "COLUMNS", "FITTED_COLUMNS", "Prediction", "LatencyTable", "profile_command"]
 
 FORMAT = "nas-latency-table"
 VERSION = 1
 COLUMNS = ("key", "median_ms", "p10_ms", "p90_ms", "std_ms", "count")
+FITTED_COLUMNS = ("key", "median_ms")
 
 
 @dataclass(frozen=True)
@@ -42,17 +48,25 @@ class Prediction:
             correction, else the plain sum).
         sum_ms: plain sum of the op medians.
         breakdown: per op (in execution order), the op and its median ms.
+        fitted: keys of the breakdown whose ms is fitted, not measured (``--fill`` tables).
     """
 
     latency_ms: float
     sum_ms: float
     breakdown: tuple[tuple[Op, float], ...]
+    fitted: frozenset[str] = frozenset()
+
+    @property
+    def fitted_ms(self) -> float:
+        """The part of the plain sum that comes from fitted rows."""
+        return math.fsum(ms for op, ms in self.breakdown if op.key in self.fitted)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "latency_ms": self.latency_ms,
             "sum_ms": self.sum_ms,
-            "breakdown": [{"part": op.part, "name": op.name, "key": op.key, "ms": ms} for op, ms in self.breakdown],
+            "fitted_ms": self.fitted_ms,
+            "breakdown": [{"part": op.part, "name": op.name, "key": op.key, "ms": ms, "fitted": op.key in self.fitted} for op, ms in self.breakdown],
         }
 
 
@@ -76,14 +90,16 @@ class LatencyTable:
     Args:
         path: the table folder.
         meta: meta.json content.
-        rows: key -> statistics.
+        rows: key -> statistics of the measured ops.
+        fitted: key -> predicted median ms of ops not measured (``nas profile --fill``).
     """
 
-    def __init__(self, path: str | Path, meta: dict[str, Any], rows: dict[str, OpStats] | None = None) -> None:
+    def __init__(self, path: str | Path, meta: dict[str, Any], rows: dict[str, OpStats] | None = None, fitted: dict[str, float] | None = None) -> None:
         self.path = Path(path)
         self.meta = meta
         self.rows: dict[str, OpStats] = dict(rows or {})
-        self._ms = {k: r.median_ms for k, r in self.rows.items()}
+        self.fitted: dict[str, float] = {k: ms for k, ms in (fitted or {}).items() if k not in self.rows}
+        self._ms = {**self.fitted, **{k: r.median_ms for k, r in self.rows.items()}}
 
     # -- files -----------------------------------------------------------------------
     @classmethod
@@ -109,7 +125,9 @@ class LatencyTable:
             raise TableError(f"{meta_path} is not a nas latency table (format {meta.get('format') if isinstance(meta, dict) else None!r}, expected {FORMAT!r})")
         if meta.get("version") != VERSION:
             raise TableError(f"{meta_path} has table version {meta.get('version')!r}; this tool reads version {VERSION}: re-profile it")
-        return cls(path, meta, {} if pending else _read_rows(csv_path))
+        fitted_path = path / "fitted.csv"
+        fitted = _read_fitted(fitted_path) if fitted_path.is_file() else {}
+        return cls(path, meta, {} if pending else _read_rows(csv_path), fitted)
 
     def save(self) -> None:
         """Write table.csv then meta.json, each atomically; a new table's meta.json also
@@ -123,16 +141,38 @@ class LatencyTable:
             r = self.rows[key]
             writer.writerow([key, f"{r.median_ms:.6f}", f"{r.p10_ms:.6f}", f"{r.p90_ms:.6f}", f"{r.std_ms:.6f}", r.count])
         atomic_write_text(self.path / "table.csv", buffer.getvalue())
+        fitted_path = self.path / "fitted.csv"
+        if self.fitted:
+            if isinstance(self.meta.get("fill"), dict):
+                self.meta["fill"]["rows"] = len(self.fitted)  # fewer once a profile measured some
+            lines = [",".join(FITTED_COLUMNS), *(f"{k},{self.fitted[k]:.6f}" for k in sorted(self.fitted))]
+            atomic_write_text(fitted_path, "\n".join(lines) + "\n")
+        else:
+            self.meta.pop("fill", None)
+            fitted_path.unlink(missing_ok=True)
         atomic_write_text(self.path / "meta.json", json.dumps(self.meta, indent=2, sort_keys=True) + "\n")
 
     def add(self, key: str, stats: OpStats) -> None:
+        """Add a measured row (it replaces a fitted one)."""
         self.rows[key] = stats
+        self.fitted.pop(key, None)
         self._ms[key] = stats.median_ms
 
+    def set_fitted(self, fitted: dict[str, float], summary: dict[str, Any]) -> None:
+        """Replace the fitted rows (keys measured meanwhile are left out) and record how
+        they were fitted under ``fill`` in meta.json."""
+        for key in self.fitted:
+            self._ms.pop(key, None)
+        self.fitted = {k: ms for k, ms in fitted.items() if k not in self.rows}
+        self._ms.update(self.fitted)
+        self.meta["fill"] = summary
+
     def __contains__(self, key: str) -> bool:
-        return key in self._ms
+        """Whether the op is measured (fitted rows are not: a profile measures them)."""
+        return key in self.rows
 
     def __len__(self) -> int:
+        """Measured rows."""
         return len(self.rows)
 
     # -- prediction --------------------------------------------------------------------
@@ -186,7 +226,7 @@ class LatencyTable:
             raise self._missing_error(arch, keys)
         breakdown = tuple((op, self._ms[op.key]) for op in ops)
         total = math.fsum(ms for _, ms in breakdown)
-        return Prediction(self.correct(total, len(ops)), total, breakdown)
+        return Prediction(self.correct(total, len(ops)), total, breakdown, frozenset(k for k in keys if k in self.fitted))
 
 
 def _read_rows(csv_path: Path) -> dict[str, OpStats]:
@@ -214,3 +254,24 @@ def _read_rows(csv_path: Path) -> dict[str, OpStats]:
             raise TableError(f"{csv_path} line {line}: key {key!r} appears twice")
         rows[key] = OpStats(values[0], values[1], values[2], values[3], count)
     return rows
+
+
+def _read_fitted(csv_path: Path) -> dict[str, float]:
+    try:
+        lines = csv_path.read_text().splitlines()
+    except UnicodeDecodeError:
+        raise TableError(f"{csv_path} is corrupt (not text)") from None
+    if not lines or tuple(lines[0].split(",")) != FITTED_COLUMNS:
+        raise TableError(f"{csv_path} has header {lines[0] if lines else None!r}, expected {','.join(FITTED_COLUMNS)}")
+    fitted: dict[str, float] = {}
+    for line, text in enumerate(lines[1:], 2):
+        key, _, value = text.rpartition(",")
+        try:
+            ms = float(value)
+        except ValueError:
+            ms = math.nan
+        if not key or not math.isfinite(ms) or ms <= 0 or key in fitted:
+            raise TableError(f"{csv_path} line {line} is corrupt ({text!r}): expected a new key and a positive ms; "
+                             "delete fitted.csv and re-run `nas profile --fill` to fit the rows again")
+        fitted[key] = ms
+    return fitted

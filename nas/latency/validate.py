@@ -191,6 +191,9 @@ def validate_table(
         "samples": len(archs),
         "seed": seed,
         "report_dir": str(out),
+        # ops of the table fitted rather than measured (nas profile --fill): 0 for a complete one
+        "fitted_ops": len(table.fitted),
+        "measured_ops": len(table.rows),
         # the device the table was timed on (None: the table predates fingerprints) and this one
         "table_device": recorded,
         "measured_on": current,
