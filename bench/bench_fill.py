@@ -12,7 +12,13 @@
 * ``cold`` (about half an hour, an otherwise idle machine): ``nas profile --fill`` of the
   whole space into a new table with an empty program cache, wall-clocked (lowering,
   timing and fitting: issue 4's "cold" figure), then ``nas latency validate`` of that
-  table on this machine (its own minutes are not part of the profile's).
+  table on this machine (its own minutes are not part of the profile's). With
+  ``--measure-sampled`` it then measures every op of the validated networks
+  (``nas profile --sample N``) and runs ``compare``.
+* ``compare --keep DIR``: on a kept cold run whose validated networks' ops are all
+  measured now, the networks' sums over the filled table against their sums over
+  measured rows only and against their end-to-end latency: how much of the validation's
+  error is the fit's, and how much the device's (sums vs whole networks, repeatability).
 """
 
 from __future__ import annotations
@@ -82,7 +88,10 @@ def simulate(args: argparse.Namespace) -> dict[str, object]:
 
 
 def cold(args: argparse.Namespace) -> dict[str, object]:
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.keep or Path(scratch)
+        if args.keep and args.keep.exists():
+            raise SystemExit(f"--keep {args.keep} exists: a cold profile needs a new folder")
         out = Path(tmp) / "table"
         env = {**os.environ, "NAS_CACHE": str(Path(tmp) / "cache"), "PYTHONWARNINGS": "ignore"}
         argv = [sys.executable, "-m", "nas", "profile", "--space", str(args.space), "--runtime", "executorch", "--threads", "1",
@@ -109,30 +118,70 @@ def cold(args: argparse.Namespace) -> dict[str, object]:
             if checked.returncode != 0:
                 raise SystemExit(f"nas latency validate failed ({checked.returncode})")
             result = json.loads(checked.stdout)
-            report["validation"] = {k: result[k] for k in ("samples", "plain_sum", "heldout") if k in result}
+            report["validation"] = {k: result[k] for k in ("samples", "plain_sum", "heldout", "repeatability", "raw_measured", "fitted_ops", "measured_ops") if k in result}
             report["validation_min"] = (time.perf_counter() - start) / 60
             plain = result["plain_sum"]
             print(f"validation ({args.samples} networks, measured end to end here): plain sums within ±10% {plain['within_10']:.0%}, "
                   f"MAPE {plain['mape']:.1f}%, Spearman {plain['spearman']:.3f}", flush=True)
+            if args.measure_sampled:
+                sample = [sys.executable, "-m", "nas", "profile", "--space", str(args.space), "--runtime", "executorch", "--threads", "1",
+                          "--sample", str(args.samples), "--workers", str(args.workers), "--out", str(out)]
+                if subprocess.run(sample, env=env, cwd=ROOT, check=False).returncode != 0:
+                    raise SystemExit("nas profile --sample failed")
+                report["compare"] = compare_kept(Path(tmp))
         return report
+
+
+def compare_kept(folder: Path) -> dict[str, object]:
+    """See ``compare`` in the module doc; ``folder`` as ``cold --keep`` left it."""
+    from nas.latency.keys import op_keys
+    from nas.latency.table import LatencyTable
+    from nas.space.spec import ArchSpec
+
+    table = LatencyTable.load(folder / "table")
+    validation = json.loads((folder / "validation" / "validation.json").read_text())
+    filled, measured, e2e = [], [], []
+    for row in validation["rows"]:
+        keys = op_keys(ArchSpec.from_string(row["arch"]), table.rois)
+        unmeasured = [k for k in keys if k not in table]
+        if unmeasured:
+            raise SystemExit(f"{len(unmeasured)} ops of {row['id']} are not measured yet: run nas profile --sample {validation['samples']} on {folder / 'table'}")
+        filled.append(float(row["sum_ms"]))
+        measured.append(sum(table.rows[k].median_ms for k in keys))
+        e2e.append(float(row["measured_ms"]))
+    fit_error = [f / m - 1 for f, m in zip(filled, measured)]
+    report = {"networks": len(e2e), "filled_vs_measured_sums": {"median_abs": statistics.median(abs(e) for e in fit_error), "max_abs": max(abs(e) for e in fit_error),
+                                                                  "mean_signed": statistics.fmean(fit_error), "within_5": sum(abs(e) <= 0.05 for e in fit_error) / len(e2e),
+                                                                  "within_10": sum(abs(e) <= 0.10 for e in fit_error) / len(e2e)},
+              "filled_vs_end_to_end": _accuracy(filled, e2e), "measured_vs_end_to_end": _accuracy(measured, e2e), "repeatability": validation.get("repeatability")}
+    f, m = report["filled_vs_end_to_end"], report["measured_vs_end_to_end"]
+    print(f"{len(e2e)} networks: filled sums vs sums of measured rows: median {report['filled_vs_measured_sums']['median_abs']:.1%}, max "
+          f"{report['filled_vs_measured_sums']['max_abs']:.1%}, mean {report['filled_vs_measured_sums']['mean_signed']:+.1%}; against the end-to-end "
+          f"latency within ±10%: filled {f['within_10']:.0%} (MAPE {f['mape']:.1f}%), measured rows only {m['within_10']:.0%} (MAPE {m['mape']:.1f}%); "
+          f"the device repeats its own end-to-end figures within ±10% {validation.get('repeatability', {}).get('within_10', float('nan')):.0%} of the time", flush=True)
+    return report
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("bench", choices=("simulate", "cold"))
+    parser.add_argument("bench", choices=("simulate", "cold", "compare"))
     parser.add_argument("--table", type=Path, default=DEFAULT_TABLE, help="simulate: a complete table with validation.json")
     parser.add_argument("--space", type=Path, default=DEFAULT_SPACE, help="cold: the space profiled")
     parser.add_argument("--seeds", type=int, default=5, help="simulate: designs drawn")
     parser.add_argument("--samples", type=int, default=50, help="cold: networks validated end to end (0: none)")
     parser.add_argument("--workers", type=int, default=2, help="cold: lowering processes")
     parser.add_argument("--json", type=Path, help="also write the report here")
+    parser.add_argument("--keep", type=Path, help="cold: work in this new folder (table, program cache, validation) and keep it; compare: that folder")
+    parser.add_argument("--measure-sampled", action="store_true", help="cold: then measure every op of the validated networks and compare")
     from nas.latency.fill import FILL_COVER, FILL_SHARE, WHOLE_KIND_OPS
 
     parser.add_argument("--share", type=float, default=FILL_SHARE)
     parser.add_argument("--cover", type=int, default=FILL_COVER)
     parser.add_argument("--whole-kinds", type=int, default=WHOLE_KIND_OPS)
     args = parser.parse_args()
-    report = simulate(args) if args.bench == "simulate" else cold(args)
+    if args.bench == "compare" and not args.keep:
+        raise SystemExit("compare needs --keep DIR (a kept cold run)")
+    report = simulate(args) if args.bench == "simulate" else cold(args) if args.bench == "cold" else compare_kept(args.keep)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
 
