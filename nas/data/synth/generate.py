@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import multiprocessing as mp
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -125,8 +126,22 @@ def _results(jobs: list[tuple[int, SynthConfig, str]], workers: int) -> Iterator
         return
     # fork: workers inherit the body template already built by the parent.
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        yield from pool.map(_render_and_write, jobs, chunksize=4)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_leave_ctrl_c_to_the_parent) as pool:
+        try:
+            yield from pool.map(_render_and_write, jobs, chunksize=4)
+        except BaseException:
+            # Ctrl-C or a failed image: stop the workers now; leaving the pool would first
+            # render every image already queued
+            for process in list(pool._processes.values()):  # type: ignore[attr-defined]
+                process.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+def _leave_ctrl_c_to_the_parent() -> None:
+    """Ctrl-C reaches the whole process group; a worker interrupted while it holds the pool's
+    queue lock would leave the others (and so the parent's shutdown) waiting forever."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _coco(config: SynthConfig, split: str, images: list[dict[str, Any]], anns: list[dict[str, Any]]) -> dict[str, Any]:
