@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SPACE = REPO / "search_spaces" / "densepose_mobile.yaml"
+
+# A suite started in the background of a non-interactive shell (`pytest &`) inherits SIGINT
+# ignored, and so would every command it starts: the Ctrl-C tests would then wait for a
+# command that never hears its Ctrl-C. Commands run as from a terminal instead.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
