@@ -59,7 +59,8 @@ def simulate(args: argparse.Namespace) -> dict[str, object]:
     keys = sorted(rows)
     archs = [(op_keys(ArchSpec.from_string(v["arch"]), table.rois), float(v["measured_ms"])) for v in validation]
     measured_ms = [m for _, m in archs]
-    complete = _accuracy([sum(rows[k] for k in ks) for ks, _ in archs], measured_ms)
+    complete_sums = [sum(rows[k] for k in ks) for ks, _ in archs]
+    complete = _accuracy(complete_sums, measured_ms)
     features = features_of([k for k in keys if key_kind(k) in fitted_kinds(keys, args.whole_kinds)])
     draws = []
     for seed in range(args.seeds):
@@ -68,7 +69,7 @@ def simulate(args: argparse.Namespace) -> dict[str, object]:
         fit = fit_rows(kept, keys, features, seed)
         filled = {**fit.rows, **kept}
         sums = [sum(filled[k] for k in ks) for ks, _ in archs]
-        vs_complete = [abs(s / sum(rows[k] for k in ks) - 1) for s, (ks, _) in zip(sums, archs)]
+        vs_complete = [abs(s / c - 1) for s, c in zip(sums, complete_sums)]
         draw = {"seed": seed, "measured_ops": len(kept), "fitted_ops": len(fit.rows), "unfitted_ops": len(fit.unfitted),
                 "filled": _accuracy(sums, measured_ms), "sum_vs_complete_median": statistics.median(vs_complete), "sum_vs_complete_max": max(vs_complete),
                 "fitted_rows_error_median": statistics.median(abs(fit.rows[k] / rows[k] - 1) for k in fit.rows),

@@ -39,7 +39,7 @@ from tqdm import tqdm
 
 from nas.latency.opkinds import key_kind
 
-__all__ = ["FEATURES_VERSION", "op_features", "features_of", "fill_design", "fit_rows", "FillFit", "FILL_SHARE", "FILL_COVER", "WHOLE_KIND_OPS"]
+__all__ = ["FEATURES_VERSION", "op_features", "features_of", "fitted_kinds", "fill_design", "fit_rows", "FillFit", "FILL_SHARE", "FILL_COVER", "WHOLE_KIND_OPS"]
 
 FEATURES_VERSION = 2  # bump when op_features changes: meta.json records which one fitted
 FILL_SHARE = 0.08  # share of a fitted kind's ops measured at random, besides the coverage
@@ -256,7 +256,8 @@ def _cross_validated_errors(x: np.ndarray, y: np.ndarray, seed: int) -> list[flo
     errors: list[float] = []
     for fold in range(_FOLDS):
         test = order[fold::_FOLDS]
-        train = [i for i in order if i not in set(test)]
+        held = set(test)
+        train = [i for i in order if i not in held]
         coef = _solve(x[train], y[train])
         errors.extend(abs(float(x[i] @ coef) / y[i] - 1.0) for i in test)
     return errors
