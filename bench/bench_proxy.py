@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import multiprocessing
 import os
 import statistics
@@ -48,7 +49,7 @@ from nas.space.references import reference
 from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
 from nas.train import train
-from nas.train.config import SETTINGS_BEFORE_THEY_EXISTED
+from nas.train.config import SETTINGS_BEFORE_THEY_EXISTED, TrainConfig
 from nas.train.proxy import DEFAULT_PROXY, PROXY_DATA_IMAGES, PROXY_SCENE, proxy_config, proxy_data_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,14 +98,43 @@ def mid_size(space: SearchSpace, pool: int = 31) -> ArchSpec:
     return archs[int(np.argsort(macs)[len(macs) // 2])]
 
 
-def trial(arch: ArchSpec, data: Path, scale: float = 1.0, seed: int = 0, progress: bool = True,
-          **changes: object) -> dict[str, float]:
-    """Final metrics and wall time of one proxy training (``changes``: other proxy settings)."""
+def trial(arch: ArchSpec, data: Path, scale: float = 1.0, seed: int = 0, progress: bool = True, *,
+          whole_val: bool = False, **changes: object) -> dict[str, float]:
+    """Final metrics and wall time of one proxy training (``changes``: other proxy settings).
+    With ``whole_val`` the final model is also scored on every validation image: GPS AP
+    ``val_all`` (all), ``val_first`` (the training's own evaluation images, scored again
+    from the same predictions) and ``val_rest`` (the others, disjoint from them)."""
     start = time.perf_counter()
-    result = train(arch, data, proxy_config(scale, seed=seed, **changes), progress=progress)
+    config = proxy_config(scale, seed=seed, **changes)
+    result = train(arch, data, config, progress=progress)
     metrics = dict(result.metrics)
+    if whole_val:
+        assert result.model is not None
+        metrics.update(whole_val_scores(result.model, data, config))
     metrics["wall_seconds"] = round(time.perf_counter() - start, 1)
     return metrics
+
+
+def whole_val_scores(model: torch.nn.Module, data: Path, config: TrainConfig) -> dict[str, float]:
+    """GPS AP of ``model`` on all validation images and on the two parts ``config.val_images``
+    splits them into, from one prediction per image. An 80-image score moves by a std of
+    ~1.8 points between disjoint slices (proxy_repeat_2000img.json): the 10x reference that
+    the proxy is ranked against is measured on all of them."""
+    from nas.eval import evaluate
+    from nas.train import Evaluator, resolve_device
+    from nas.train.data import DatasetPaths
+    from nas.train.predict import predict
+
+    device = resolve_device(config.device)
+    everything = Evaluator(DatasetPaths.from_dir(data), replace(config, val_images=None), device)
+    model.eval()
+    results = predict(model, everything.dataset, device)  # type: ignore[arg-type]
+    ids = everything.image_ids
+    first = min(config.val_images or len(ids), len(ids))
+    parts = {"val_all": ids, "val_first": ids[:first], "val_rest": ids[first:]}
+    scores = {name: evaluate(everything.gt, results, everything.surface, modes=("gps",), image_ids=chosen)["gps_ap"]
+              for name, chosen in parts.items() if chosen}
+    return {name: round(v * 100, 3) if v >= 0 else -1.0 for name, v in scores.items()}  # percent, as train's metrics
 
 
 def write(name: str, report: dict[str, Any]) -> None:
@@ -130,7 +160,11 @@ def previous_report(name: str, resume: bool, settings: dict[str, Any]) -> dict[s
     (the keys of ``settings`` compared one by one), else an empty dict."""
     path = REPORTS / f"{name}.json"
     old = json.loads(path.read_text()) if resume and path.is_file() else {}
-    if old and any(old.get(k) != v for k, v in settings.items()):
+
+    def as_now(value: Any) -> Any:  # a training config recorded before a setting existed had its neutral value
+        return {**SETTINGS_BEFORE_THEY_EXISTED, **value} if isinstance(value, dict) and "budget" in value else value
+
+    if old and any(as_now(old.get(k)) != v for k, v in settings.items()):
         print(f"the previous {name} report used other settings: none of its trials is reused", flush=True)
         return {}
     return old
@@ -203,7 +237,7 @@ def fidelity(args: argparse.Namespace) -> None:
     archs = [a.to_string() for a in sampled(SearchSpace.from_yaml(SPACE), args.archs, seed=2)]
     report: dict[str, Any] = {"archs": archs, "factor": args.factor, "proxy_config": proxy_config().to_dict(),
                               "long_config": proxy_config(args.factor).to_dict(), "proxy": {}, "long": {},
-                              "long_seed1": {}, "wall_seconds": {}}
+                              "long_seed1": {}, "long_val": {}, "long_seed1_val": {}, "wall_seconds": {}}
     data = None if args.analyse_only else ensure_data(args.data, args.images, args.scene)  # analysing runs nothing: no data needed
     settings = ("factor", "proxy_config", "long_config")
     if data is not None:
@@ -214,7 +248,7 @@ def fidelity(args: argparse.Namespace) -> None:
         for key in ("data", "threads_per_trial", "jobs"):  # what a re-analysis keeps as it was
             if key in old:
                 report.setdefault(key, old[key])
-        for phase in ("proxy", "long", "long_seed1", "wall_seconds"):  # keyed by arch string: a changed sample is run again
+        for phase in ("proxy", "long", "long_seed1", "long_val", "long_seed1_val", "wall_seconds"):  # keyed by arch string: a changed sample is run again
             report[phase] = {a: v for a, v in old.get(phase, {}).items() if a in archs}
     if data is not None:
         run_fidelity_trials(report, args, data, name)
@@ -227,20 +261,31 @@ def fidelity(args: argparse.Namespace) -> None:
 def run_fidelity_trials(report: dict[str, Any], args: argparse.Namespace, data: Path, name: str) -> None:
     """Trains what ``report`` lacks: the proxy, then the long budget of every architecture,
     then the long budget again at seed 1 for the first ``--repeat-long``; the report is
-    rewritten after each trial. With ``--jobs J`` J trials run at once, each in its own
+    rewritten after each trial. A long training also scores its final model on every
+    validation image (``long_val``: all, the proxy's first ones, the rest); one recorded
+    before that was kept is trained again (same seed: its proxy-image score should repeat). With ``--jobs J`` J trials run at once, each in its own
     process with torch's threads split between them. On 2 cores, J=2 gives about the trials
     per hour of J=1: a 1-thread trial beside another took a median 1.95x the wall time of
     the same trial alone on 2 threads (12 proxy trainings, 2026-12-02); the trials of one
     report all run under the same setting, recorded in it."""
     archs = report["archs"]
     phases = [("proxy", 1.0, 0, archs), ("long", args.factor, 0, archs), ("long_seed1", args.factor, 1, archs[: args.repeat_long])]
-    todo = [(phase, scale, seed, i, arch) for phase, scale, seed, chosen in phases
-            for i, arch in enumerate(chosen) if arch not in report[phase]]
+    todo = [(phase, scale, seed, i, arch) for phase, scale, seed, chosen in phases for i, arch in enumerate(chosen)
+            if arch not in report[phase] or (phase != "proxy" and arch not in report[f"{phase}_val"])]
+    # the trainings timed before first: a run stopped part way has scored the most architectures
+    todo.sort(key=lambda t: (["proxy", "long", "long_seed1"].index(t[0]), report["wall_seconds"].get(t[4], {}).get(t[0], math.inf)))
 
     def record(phase: str, i: int, arch: str, m: dict[str, float]) -> None:
+        before = report[phase].get(arch)
         report[phase][arch] = m["gps_ap"]
         report["wall_seconds"].setdefault(arch, {})[phase] = m["wall_seconds"]
-        print(f"{i:2d} {ArchSpec.from_string(arch).id} {phase:10s} GPS AP {m['gps_ap']:.1f}  ({m['wall_seconds']:.0f} s)", flush=True)
+        line = f"{i:2d} {ArchSpec.from_string(arch).id} {phase:10s} GPS AP {m['gps_ap']:.1f}"
+        if "val_all" in m:
+            report[f"{phase}_val"][arch] = {k[4:]: m[k] for k in ("val_first", "val_all", "val_rest") if k in m}
+            line += f", on all validation images {m['val_all']:.1f}"
+        if before is not None:
+            line += f" (recorded before: {before:.1f})"
+        print(f"{line}  ({m['wall_seconds']:.0f} s)", flush=True)
         write(name, report)
 
     threads = torch.get_num_threads() if args.jobs == 1 else max(1, (os.cpu_count() or 1) // args.jobs)
@@ -248,12 +293,13 @@ def run_fidelity_trials(report: dict[str, Any], args: argparse.Namespace, data: 
         report["threads_per_trial"], report["jobs"] = threads, args.jobs
     if args.jobs == 1:
         for phase, scale, seed, i, arch in todo:
-            record(phase, i, arch, trial(ArchSpec.from_string(arch), data, scale=scale, seed=seed))
+            record(phase, i, arch, trial(ArchSpec.from_string(arch), data, scale=scale, seed=seed, whole_val=phase != "proxy"))
         return
     print(f"{len(todo)} trainings to run, {args.jobs} at a time with {threads} thread(s) each", flush=True)
     # spawn, not fork: a forked child inherits the parent's OpenMP state
     with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        running = {pool.submit(trial, ArchSpec.from_string(arch), data, scale, seed, False, threads=threads): (phase, i, arch)
+        running = {pool.submit(trial, ArchSpec.from_string(arch), data, scale, seed, False, whole_val=phase != "proxy",
+                               threads=threads): (phase, i, arch)
                    for phase, scale, seed, i, arch in todo}
         for done in as_completed(running):
             record(*running[done], done.result())
@@ -276,6 +322,15 @@ def fidelity_summary(report: dict[str, Any], factor: float) -> dict[str, Any]:
                    "kendall_tau_over": len(both), "proxy_spread": max(a) - min(a), "long_spread": max(b) - min(b)}
         print(f"over {len(both)} architectures: Kendall tau {summary['kendall_tau']:.2f}, Spearman {summary['spearman']:.2f}; "
               f"spread proxy {summary['proxy_spread']:.1f}, {factor:g}x {summary['long_spread']:.1f} GPS AP points")
+    scored = report.get("long_val", {})
+    for part, meaning in (("all", "all validation images"), ("rest", "the validation images the proxy does not score on")):
+        held = [a for a in both if part in scored.get(a, {})]
+        if len(held) >= 2:
+            tau = stats.kendalltau([proxy[a] for a in held], [scored[a][part] for a in held]).statistic
+            spread = max(scored[a][part] for a in held) - min(scored[a][part] for a in held)
+            summary[f"kendall_tau_long_{part}_val"] = {"tau": tau, "over": len(held), "long_spread": spread}
+            print(f"{factor:g}x scored on {meaning}, over {len(held)} architectures: Kendall tau {tau:.2f} "
+                  f"(spread {spread:.1f} GPS AP points)")
     repeated = [a for a in both if a in again]
     if repeated:
         diffs = [abs(long[a] - again[a]) for a in repeated]
