@@ -237,7 +237,8 @@ def fidelity(args: argparse.Namespace) -> None:
     archs = [a.to_string() for a in sampled(SearchSpace.from_yaml(SPACE), args.archs, seed=2)]
     report: dict[str, Any] = {"archs": archs, "factor": args.factor, "proxy_config": proxy_config().to_dict(),
                               "long_config": proxy_config(args.factor).to_dict(), "proxy": {}, "long": {},
-                              "long_seed1": {}, "long_val": {}, "long_seed1_val": {}, "wall_seconds": {}}
+                              "long_seed1": {}, "long_val": {}, "long_seed1_val": {}, "long_earlier": {},
+                              "long_seed1_earlier": {}, "wall_seconds": {}}
     data = None if args.analyse_only else ensure_data(args.data, args.images, args.scene)  # analysing runs nothing: no data needed
     settings = ("factor", "proxy_config", "long_config")
     if data is not None:
@@ -248,7 +249,8 @@ def fidelity(args: argparse.Namespace) -> None:
         for key in ("data", "threads_per_trial", "jobs"):  # what a re-analysis keeps as it was
             if key in old:
                 report.setdefault(key, old[key])
-        for phase in ("proxy", "long", "long_seed1", "long_val", "long_seed1_val", "wall_seconds"):  # keyed by arch string: a changed sample is run again
+        # keyed by arch string: a changed sample is run again
+        for phase in ("proxy", "long", "long_seed1", "long_val", "long_seed1_val", "long_earlier", "long_seed1_earlier", "wall_seconds"):
             report[phase] = {a: v for a, v in old.get(phase, {}).items() if a in archs}
     if data is not None:
         run_fidelity_trials(report, args, data, name)
@@ -263,7 +265,8 @@ def run_fidelity_trials(report: dict[str, Any], args: argparse.Namespace, data: 
     then the long budget again at seed 1 for the first ``--repeat-long``; the report is
     rewritten after each trial. A long training also scores its final model on every
     validation image (``long_val``: all, the proxy's first ones, the rest); one recorded
-    before that was kept is trained again (same seed: its proxy-image score should repeat). With ``--jobs J`` J trials run at once, each in its own
+    before that was kept is trained again, its earlier score kept in ``long_earlier``
+    (same seed, but on another machine the float sums differ: a second draw). With ``--jobs J`` J trials run at once, each in its own
     process with torch's threads split between them. On 2 cores, J=2 gives about the trials
     per hour of J=1: a 1-thread trial beside another took a median 1.95x the wall time of
     the same trial alone on 2 threads (12 proxy trainings, 2026-12-02); the trials of one
@@ -284,6 +287,7 @@ def run_fidelity_trials(report: dict[str, Any], args: argparse.Namespace, data: 
             report[f"{phase}_val"][arch] = {k[4:]: m[k] for k in ("val_first", "val_all", "val_rest") if k in m}
             line += f", on all validation images {m['val_all']:.1f}"
         if before is not None:
+            report[f"{phase}_earlier"][arch] = before
             line += f" (recorded before: {before:.1f})"
         print(f"{line}  ({m['wall_seconds']:.0f} s)", flush=True)
         write(name, report)
@@ -310,9 +314,12 @@ def fidelity_summary(report: dict[str, Any], factor: float) -> dict[str, Any]:
     Spearman between them, the spread of each, and the long scores' seed-to-seed change."""
     archs, proxy, long, again = report["archs"], report["proxy"], report["long"], report.get("long_seed1", {})
     both = [a for a in archs if a in proxy and a in long]
-    print(f"\n{'arch':12s}{'proxy':>8s}{f'{factor:g}x':>8s}{f'{factor:g}x seed 1':>14s}")
+    whole, earlier = report.get("long_val", {}), report.get("long_earlier", {})
+    print(f"\n{'arch':12s}{'proxy':>8s}{f'{factor:g}x':>8s}{'earlier':>9s}{'all val':>9s}{f'{factor:g}x seed 1':>14s}")
     for arch in (a for a in archs if a in proxy):
         cells = [f"{proxy[arch]:8.1f}", f"{long[arch]:8.1f}" if arch in long else f"{'-':>8s}",
+                 f"{earlier[arch]:9.1f}" if arch in earlier else f"{'-':>9s}",
+                 f"{whole[arch]['all']:9.1f}" if "all" in whole.get(arch, {}) else f"{'-':>9s}",
                  f"{again[arch]:14.1f}" if arch in again else f"{'-':>14s}"]
         print(f"{ArchSpec.from_string(arch).id:12s}" + "".join(cells))
     summary: dict[str, Any] = {}
@@ -331,6 +338,7 @@ def fidelity_summary(report: dict[str, Any], factor: float) -> dict[str, Any]:
             summary[f"kendall_tau_long_{part}_val"] = {"tau": tau, "over": len(held), "long_spread": spread}
             print(f"{factor:g}x scored on {meaning}, over {len(held)} architectures: Kendall tau {tau:.2f} "
                   f"(spread {spread:.1f} GPS AP points)")
+    summary.update(redraw_summary(report, both, factor))
     repeated = [a for a in both if a in again]
     if repeated:
         diffs = [abs(long[a] - again[a]) for a in repeated]
@@ -350,6 +358,28 @@ def fidelity_summary(report: dict[str, Any], factor: float) -> dict[str, Any]:
               f"{summary['proxy_kendall_tau_on_repeated']:.2f}, of the proxy against the mean of both seeds "
               f"{summary['proxy_kendall_tau_vs_seed_mean']:.2f}")
     return summary
+
+
+def redraw_summary(report: dict[str, Any], both: list[str], factor: float) -> dict[str, Any]:
+    """How far a long training trained again (same seed and images, another machine's float
+    sums) lands from its earlier draw, on the proxy's validation images, and how the proxy
+    ranks the mean of the two draws (a reference with half the training noise)."""
+    earlier, long, proxy = report.get("long_earlier", {}), report["long"], report["proxy"]
+    redrawn = [a for a in both if a in earlier]
+    if len(redrawn) < 3:
+        return {}
+    first, second, short = ([scores[a] for a in redrawn] for scores in (earlier, long, proxy))
+    diffs = [abs(x - y) for x, y in zip(first, second)]
+    mean = [(x + y) / 2 for x, y in zip(first, second)]
+    figures = {"over": len(redrawn), "median_abs_difference": statistics.median(diffs), "max_abs_difference": max(diffs),
+               "kendall_tau_between_draws": stats.kendalltau(first, second).statistic,
+               "proxy_kendall_tau_vs_earlier": stats.kendalltau(short, first).statistic,
+               "proxy_kendall_tau_vs_draw_mean": stats.kendalltau(short, mean).statistic}
+    print(f"{factor:g}x trained again over {len(redrawn)} architectures: median |difference| {figures['median_abs_difference']:.1f}, "
+          f"max {figures['max_abs_difference']:.1f} GPS AP points; Kendall tau between the draws "
+          f"{figures['kendall_tau_between_draws']:.2f}; proxy against the earlier draw {figures['proxy_kendall_tau_vs_earlier']:.2f}, "
+          f"against the mean of both {figures['proxy_kendall_tau_vs_draw_mean']:.2f}")
+    return {"long_redraw": figures}
 
 
 def stability(args: argparse.Namespace) -> None:
