@@ -258,6 +258,45 @@ def fidelity(args: argparse.Namespace) -> None:
         raise SystemExit("no fidelity report with the current proxy settings to analyse: run without --analyse-only")
     report.update(fidelity_summary(report, args.factor))
     write(name, report)
+    if len([a for a in archs if a in report["proxy"] and a in report["long"]]) >= 2:
+        plot_fidelity(report, args.factor, REPORTS / f"{name}.png")
+
+
+def plot_fidelity(report: dict[str, Any], factor: float, path: Path) -> None:
+    """Proxy GPS AP against the long training's, one column per architecture: the long
+    score on all validation images (filled) and every draw's score on the proxy's images
+    (hollow; a line joins the draws of one architecture)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    proxy, long, earlier, whole = report["proxy"], report["long"], report.get("long_earlier", {}), report.get("long_val", {})
+    fig, ax = plt.subplots(figsize=(7.5, 5.2), dpi=120)
+    for arch in (a for a in report["archs"] if a in proxy and a in long):
+        x = proxy[arch]
+        draws = [long[arch]] + ([earlier[arch]] if arch in earlier else [])
+        ax.plot([x] * len(draws), draws, color="#7f7f7f", linewidth=1, marker="o", markerfacecolor="none", markersize=5)
+        if "all" in whole.get(arch, {}):
+            ax.plot([x], [whole[arch]["all"]], marker="o", color="#1f77b4", markersize=7)
+        ax.annotate(ArchSpec.from_string(arch).id[:6], (x, max(draws)), textcoords="offset points", xytext=(3, 4), fontsize=7)
+    ax.plot([], [], color="#7f7f7f", marker="o", markerfacecolor="none", linestyle="-",
+            label=f"{factor:g}x on the proxy's {report['long_config'].get('val_images')} val images (each draw)")
+    ax.plot([], [], color="#1f77b4", marker="o", linestyle="none", label=f"{factor:g}x on all val images")
+    figures = [f"tau {report['kendall_tau']:.2f} ({report['kendall_tau_over']})"] if "kendall_tau" in report else []
+    if "kendall_tau_long_all_val" in report:
+        held = report["kendall_tau_long_all_val"]
+        figures.append(f"all val: tau {held['tau']:.2f} ({held['over']})")
+    if "long_redraw" in report:
+        figures.append(f"between draws: tau {report['long_redraw']['kendall_tau_between_draws']:.2f}")
+    ax.set_xlabel(f"proxy GPS AP ({report['proxy_config']['budget']['steps']} steps)")
+    ax.set_ylabel(f"GPS AP after {factor:g}x the proxy's steps")
+    ax.set_title("Proxy fidelity: " + "; ".join(figures), fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 def run_fidelity_trials(report: dict[str, Any], args: argparse.Namespace, data: Path, name: str) -> None:
