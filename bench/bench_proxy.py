@@ -10,7 +10,8 @@ architectures, and fidelity of the proxy ranking to a 10x longer training.
                                                [--ema DECAY] [--threads N] [--analyse-only]
     python bench/bench_proxy.py repeat         [--data DIR] [--pick 5 8] [--threads 1 2] [--ema DECAY]
 
-Each prints its figures and writes a JSON report to bench/reports/. Without --data a
+Each prints its figures and writes a JSON report to bench/reports/ (fidelity also a PNG of
+proxy against long GPS AP; its long runs are scored on the whole validation split too). Without --data a
 synthetic dataset of nas.train.proxy.PROXY_DATA_IMAGES images (the proxy scene preset) is
 rendered once into .cache/bench_proxy_data (``--images N``: N images, into
 .cache/bench_proxy_data_N; ``--scene medium``: another scene preset, suffix _medium).
