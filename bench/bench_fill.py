@@ -89,10 +89,10 @@ def simulate(args: argparse.Namespace) -> dict[str, object]:
 
 
 def cold(args: argparse.Namespace) -> dict[str, object]:
+    if args.keep and args.keep.exists():
+        raise SystemExit(f"--keep {args.keep} exists: a cold profile needs a new folder")
     with tempfile.TemporaryDirectory() as scratch:
         tmp = args.keep or Path(scratch)
-        if args.keep and args.keep.exists():
-            raise SystemExit(f"--keep {args.keep} exists: a cold profile needs a new folder")
         out = Path(tmp) / "table"
         env = {**os.environ, "NAS_CACHE": str(Path(tmp) / "cache"), "PYTHONWARNINGS": "ignore"}
         argv = [sys.executable, "-m", "nas", "profile", "--space", str(args.space), "--runtime", "executorch", "--threads", "1",
@@ -139,6 +139,8 @@ def compare_kept(folder: Path) -> dict[str, object]:
     from nas.latency.table import LatencyTable
     from nas.space.spec import ArchSpec
 
+    if not (folder / "validation" / "validation.json").is_file() or not (folder / "table").is_dir():
+        raise SystemExit(f"{folder}: no table/ and validation/validation.json; give the folder of a `cold --keep DIR` run")
     table = LatencyTable.load(folder / "table")
     validation = json.loads((folder / "validation" / "validation.json").read_text())
     filled, measured, e2e = [], [], []

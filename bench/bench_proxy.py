@@ -316,7 +316,8 @@ def run_fidelity_trials(report: dict[str, Any], args: argparse.Namespace, data: 
     todo = [(phase, scale, seed, i, arch) for phase, scale, seed, chosen in phases for i, arch in enumerate(chosen)
             if arch not in report[phase] or (phase != "proxy" and arch not in report[f"{phase}_val"])]
     # the trainings timed before first: a run stopped part way has scored the most architectures
-    todo.sort(key=lambda t: (["proxy", "long", "long_seed1"].index(t[0]), report["wall_seconds"].get(t[4], {}).get(t[0], math.inf)))
+    rank = {phase: k for k, (phase, *_) in enumerate(phases)}
+    todo.sort(key=lambda t: (rank[t[0]], report["wall_seconds"].get(t[4], {}).get(t[0], math.inf)))
 
     def record(phase: str, i: int, arch: str, m: dict[str, float]) -> None:
         before = report[phase].get(arch)

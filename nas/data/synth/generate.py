@@ -139,8 +139,9 @@ def _results(jobs: list[tuple[int, SynthConfig, str]], workers: int) -> Iterator
 
 
 def _leave_ctrl_c_to_the_parent() -> None:
-    """Ctrl-C reaches the whole process group; a worker interrupted while it holds the pool's
-    queue lock would leave the others (and so the parent's shutdown) waiting forever."""
+    """Ctrl-C reaches the whole process group: the workers leave it to the parent, which
+    stops them (see :func:`_results`), so one interrupt ends the run once, without a
+    traceback from every worker and a broken pool."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
