@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
@@ -11,19 +13,34 @@ from nas.data import DensePoseDataset, collate
 from nas.eval import DensePoseResult
 from nas.model.rcnn import DensePoseRCNN
 
-__all__ = ["predict"]
+__all__ = ["predict", "BoxSource", "BOX_SOURCES"]
+
+BoxSource = Literal["detected", "gt"]
+BOX_SOURCES: tuple[str, ...] = ("detected", "gt")
 
 
 @torch.no_grad()
-def predict(model: DensePoseRCNN, dataset: DensePoseDataset, device: torch.device, batch_size: int = 4, progress: bool = False) -> list[DensePoseResult]:
-    """Detections with per-box I, U, V for every image of ``dataset``, in original image pixels."""
+def predict(model: DensePoseRCNN, dataset: DensePoseDataset, device: torch.device, batch_size: int = 4, progress: bool = False,
+            box_source: BoxSource = "detected") -> list[DensePoseResult]:
+    """Detections with per-box I, U, V for every image of ``dataset``, in original image pixels.
+
+    ``box_source="gt"`` runs the DensePose head on the ground-truth boxes of the people with
+    DensePose annotations instead (score 1 each): the score then leaves detection out.
+    """
+    if box_source not in BOX_SOURCES:
+        raise ValueError(f"box_source must be one of {', '.join(BOX_SOURCES)}, got {box_source!r}")
     was_training = model.training
     model.eval()
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate, num_workers=0)
     results: list[DensePoseResult] = []
     try:
         for images, targets in tqdm(loader, desc="evaluate", unit="batch", disable=not progress, leave=False):
-            outputs = model(images.to(device), image_sizes=[tuple(t["image_size"]) for t in targets])
+            if box_source == "gt":
+                given = [t["boxes"][~t["is_crowd"] & t["has_dp"]] for t in targets]
+                outputs = [{"boxes": b, "scores": torch.ones(len(b)), "iuv": iuv}
+                           for b, iuv in zip(given, model.densepose_on_boxes(images.to(device), given))]
+            else:
+                outputs = model(images.to(device), image_sizes=[tuple(t["image_size"]) for t in targets])
             for out, target in zip(outputs, targets):
                 scale = float(target["scale"])
                 boxes = (out["boxes"] / scale).cpu().numpy()

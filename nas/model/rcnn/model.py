@@ -66,6 +66,19 @@ class DensePoseRCNN(nn.Module):
             return self._losses(feats, targets, image_sizes)
         return self._inference(feats, image_sizes)
 
+    @torch.no_grad()
+    def densepose_on_boxes(self, images: Tensor, boxes: Sequence[Tensor]) -> list[Tensor]:
+        """Per image, the I, U, V maps ``(N, 3, out, out)`` the DensePose head gives for
+        ``boxes`` (``(N, 4)`` xyxy in input pixels) instead of the detector's boxes: how well
+        the features and the head do when detection is taken out of the score."""
+        feats = self.features(self.normalise(images))
+        boxes = [b.to(images.device, torch.float32).reshape(-1, 4) for b in boxes]
+        out_size = self.arch.head.out
+        if not sum(len(b) for b in boxes):
+            return [images.new_zeros((0, 3, out_size, out_size)) for _ in boxes]
+        iuv = iuv_from_output(self.dp_head(self.dp_pooler(feats, boxes)))
+        return list(iuv.split([len(b) for b in boxes]))
+
     # -- inference ---------------------------------------------------------------------
     def _inference(self, feats: dict[str, Tensor], image_sizes: list[tuple[int, int]]) -> list[Detections]:
         cfg = self.config
