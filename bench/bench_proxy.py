@@ -529,7 +529,7 @@ def gt_box_scores(model: torch.nn.Module, data: Path, config: TrainConfig) -> di
     from nas.train import Evaluator, resolve_device
     from nas.train.data import DatasetPaths
 
-    scores = Evaluator(DatasetPaths.from_dir(data), config, resolve_device(config.device), boxes="gt")(model)  # type: ignore[arg-type]
+    scores = Evaluator(DatasetPaths.from_dir(data), config, resolve_device(config.device), box_source="gt")(model)  # type: ignore[arg-type]
     return {f"gt_{k}": v for k, v in scores.items() if k.startswith(("gps_", "gpsm_", "iou_"))}
 
 

@@ -72,12 +72,12 @@ class Evaluator:
         device: where the model runs.
         images: these validation images (positions in the split) instead of the first
             ``config.val_images`` (benchmarks of the evaluation's own noise).
-        boxes: score the detector's boxes (``"detected"``) or run the DensePose head on
-            the ground-truth boxes (``"gt"``; see :func:`nas.train.predict.predict`).
+        box_source: score the detector's boxes (``"detected"``) or run the DensePose head
+            on the ground-truth boxes (``"gt"``; see :func:`nas.train.predict.predict`).
     """
 
     def __init__(self, paths: DatasetPaths, config: TrainConfig, device: torch.device, images: range | None = None,
-                 boxes: BoxSource = "detected") -> None:
+                 box_source: BoxSource = "detected") -> None:
         dataset = DensePoseDataset(paths.val, paths.images, input_size=config.input_size, train=False, mask_size=config.mask_size)
         ids = dataset.image_ids
         if images is None and config.val_images is not None:
@@ -87,12 +87,12 @@ class Evaluator:
                 raise NasError(f"validation images {images.start}..{images.stop - 1} are out of range: {paths.val} has {len(dataset)}")
             dataset = Subset(dataset, images)  # type: ignore[assignment]
             ids = [ids[i] for i in images]
-        self.dataset, self.image_ids, self.device, self.boxes = dataset, ids, device, boxes
+        self.dataset, self.image_ids, self.device, self.box_source = dataset, ids, device, box_source
         self.gt = paths.val
         self.surface = BodySurface.load(paths.surface)
 
     def __call__(self, model: DensePoseRCNN) -> dict[str, float]:
-        results = predict(model, self.dataset, self.device, box_source=self.boxes)  # type: ignore[arg-type]
+        results = predict(model, self.dataset, self.device, box_source=self.box_source)  # type: ignore[arg-type]
         metrics = _percent(evaluate(self.gt, results, self.surface, image_ids=self.image_ids))
         metrics["ap50"], metrics["ap75"] = metrics["gps_ap50"], metrics["gps_ap75"]
         metrics["detections"] = float(len(results))

@@ -12,6 +12,8 @@ import torch
 from nas.data import DensePoseDataset, SynthConfig, generate_dataset
 from nas.model.rcnn import build_densepose_rcnn
 from nas.space import decode
+from nas.train import Evaluator, TrainConfig
+from nas.train.data import DatasetPaths
 from nas.train.predict import predict
 
 ARCH = decode(
@@ -21,11 +23,16 @@ ARCH = decode(
 
 
 @pytest.fixture(scope="module")
-def val_set(tmp_path_factory) -> tuple[DensePoseDataset, list[dict]]:
+def data_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("predict") / "data"
     generate_dataset(out, SynthConfig(images=10, size=128, seed=4), workers=1, progress=False)
-    val = out / "annotations" / "val.json"
-    return DensePoseDataset(val, out / "images", input_size=(96, 80), train=False), json.loads(Path(val).read_text())["annotations"]
+    return out
+
+
+@pytest.fixture(scope="module")
+def val_set(data_dir: Path) -> tuple[DensePoseDataset, list[dict]]:
+    val = data_dir / "annotations" / "val.json"
+    return DensePoseDataset(val, data_dir / "images", input_size=(96, 80), train=False), json.loads(val.read_text())["annotations"]
 
 
 def test_gt_boxes_give_one_result_per_densepose_person_at_its_box(val_set) -> None:
@@ -41,6 +48,16 @@ def test_gt_boxes_give_one_result_per_densepose_person_at_its_box(val_set) -> No
     size = ARCH.head.out
     assert all(r.iuv.shape == (3, size, size) and r.iuv[0].max() <= 24 for r in results)
     assert model.training  # predict restores the mode it found
+
+
+def test_evaluator_scores_the_head_on_gt_boxes(data_dir: Path, val_set) -> None:
+    torch.manual_seed(0)
+    model = build_densepose_rcnn(ARCH)
+    config = TrainConfig(input_size=(96, 80), val_images=None, device="cpu")
+    metrics = Evaluator(DatasetPaths.from_dir(data_dir), config, torch.device("cpu"), box_source="gt")(model)
+    people = [a for a in val_set[1] if not a.get("iscrowd") and "dp_x" in a]
+    assert metrics["detections"] == len(people)  # one per person, whatever an untrained detector would find
+    assert metrics["iou_ap"] >= 0.0 and metrics["gps_ap"] >= 0.0  # defined: every person has a box
 
 
 def test_unknown_box_source_is_refused(val_set) -> None:
