@@ -327,6 +327,7 @@ def run_fidelity_trials(report: dict[str, Any], args: argparse.Namespace, data: 
             if arch not in report[phase] or (phase != "proxy" and arch not in report[f"{phase}_val"])]
     # the trainings timed before first: a run stopped part way has scored the most architectures
     rank = {phase: k for k, (phase, *_) in enumerate(phases)}
+
     def timed(phase: str, arch: str) -> float:  # a phase not timed yet goes by the proxy's time: long runs scale with it
         held = report["wall_seconds"].get(arch, {})
         return held.get(phase, held.get("proxy", math.inf))
