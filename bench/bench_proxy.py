@@ -424,7 +424,7 @@ def alternative_scores_summary(report: dict[str, Any], both: list[str]) -> dict[
     """Kendall tau of other scores of the same proxy runs (ALTERNATIVE_SCORES) against the
     long GPS AP (see :func:`long_reference`)."""
     held = report.get("proxy_metrics", {})
-    _, long, _ = long_reference({**report, "long": {a: report["long"][a] for a in both}})
+    _, long, _ = long_reference(report)
     ranked = [a for a in both if a in held]
     if len(ranked) < 3:
         return {}
