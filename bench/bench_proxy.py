@@ -9,8 +9,10 @@ architectures, and fidelity of the proxy ranking to a 10x longer training.
     python bench/bench_proxy.py variants       [--data DIR] [--steps 150] [--lr 0.003] [--batch 4] [--input 256 192]
                                                [--ema DECAY] [--threads N] [--analyse-only]
     python bench/bench_proxy.py repeat         [--data DIR] [--pick 5 8] [--threads 1 2] [--ema DECAY]
+    python bench/bench_proxy.py pooled         [--reports NAME ...] [--resamples 10000]
 
-Each prints its figures and writes a JSON report to bench/reports/ (fidelity also a PNG of
+``pooled`` trains nothing: it ranks the architectures of several fidelity reports (other
+samples, same data and settings) together. Each other command prints its figures and writes a JSON report to bench/reports/ (fidelity also a PNG of
 proxy against long GPS AP; its long runs are scored on the whole validation split too). Without --data a
 synthetic dataset of nas.train.proxy.PROXY_DATA_IMAGES images (the proxy scene preset) is
 rendered once into .cache/bench_proxy_data (``--images N``: N images, into
@@ -528,6 +530,61 @@ def long_reference(fidelity_report: dict[str, Any]) -> tuple[list[str], dict[str
     return archs, long, "10x GPS AP on the proxy's validation images"
 
 
+POOLED_REPORTS = ("proxy_fidelity_2000img", "proxy_fidelity_2000img_sample3")  # the two samples of 12 measured so far
+
+
+def pooled(args: argparse.Namespace) -> None:
+    """Proxy GPS AP against the long one over the architectures of several fidelity reports
+    at once (each against its own :func:`long_reference`; they must share the data and
+    settings), with a bootstrap interval over architectures, and split by neck: single-level
+    (``none``) against multi-level necks, which is what the long runs separate most."""
+    reports = []
+    for name in args.reports:
+        path = REPORTS / f"{name}.json"
+        if not path.is_file():
+            raise SystemExit(f"--reports {name}: no {path.relative_to(ROOT)}; run `fidelity` for it or name another report")
+        reports.append(json.loads(path.read_text()))
+    for key in ("data", "proxy_config", "long_config"):
+        if any(r.get(key) != reports[0].get(key) for r in reports):
+            raise SystemExit(f"the reports differ in {key}: pool only reports of the same data and settings")
+    proxy, long = {}, {}
+    references = set()
+    for report in reports:
+        _, reference, meaning = long_reference(report)
+        references.add(meaning)
+        for arch in (a for a in report["archs"] if a in report["proxy"] and a in reference):
+            proxy[arch], long[arch] = report["proxy"][arch], reference[arch]
+    archs = sorted(proxy)
+    if len(archs) < 4:
+        raise SystemExit(f"only {len(archs)} architectures have both a proxy and a long score: nothing to rank")
+    short, truth = np.array([proxy[a] for a in archs]), np.array([long[a] for a in archs])
+    tau = float(stats.kendalltau(short, truth).statistic)
+    rng = np.random.default_rng(0)
+    draws = [stats.kendalltau(short[i], truth[i]).statistic
+             for i in (rng.integers(0, len(archs), len(archs)) for _ in range(args.resamples))]
+    low, high = np.nanpercentile(draws, [2.5, 97.5])
+    single = np.array([ArchSpec.from_string(a).neck.variant == "none" for a in archs])
+    multi_tau = float(stats.kendalltau(short[~single], truth[~single]).statistic)
+    # Of the (single-level, multi-level) pairs the long runs order one way, the share the proxy orders alike.
+    pairs = [(i, j) for i in np.flatnonzero(single) for j in np.flatnonzero(~single) if truth[i] != truth[j]]
+    agree = sum((short[i] < short[j]) == (truth[i] < truth[j]) for i, j in pairs) / len(pairs) if pairs else float("nan")
+    summary = {"reports": list(args.reports), "reference": sorted(references), "over": len(archs),
+               "kendall_tau": tau, "spearman": float(stats.spearmanr(short, truth).statistic),
+               "kendall_tau_95": [float(low), float(high)], "resamples": args.resamples,
+               "single_level_necks": int(single.sum()), "multi_level_kendall_tau": multi_tau,
+               "multi_level_over": int((~single).sum()), "neck_pairs_ordered_alike": agree,
+               "long_single_level": [float(truth[single].min()), float(truth[single].max())] if single.any() else None,
+               "long_multi_level": [float(truth[~single].min()), float(truth[~single].max())]}
+    print(f"{len(archs)} architectures of {len(reports)} reports, against the {' / '.join(sorted(references))}:")
+    print(f"  Kendall tau {tau:.2f} (95% bootstrap interval over architectures {low:.2f} to {high:.2f}), "
+          f"Spearman {summary['spearman']:.2f}")
+    print(f"  single-level necks: {int(single.sum())}, long GPS AP {summary['long_single_level']}; multi-level: "
+          f"{int((~single).sum())}, long {summary['long_multi_level']}")
+    print(f"  the proxy orders {agree:.0%} of the single/multi-level pairs as the long runs do; "
+          f"Kendall tau among the multi-level necks alone {multi_tau:.2f}")
+    write("proxy_fidelity_pooled", summary)
+
+
 def gt_box_scores(model: torch.nn.Module, data: Path, config: TrainConfig) -> dict[str, float]:
     """Every AP and AR of ``model``'s DensePose head run on the ground-truth boxes of the
     training's own evaluation images (``gt_gps_ap``, ``gt_iou_ap75``, ...; percent)."""
@@ -718,6 +775,10 @@ def ema_decay(text: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
+    pool = sub.add_parser("pooled", help="rank the architectures of several fidelity reports together (trains nothing)")
+    pool.add_argument("--reports", nargs="+", default=list(POOLED_REPORTS), metavar="NAME",
+                      help="fidelity report names in bench/reports/, without .json")
+    pool.add_argument("--resamples", type=positive_int, default=10_000, help="bootstrap resamples of the architectures")
     for name in ("cost", "discrimination", "fidelity", "stability", "variants", "repeat"):
         p = sub.add_parser(name)
         p.add_argument("--data", default=None)
@@ -761,10 +822,10 @@ def main() -> None:
                                 "most between the fidelity and variants runs)")
             p.add_argument("--threads", type=positive_int, nargs=2, default=[1, 2], help="the two thread counts to compare")
     args = parser.parse_args()
-    if args.data and args.scene != PROXY_SCENE:
+    if getattr(args, "data", None) and args.scene != PROXY_SCENE:
         parser.error(f"--scene {args.scene}: only for the benchmark's own data; --data brings its own scenes")
     {"cost": cost, "discrimination": discrimination, "fidelity": fidelity, "stability": stability, "variants": variants,
-     "repeat": repeat}[args.what](args)
+     "repeat": repeat, "pooled": pooled}[args.what](args)
 
 
 if __name__ == "__main__":
