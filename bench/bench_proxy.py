@@ -12,8 +12,9 @@ architectures, and fidelity of the proxy ranking to a 10x longer training.
     python bench/bench_proxy.py pooled         [--reports NAME ...] [--resamples 10000]
 
 ``pooled`` trains nothing: it ranks the architectures of several fidelity reports (other
-samples, same data and settings) together. Each other command prints its figures and writes a JSON report to bench/reports/ (fidelity also a PNG of
-proxy against long GPS AP; its long runs are scored on the whole validation split too). Without --data a
+samples, same data and settings) together. Each other command prints its figures and
+writes a JSON report to bench/reports/ (fidelity also a PNG of proxy against long GPS AP;
+its long runs are scored on the whole validation split too). Without --data a
 synthetic dataset of nas.train.proxy.PROXY_DATA_IMAGES images (the proxy scene preset) is
 rendered once into .cache/bench_proxy_data (``--images N``: N images, into
 .cache/bench_proxy_data_N; ``--scene medium``: another scene preset, suffix _medium).
@@ -543,7 +544,10 @@ def pooled(args: argparse.Namespace) -> None:
         path = REPORTS / f"{name}.json"
         if not path.is_file():
             raise SystemExit(f"--reports {name}: no {path.relative_to(ROOT)}; run `fidelity` for it or name another report")
-        reports.append(json.loads(path.read_text()))
+        report = json.loads(path.read_text())
+        if not all(key in report for key in ("archs", "proxy", "long")):
+            raise SystemExit(f"--reports {name}: not a fidelity report (no archs, proxy and long scores); name proxy_fidelity* reports")
+        reports.append(report)
     for key in ("data", "proxy_config", "long_config"):
         if any(r.get(key) != reports[0].get(key) for r in reports):
             raise SystemExit(f"the reports differ in {key}: pool only reports of the same data and settings")
@@ -564,25 +568,35 @@ def pooled(args: argparse.Namespace) -> None:
              for i in (rng.integers(0, len(archs), len(archs)) for _ in range(args.resamples))]
     low, high = np.nanpercentile(draws, [2.5, 97.5])
     single = np.array([ArchSpec.from_string(a).neck.variant == "none" for a in archs])
-    multi_tau = float(stats.kendalltau(short[~single], truth[~single]).statistic)
+    multi = ~single
+    multi_tau = float(stats.kendalltau(short[multi], truth[multi]).statistic) if multi.sum() >= 2 else float("nan")
     # Of the (single-level, multi-level) pairs the long runs order one way, the share the proxy orders alike.
-    pairs = [(i, j) for i in np.flatnonzero(single) for j in np.flatnonzero(~single) if truth[i] != truth[j]]
+    pairs = [(i, j) for i in np.flatnonzero(single) for j in np.flatnonzero(multi) if truth[i] != truth[j]]
     agree = sum((short[i] < short[j]) == (truth[i] < truth[j]) for i, j in pairs) / len(pairs) if pairs else float("nan")
+
+    def finite(value: float) -> float | None:  # JSON has no NaN: an undefined figure is null
+        return None if math.isnan(value) else value
+
+    def long_range(group: np.ndarray) -> list[float] | None:
+        return [float(truth[group].min()), float(truth[group].max())] if group.any() else None
+
     summary = {"reports": list(args.reports), "reference": sorted(references), "over": len(archs),
                "kendall_tau": tau, "spearman": float(stats.spearmanr(short, truth).statistic),
                "kendall_tau_95": [float(low), float(high)], "resamples": args.resamples,
-               "single_level_necks": int(single.sum()), "multi_level_kendall_tau": multi_tau,
-               "multi_level_over": int((~single).sum()), "neck_pairs_ordered_alike": agree,
-               "long_single_level": [float(truth[single].min()), float(truth[single].max())] if single.any() else None,
-               "long_multi_level": [float(truth[~single].min()), float(truth[~single].max())]}
-    print(f"{len(archs)} architectures of {len(reports)} reports, against the {' / '.join(sorted(references))}:")
+               "single_level_necks": int(single.sum()), "multi_level_kendall_tau": finite(multi_tau),
+               "multi_level_over": int(multi.sum()), "neck_pairs_ordered_alike": finite(agree),
+               "long_single_level": long_range(single), "long_multi_level": long_range(multi)}
+    print(f"{len(archs)} architectures of {len(reports)} report(s), against the {' / '.join(sorted(references))}:")
     print(f"  Kendall tau {tau:.2f} (95% bootstrap interval over architectures {low:.2f} to {high:.2f}), "
           f"Spearman {summary['spearman']:.2f}")
     print(f"  single-level necks: {int(single.sum())}, long GPS AP {summary['long_single_level']}; multi-level: "
-          f"{int((~single).sum())}, long {summary['long_multi_level']}")
+          f"{int(multi.sum())}, long {summary['long_multi_level']}")
     print(f"  the proxy orders {agree:.0%} of the single/multi-level pairs as the long runs do; "
           f"Kendall tau among the multi-level necks alone {multi_tau:.2f}")
-    write("proxy_fidelity_pooled", summary)
+    name = "proxy_fidelity_pooled"
+    if tuple(args.reports) != POOLED_REPORTS:  # another set of reports: its own report, named by theirs
+        name += "_" + "+".join(r.removeprefix("proxy_fidelity").strip("_") or "default" for r in args.reports)
+    write(name, summary)
 
 
 def gt_box_scores(model: torch.nn.Module, data: Path, config: TrainConfig) -> dict[str, float]:
