@@ -165,15 +165,17 @@ def data_identity(data: Path) -> dict[str, Any]:
     return {**identity, "annotations_sha256": digest.hexdigest()[:16]}
 
 
+def as_now(value: Any) -> Any:
+    """A report's value as recorded now: a training config recorded before a setting
+    existed had that setting's neutral value."""
+    return {**SETTINGS_BEFORE_THEY_EXISTED, **value} if isinstance(value, dict) and "budget" in value else value
+
+
 def previous_report(name: str, resume: bool, settings: dict[str, Any]) -> dict[str, Any]:
     """The earlier report ``name`` when resuming and it was made with the same ``settings``
     (the keys of ``settings`` compared one by one), else an empty dict."""
     path = REPORTS / f"{name}.json"
     old = json.loads(path.read_text()) if resume and path.is_file() else {}
-
-    def as_now(value: Any) -> Any:  # a training config recorded before a setting existed had its neutral value
-        return {**SETTINGS_BEFORE_THEY_EXISTED, **value} if isinstance(value, dict) and "budget" in value else value
-
     if old and any(as_now(old.get(k)) != v for k, v in settings.items()):
         print(f"the previous {name} report used other settings: none of its trials is reused", flush=True)
         return {}
@@ -534,13 +536,11 @@ def long_reference(fidelity_report: dict[str, Any]) -> tuple[list[str], dict[str
 POOLED_REPORTS = ("proxy_fidelity_2000img", "proxy_fidelity_2000img_sample3")  # the two samples of 12 measured so far
 
 
-def pooled(args: argparse.Namespace) -> None:
-    """Proxy GPS AP against the long one over the architectures of several fidelity reports
-    at once (each against its own :func:`long_reference`; they must share the data and
-    settings), with a bootstrap interval over architectures, and split by neck: single-level
-    (``none``) against multi-level necks, which is what the long runs separate most."""
+def fidelity_reports(names: list[str]) -> list[dict[str, Any]]:
+    """The fidelity reports ``names`` of bench/reports/, refused unless they share the data
+    and the proxy and long settings."""
     reports = []
-    for name in args.reports:
+    for name in names:
         path = REPORTS / f"{name}.json"
         if not path.is_file():
             raise SystemExit(f"--reports {name}: no {path.relative_to(ROOT)}; run `fidelity` for it or name another report")
@@ -549,8 +549,17 @@ def pooled(args: argparse.Namespace) -> None:
             raise SystemExit(f"--reports {name}: not a fidelity report (no archs, proxy and long scores); name proxy_fidelity* reports")
         reports.append(report)
     for key in ("data", "proxy_config", "long_config"):
-        if any(r.get(key) != reports[0].get(key) for r in reports):
+        if any(as_now(r.get(key)) != as_now(reports[0].get(key)) for r in reports):
             raise SystemExit(f"the reports differ in {key}: pool only reports of the same data and settings")
+    return reports
+
+
+def pooled(args: argparse.Namespace) -> None:
+    """Proxy GPS AP against the long one over the architectures of several fidelity reports
+    at once (each against its own :func:`long_reference`; they must share the data and
+    settings), with a bootstrap interval over architectures, and split by neck: single-level
+    (``none``) against multi-level necks, which is what the long runs separate most."""
+    reports = fidelity_reports(args.reports)
     proxy, long = {}, {}
     references = set()
     for report in reports:
