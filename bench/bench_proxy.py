@@ -280,34 +280,47 @@ def fidelity(args: argparse.Namespace) -> None:
 
 def plot_fidelity(report: dict[str, Any], factor: float, path: Path) -> None:
     """Proxy GPS AP against the long training's, one column per architecture: the long
-    score on all validation images (filled) and every draw's score on the proxy's images
-    (hollow; a line joins the draws of one architecture)."""
+    score on all validation images (filled; orange: the seed-1 training of
+    ``--repeat-long``) and every draw's score on the proxy's images (hollow; a line joins
+    the draws of one architecture)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     proxy, long, earlier, whole = report["proxy"], report["long"], report.get("long_earlier", {}), report.get("long_val", {})
+    again, again_whole = report.get("long_seed1", {}), report.get("long_seed1_val", {})
     fig, ax = plt.subplots(figsize=(7.5, 5.2), dpi=120)
     for arch in (a for a in report["archs"] if a in proxy and a in long):
         x = proxy[arch]
-        draws = [long[arch]] + ([earlier[arch]] if arch in earlier else [])
+        draws = [long[arch]] + [other[arch] for other in (earlier, again) if arch in other]
         ax.plot([x] * len(draws), draws, color="#7f7f7f", linewidth=1, marker="o", markerfacecolor="none", markersize=5)
         if "all" in whole.get(arch, {}):
             ax.plot([x], [whole[arch]["all"]], marker="o", color="#1f77b4", markersize=7)
+        if "all" in again_whole.get(arch, {}):
+            ax.plot([x], [again_whole[arch]["all"]], marker="o", color="#ff7f0e", markersize=6)
         ax.annotate(ArchSpec.from_string(arch).id[:6], (x, max(draws)), textcoords="offset points", xytext=(3, 4), fontsize=7)
     ax.plot([], [], color="#7f7f7f", marker="o", markerfacecolor="none", linestyle="-",
             label=f"{factor:g}x on the proxy's {report['long_config'].get('val_images')} val images (each draw)")
     ax.plot([], [], color="#1f77b4", marker="o", linestyle="none", label=f"{factor:g}x on all val images")
+    if again_whole:
+        ax.plot([], [], color="#ff7f0e", marker="o", linestyle="none", label=f"{factor:g}x at seed 1 on all val images")
     figures = [f"tau {report['kendall_tau']:.2f} ({report['kendall_tau_over']})"] if "kendall_tau" in report else []
     if "kendall_tau_long_all_val" in report:
         held = report["kendall_tau_long_all_val"]
         figures.append(f"all val: tau {held['tau']:.2f} ({held['over']})")
     if "long_redraw" in report:
         figures.append(f"between draws: tau {report['long_redraw']['kendall_tau_between_draws']:.2f}")
+    if "long_seed_all_val" in report:
+        seeds = report["long_seed_all_val"]
+        figures.append(f"between seeds: tau {seeds['kendall_tau_between_draws']:.2f} ({seeds['over']}), "
+                       f"proxy vs their mean {seeds['proxy_kendall_tau_vs_draw_mean']:.2f}")
     ax.set_xlabel(f"proxy GPS AP ({report['proxy_config']['budget']['steps']} steps)")
     ax.set_ylabel(f"GPS AP after {factor:g}x the proxy's steps")
-    ax.set_title("Proxy fidelity: " + "; ".join(figures), fontsize=10)
+    title = "Proxy fidelity: " + "; ".join(figures[:2])
+    if figures[2:]:  # two lines at most: the proxy's agreement, then the long runs' own
+        title += "\n" + "; ".join(figures[2:])
+    ax.set_title(title, fontsize=10)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
@@ -403,6 +416,7 @@ def fidelity_summary(report: dict[str, Any], factor: float) -> dict[str, Any]:
             print(f"{factor:g}x scored on {meaning}, over {len(held)} architectures: Kendall tau {tau:.2f} "
                   f"(spread {spread:.1f} GPS AP points)")
     summary.update(redraw_summary(report, both, factor))
+    summary.update(seed_redraw_all_val_summary(report, both, factor))
     summary.update(alternative_scores_summary(report, both))
     repeated = [a for a in both if a in again]
     if repeated:
@@ -444,26 +458,48 @@ def alternative_scores_summary(report: dict[str, Any], both: list[str]) -> dict[
     return {"alternative_scores_kendall_tau": {"over": len(ranked), "tau": taus}}
 
 
+def two_draws(first: list[float], second: list[float], short: list[float], first_name: str) -> dict[str, Any]:
+    """How far two draws of the same long trainings lie apart (GPS AP points), how well one
+    ranks the other (the ceiling for any proxy judged against one draw), and how the proxy
+    ranks the first draw and the mean of both (a reference with half the draw noise)."""
+    diffs = [abs(x - y) for x, y in zip(first, second)]
+    mean = [(x + y) / 2 for x, y in zip(first, second)]
+    return {"over": len(first), "median_abs_difference": statistics.median(diffs), "max_abs_difference": max(diffs),
+            "kendall_tau_between_draws": stats.kendalltau(first, second).statistic,
+            f"proxy_kendall_tau_vs_{first_name}": stats.kendalltau(short, first).statistic,
+            "proxy_kendall_tau_vs_draw_mean": stats.kendalltau(short, mean).statistic}
+
+
 def redraw_summary(report: dict[str, Any], both: list[str], factor: float) -> dict[str, Any]:
     """How far a long training trained again (same seed and images, another machine's float
-    sums) lands from its earlier draw, on the proxy's validation images, and how the proxy
-    ranks the mean of the two draws (a reference with half the training noise)."""
+    sums) lands from its earlier draw, on the proxy's validation images (:func:`two_draws`)."""
     earlier, long, proxy = report.get("long_earlier", {}), report["long"], report["proxy"]
     redrawn = [a for a in both if a in earlier]
     if len(redrawn) < 3:
         return {}
-    first, second, short = ([scores[a] for a in redrawn] for scores in (earlier, long, proxy))
-    diffs = [abs(x - y) for x, y in zip(first, second)]
-    mean = [(x + y) / 2 for x, y in zip(first, second)]
-    figures = {"over": len(redrawn), "median_abs_difference": statistics.median(diffs), "max_abs_difference": max(diffs),
-               "kendall_tau_between_draws": stats.kendalltau(first, second).statistic,
-               "proxy_kendall_tau_vs_earlier": stats.kendalltau(short, first).statistic,
-               "proxy_kendall_tau_vs_draw_mean": stats.kendalltau(short, mean).statistic}
+    figures = two_draws(*([scores[a] for a in redrawn] for scores in (earlier, long, proxy)), first_name="earlier")
     print(f"{factor:g}x trained again over {len(redrawn)} architectures: median |difference| {figures['median_abs_difference']:.1f}, "
           f"max {figures['max_abs_difference']:.1f} GPS AP points; Kendall tau between the draws "
           f"{figures['kendall_tau_between_draws']:.2f}; proxy against the earlier draw {figures['proxy_kendall_tau_vs_earlier']:.2f}, "
           f"against the mean of both {figures['proxy_kendall_tau_vs_draw_mean']:.2f}")
     return {"long_redraw": figures}
+
+
+def seed_redraw_all_val_summary(report: dict[str, Any], both: list[str], factor: float) -> dict[str, Any]:
+    """The long trainings at seed 0 against those at seed 1 (``--repeat-long``), each final
+    model scored on all validation images (:func:`two_draws`): the seeds' noise without the
+    80-image score's own."""
+    seed0, seed1, proxy = report.get("long_val", {}), report.get("long_seed1_val", {}), report["proxy"]
+    held = [a for a in both if "all" in seed0.get(a, {}) and "all" in seed1.get(a, {})]
+    if len(held) < 3:
+        return {}
+    figures = two_draws([seed0[a]["all"] for a in held], [seed1[a]["all"] for a in held], [proxy[a] for a in held],
+                        first_name="seed0")
+    print(f"{factor:g}x at seed 0 and seed 1 on all validation images, over {len(held)} architectures: median |difference| "
+          f"{figures['median_abs_difference']:.1f}, max {figures['max_abs_difference']:.1f} GPS AP points; Kendall tau "
+          f"between the seeds {figures['kendall_tau_between_draws']:.2f}; proxy against seed 0 "
+          f"{figures['proxy_kendall_tau_vs_seed0']:.2f}, against the mean of both seeds {figures['proxy_kendall_tau_vs_draw_mean']:.2f}")
+    return {"long_seed_all_val": figures}
 
 
 def stability(args: argparse.Namespace) -> None:
