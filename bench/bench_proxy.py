@@ -419,19 +419,19 @@ def fidelity_summary(report: dict[str, Any], factor: float) -> dict[str, Any]:
     summary.update(seed_redraw_all_val_summary(report, both, factor))
     summary.update(alternative_scores_summary(report, both))
     repeated = [a for a in both if a in again]
+    first, second, short = ([scores[a] for a in repeated] for scores in (long, again, proxy))
     if repeated:
-        diffs = [abs(long[a] - again[a]) for a in repeated]
+        diffs = [abs(x - y) for x, y in zip(first, second)]
         summary["long_seed_abs_difference"] = {"median": statistics.median(diffs), "max": max(diffs), "over": len(repeated)}
         print(f"{factor:g}x scores, seed 0 vs seed 1 over {len(repeated)} architectures: median |difference| "
               f"{statistics.median(diffs):.1f}, max {max(diffs):.1f} GPS AP points")
     if len(repeated) >= 3:
         # The best any proxy can do is to be another long training: how well a second seed's
         # long run ranks the first is the ceiling of the tau above on this data.
-        first, second, short = ([scores[a] for a in repeated] for scores in (long, again, proxy))
-        summary["long_seed_kendall_tau"] = stats.kendalltau(second, first).statistic
-        summary["proxy_kendall_tau_on_repeated"] = stats.kendalltau(short, first).statistic
-        mean = [(x + y) / 2 for x, y in zip(first, second)]  # a truth with half the seed variance
-        summary["proxy_kendall_tau_vs_seed_mean"] = stats.kendalltau(short, mean).statistic
+        draws = two_draws(first, second, short, first_name="seed0")
+        summary["long_seed_kendall_tau"] = draws["kendall_tau_between_draws"]
+        summary["proxy_kendall_tau_on_repeated"] = draws["proxy_kendall_tau_vs_seed0"]
+        summary["proxy_kendall_tau_vs_seed_mean"] = draws["proxy_kendall_tau_vs_draw_mean"]
         print(f"over those {len(repeated)}: Kendall tau of the seed-1 {factor:g}x run against the seed-0 one "
               f"{summary['long_seed_kendall_tau']:.2f} (the ceiling for any proxy), of the proxy "
               f"{summary['proxy_kendall_tau_on_repeated']:.2f}, of the proxy against the mean of both seeds "
