@@ -159,20 +159,3 @@ def test_fill_and_sample_together_are_refused(tmp_path) -> None:
     done = run_nas("profile", "--baseline", "none", "--space", str(FILL_SPACE), "--runtime", "torch", "--out", str(tmp_path / "t"), "--fill", "--sample", "3")
     assert done.returncode == 2 and "--fill and --sample" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "t").exists()
-
-
-def test_model_card_says_the_latency_table_is_part_fitted() -> None:
-    from nas.export.card import model_card
-    from nas.search.rows import TrialRow
-    from nas.space.references import reference
-
-    arch = reference("densemobile")
-    row = TrialRow("t0001", 1, "search", "", arch.to_string(), arch.id, "finished", steps=10, progress=1.0, latency_ms=42.0, params=1_000_000, macs=2_000_000,
-                   gps_ap=10.0, gps_ap50=20.0, gps_ap75=5.0, gpsm_ap=11.0)
-    config = {"out": "results/x", "table": "latency_tables/t", "data": "data/d",
-              "proxy": {"budget": {"steps": 10}, "input_size": [128, 96], "batch_size": 2, "evals": 1, "seed": 0}}
-    meta = {"device": "cpu", "runtime": "executorch", "threads": 1, "dtype": "fp32"}
-    plain = model_card(row, config, meta, ["model.pt"], on_front=True)
-    filled = model_card(row, config, {**meta, "fill": {"rows": 3508}}, ["model.pt"], on_front=True)
-    assert "--fill" not in plain and "42.00 ms" in plain
-    assert "3508 of the table's ops fitted from measured ones by `nas profile --fill`" in filled
