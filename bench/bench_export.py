@@ -35,7 +35,7 @@ def main() -> None:
 
     from nas.export import deployable, lower
     from nas.export.calibration import calibration_inputs, program_agreement
-    from nas.search.store import ResultsStore
+    from nas.runs.store import ResultsStore
     from nas.space.spec import ArchSpec
 
     store = ResultsStore(args.run)

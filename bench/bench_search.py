@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from nas.pareto.analysis import Point
     from nas.search import Objective, SearchConfig
-    from nas.search.rows import TrialRow
+    from nas.runs.rows import TrialRow
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "bench" / "reports"
@@ -101,7 +101,8 @@ def overhead(args: argparse.Namespace) -> dict[str, object]:
 
     import ray
 
-    from nas.search import ResultsStore, run_search
+    from nas.runs.store import ResultsStore
+    from nas.search import run_search
     from nas.search.cluster import connect, disconnect
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -129,7 +130,7 @@ def _proposal_order(points: list[Point]) -> list[Point]:
 
 def _hypervolume_curve(ordered: list[Point], ref: float) -> list[float]:
     """Hypervolume after each finished trial of ``ordered`` (proposal order)."""
-    from nas.pareto.front import hypervolume
+    from nas.pareto.hypervolume import hypervolume
 
     return [hypervolume([(p.gps_ap, p.cost) for p in ordered[:n]], 0.0, ref) for n in range(1, len(ordered) + 1)]
 
@@ -143,7 +144,7 @@ def _tpe_good_set(ordered: list[Point], floor: float, n: int) -> list[list[float
     from optuna.samplers._tpe.sampler import _split_trials, default_gamma_multiobjective
 
     from nas.search.objective import Objective
-    from nas.search.rows import TrialRow
+    from nas.runs.rows import TrialRow
     from nas.search.searcher import tell
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -309,8 +310,7 @@ def _restore_run(config: SearchConfig, kept: Path) -> None:
     from optuna.trial import TrialState
 
     from nas.latency.table import LatencyTable
-    from nas.search import ResultsStore
-    from nas.search.run import _storage
+    from nas.runs.store import ResultsStore, journal_storage
     from nas.search.samplers import LATENCY_ATTR, make_sampler
     from nas.search.searcher import ARCH_ATTR, REPEAT_ATTR, STUDY_NAME, tell
     from nas.space.search_space import SearchSpace
@@ -325,7 +325,7 @@ def _restore_run(config: SearchConfig, kept: Path) -> None:
     modes = config.objective.modes
     directions = ["minimize" if m == "min" else "maximize" for m in (modes if isinstance(modes, list) else [modes])]
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = _storage(store)
+    storage = journal_storage(store)
 
     def refuse(message: str) -> None:
         shutil.rmtree(building)
@@ -388,7 +388,7 @@ def _read_kept(kept: Path) -> list[TrialRow]:
     """The rows of a kept trials.csv in trial-number order, or a clear exit."""
     import csv
 
-    from nas.search.rows import TrialRow
+    from nas.runs.rows import TrialRow
 
     with kept.open(newline="") as handle:  # an empty cell is a missing value (NaN, -1 or "" by the column's type)
         rows = sorted((TrialRow.from_dict({k: v if v != "" else None for k, v in r.items()}) for r in csv.DictReader(handle)),
@@ -403,7 +403,7 @@ def _read_kept(kept: Path) -> list[TrialRow]:
 def _stand_in(config: SearchConfig, kept: Path) -> Path:
     """A folder holding only ``config`` and the kept rows: enough to analyse a run that is not
     on this machine (it has no Optuna journal, so it can never be resumed)."""
-    from nas.search import ResultsStore
+    from nas.runs.store import ResultsStore
 
     store = ResultsStore(config.out)
     store.save_config(config.to_dict())
@@ -464,14 +464,15 @@ def _kept_path(folder: Path, tag: str) -> Path:
 def _min_gps_ap(folder: Path) -> float | None:
     """The run's "learned" floor (0 for runs from before it existed; None for a reward run,
     which has no floor and no multi-objective good set)."""
-    from nas.search import ResultsStore, SearchConfig
+    from nas.runs.store import ResultsStore
+    from nas.search import SearchConfig
 
     objective = SearchConfig.from_dict(ResultsStore(folder).load_config()).objective
     return objective.min_gps_ap if objective.kind == "pareto" else None
 
 
 def scaling(args: argparse.Namespace) -> dict[str, object]:
-    from nas.search import ResultsStore
+    from nas.runs.store import ResultsStore
     from tests.search.procs import driver, local_cluster
 
     with tempfile.TemporaryDirectory() as tmp:

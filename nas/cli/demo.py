@@ -10,7 +10,7 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add the top-level ``demo`` command to ``app``."""
-    from nas.search.demo import DemoSettings
+    from nas.demo import DemoSettings
 
     defaults = DemoSettings()
 
@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option("--seed", min=0)] = defaults.seed,
     ) -> None:
         """Run the whole job on this machine: data, search, Pareto front, export."""
-        from nas.search.demo import run_demo
+        from nas.demo import run_demo
 
         settings = DemoSettings(out=out, data=data, table=table, space=space, trials=trials, steps=steps, seed=seed)
         summary = run_demo(settings, echo=typer.echo)

@@ -110,10 +110,6 @@ class DensePoseCoco:
     images: list[ImageRecord]
     skipped: Counter[str] = field(default_factory=Counter)
 
-    def by_id(self) -> dict[int, ImageRecord]:
-        """Image records keyed by image id."""
-        return {r.image_id: r for r in self.images}
-
 
 def _where(image_id: Any, ann_id: Any, fld: str) -> str:
     return f"image id {image_id}, annotation id {ann_id}, field {fld!r}"

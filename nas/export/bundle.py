@@ -23,9 +23,9 @@ from nas.export.calibration import CHECK_IMAGES, calibration_inputs, program_agr
 from nas.export.card import model_card
 from nas.export.pte import deployable, lower
 from nas.io import atomic_write_text
-from nas.search.rows import FINISHED, TrialRow
-from nas.search.run import front_trials
-from nas.search.store import ResultsStore
+from nas.runs.rows import FINISHED, TrialRow
+from nas.runs.front import front_trials
+from nas.runs.store import ResultsStore
 from nas.space.spec import ArchSpec
 
 __all__ = ["Exported", "choose", "export_run"]

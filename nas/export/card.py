@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nas.model.rcnn.config import RCNNConfig
-from nas.search.rows import TrialRow
+from nas.runs.rows import TrialRow
 from nas.train.proxy import DEFAULT_PROXY, PROXY_SCENE
 
 __all__ = ["model_card"]

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from nas.errors import ResultsError
-from nas.pareto.front import dominates, front_indices, hypervolume
-from nas.search.rows import FINISHED, TrialRow
-from nas.search.store import ResultsStore
+from nas.pareto.hypervolume import hypervolume
+from nas.runs.front import dominates, front_indices
+from nas.runs.rows import FINISHED, TrialRow
+from nas.runs.store import ResultsStore
 
 __all__ = ["AXES", "Point", "ParetoReport", "analyse", "cost_of"]
 

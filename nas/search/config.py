@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from nas.errors import SearchError
@@ -106,7 +105,3 @@ class SearchConfig:
         return replace(self, address=address,
                        cpus_per_trial=self.cpus_per_trial if cpus_per_trial is None else cpus_per_trial,
                        gpus_per_trial=self.gpus_per_trial if gpus_per_trial is None else gpus_per_trial)
-
-    @property
-    def out_path(self) -> Path:
-        return Path(self.out)

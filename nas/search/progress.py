@@ -9,7 +9,7 @@ from typing import Any
 
 from ray.tune import Callback
 
-from nas.search.rows import FINISHED, TrialRow
+from nas.runs.rows import FINISHED, TrialRow
 
 __all__ = ["Progress", "TrialStartPrinter"]
 

@@ -20,23 +20,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import optuna
-from optuna.storages import JournalStorage
-from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 from nas.errors import Interrupted, SearchError
 from nas.lock import folder_lock
+from nas.runs.front import front_trials
+from nas.runs.rows import FINISHED
+from nas.runs.store import ResultsStore, journal_storage
 from nas.search.cluster import alive_nodes, check_address, connect, disconnect
 from nas.search.config import SearchConfig
 from nas.search.prepare import Inputs, load_inputs
 from nas.search.progress import Progress, TrialStartPrinter
-from nas.search.rows import FINISHED, TrialRow
 from nas.search.samplers import make_sampler
 from nas.search.searcher import NasSearch, tell, trial_name
-from nas.search.store import ResultsStore
 from nas.search.trial import run_trial, trial_settings
 
-__all__ = ["SearchSummary", "run_search", "resume_search", "settle_running", "front_trials", "DRIVER_LOCK"]
+__all__ = ["SearchSummary", "run_search", "resume_search", "settle_running", "DRIVER_LOCK"]
 
 DRIVER_LOCK = "driver.lock"
 
@@ -58,11 +57,6 @@ class SearchSummary:
     failed: int
     baselines_done: int
     note: str = ""
-
-
-def _storage(store: ResultsStore) -> JournalStorage:
-    store.root.mkdir(parents=True, exist_ok=True)
-    return JournalStorage(JournalFileBackend(str(store.journal_path)))
 
 
 def settle_running(study: optuna.Study, store: ResultsStore, config: SearchConfig) -> list[int]:
@@ -91,19 +85,6 @@ def _counts(store: ResultsStore, config: SearchConfig) -> tuple[int, list[str]]:
     return done, baselines
 
 
-def front_trials(rows: list[TrialRow]) -> set[str]:
-    """Trials on the (GPS AP, latency) front of finished search trials, or of all finished
-    trials baselines included (a baseline the search does not beat keeps its weights too)."""
-    from nas.pareto.front import front_indices
-
-    keep: set[str] = set()
-    finished = [r for r in rows if r.status == FINISHED]
-    for group in ([r for r in finished if r.kind == "search"], finished):
-        for i in front_indices([(r.gps_ap, r.latency_ms) for r in group]):
-            keep.add(group[i].trial)
-    return keep
-
-
 def _prune_weights(store: ResultsStore, config: SearchConfig) -> None:
     """Keep ``model.pt`` of front trials (and the top 5 by reward) only; they are what gets exported."""
     rows = list(store.rows().values())
@@ -126,7 +107,7 @@ def _drive(config: SearchConfig, inputs: Inputs, store: ResultsStore, session: i
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
-    storage = _storage(store)
+    storage = journal_storage(store)
     done, baselines_done = _counts(store, config)
     baselines = [(n, a) for n, a in inputs.baselines if n not in baselines_done]
     progress = Progress(config.trials, done, len(baselines))

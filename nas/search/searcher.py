@@ -20,7 +20,7 @@ with our sampler and JournalStorage), this searcher:
   ``stopped`` row. Errors become FAIL and a ``failed`` row.
 
 Every row is written to the results store *before* the matching ``tell``, so after a
-driver crash the store is never behind the journal (see :mod:`nas.search.resume`).
+driver crash the store is never behind the journal (see :func:`nas.search.run.settle_running`).
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ from ray.tune.search.optuna import OptunaSearch
 
 from nas.latency.table import LatencyTable
 from nas.search.objective import Objective
-from nas.search.rows import FAILED, FINISHED, REJECTED, STOPPED, TrialRow
+from nas.runs.rows import FAILED, FINISHED, REJECTED, STOPPED, TrialRow
 from nas.search.samplers import CONSTRAINT, LATENCY_ATTR, LEARNED_CONSTRAINT
-from nas.search.store import ResultsStore
+from nas.runs.store import ResultsStore
 from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
 

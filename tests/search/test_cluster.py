@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from nas.search import ResultsStore
+from nas.runs.store import ResultsStore
 from tests.search.conftest import TINY_SPACE
 from tests.search.procs import driver, kill_marked, local_cluster, pids_with
 

@@ -8,7 +8,7 @@ import typer
 from typer.testing import CliRunner
 
 from nas.cli import demo as demo_cli
-from nas.search import ResultsStore
+from nas.runs.store import ResultsStore
 from tests.search.conftest import TINY_SPACE
 
 
@@ -40,7 +40,7 @@ def test_demo_command(tmp_path, tiny_dataset, tiny_table):
 
 def test_demo_missing_table(tmp_path):
     from nas.errors import SearchError
-    from nas.search.demo import DemoSettings, run_demo
+    from nas.demo import DemoSettings, run_demo
 
     with pytest.raises(SearchError, match="latency table .* is missing"):
         run_demo(DemoSettings(table=str(tmp_path / "none"), data=str(tmp_path / "d"), out=str(tmp_path / "o")))
@@ -48,7 +48,7 @@ def test_demo_missing_table(tmp_path):
 
 def test_demo_out_that_is_a_file_is_refused_before_rendering(tmp_path, tiny_table):
     from nas.errors import SearchError
-    from nas.search.demo import DemoSettings, run_demo
+    from nas.demo import DemoSettings, run_demo
 
     (tmp_path / "o").write_text("kept")
     with pytest.raises(SearchError, match="--out .*o is a file; the demo's run is a folder"):
@@ -58,8 +58,8 @@ def test_demo_out_that_is_a_file_is_refused_before_rendering(tmp_path, tiny_tabl
 
 def test_ctrl_c_in_the_demo_says_to_run_it_again(tmp_path, tiny_dataset, tiny_table, monkeypatch):
     from nas.errors import Interrupted
-    from nas.search import demo
-    from nas.search.demo import DemoSettings, run_demo
+    from nas import demo
+    from nas.demo import DemoSettings, run_demo
 
     def stopped(*args, **kwargs):
         raise Interrupted("the search stopped at 3 of 10 trial(s); continue it with `nas search --out R --resume`")

@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from nas.pareto.front import dominates, front_indices, hypervolume
+from nas.pareto.hypervolume import hypervolume
+from nas.runs.front import dominates, front_indices
 
 
 def test_front_by_hand():

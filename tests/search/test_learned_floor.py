@@ -11,7 +11,7 @@ from optuna.samplers._tpe.sampler import _split_trials
 from nas.errors import SearchError
 from nas.search.config import SearchConfig
 from nas.search.objective import DEFAULT_MIN_GPS_AP, Objective
-from nas.search.rows import TrialRow
+from nas.runs.rows import TrialRow
 from nas.search.samplers import CONSTRAINT, LEARNED_CONSTRAINT, make_sampler
 from nas.search.searcher import tell
 

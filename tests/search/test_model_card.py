@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from nas.export import card
-from nas.search.rows import TrialRow
+from nas.runs.rows import TrialRow
 from nas.space.references import reference
 from nas.train.budget import Budget
 from nas.train.proxy import DEFAULT_PROXY

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from nas.cli import pareto as pareto_cli
 from nas.errors import ResultsError
 from nas.pareto import analyse
-from nas.search.rows import TrialRow
-from nas.search.store import ResultsStore
+from nas.runs.rows import TrialRow
+from nas.runs.store import ResultsStore
 
 
 def _row(trial: str, status: str, ap: float, ms: float, baseline: str = "") -> TrialRow:

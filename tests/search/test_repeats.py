@@ -8,7 +8,7 @@ import pytest
 from optuna.trial import TrialState
 
 from nas.latency.table import LatencyTable
-from nas.search import ResultsStore
+from nas.runs.store import ResultsStore
 from nas.search.objective import Objective
 from nas.search.searcher import MAX_CONSECUTIVE_REPEATS, REPEAT_ATTR, NasSearch
 from nas.space.search_space import SearchSpace

@@ -9,11 +9,9 @@ import time
 
 import optuna
 import pytest
-from optuna.storages import JournalStorage
-from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
-from nas.search import ResultsStore
+from nas.runs.store import ResultsStore, journal_storage
 from nas.search.searcher import REPEAT_ATTR, STUDY_NAME
 from tests.search.conftest import TINY_SPACE
 from tests.search.procs import auth_env, driver, kill_marked, short_tmp
@@ -70,7 +68,7 @@ def test_sigkill_then_resume(tmp_path, tiny_dataset, tiny_table):
     assert {r.session for r in search} == {0, 1}
     for name, row in before.items():  # what the first session finished is kept as it was
         assert rows[name] == row
-    study = optuna.load_study(study_name=STUDY_NAME, storage=JournalStorage(JournalFileBackend(str(ResultsStore(out).journal_path))))
+    study = optuna.load_study(study_name=STUDY_NAME, storage=journal_storage(ResultsStore(out)))
     states = {t.number: t.state for t in study.trials}
     assert TrialState.RUNNING not in states.values()
     # repeats of finished architectures are told from the earlier trial and have no row
@@ -112,7 +110,7 @@ def test_ctrl_c_stops_the_driver_with_the_resume_hint(tmp_path, tiny_dataset, ti
 def test_resume_refuses_a_total_below_the_trials_done(tmp_path) -> None:
     from nas.errors import SearchError
     from nas.search.config import SearchConfig
-    from nas.search.rows import TrialRow
+    from nas.runs.rows import TrialRow
     from nas.search.run import resume_search
 
     store = ResultsStore(tmp_path / "run")

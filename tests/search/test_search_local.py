@@ -9,14 +9,13 @@ import re
 import optuna
 import pytest
 import torch
-from optuna.storages import JournalStorage
-from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 from nas.errors import NasError, SearchError
-from nas.search import ResultsStore, run_search
+from nas.runs.front import front_trials
+from nas.runs.store import ResultsStore, journal_storage
+from nas.search import run_search
 from nas.search.cluster import disconnect
-from nas.search.run import front_trials
 from nas.search.searcher import STUDY_NAME
 from tests.search.conftest import TINY_PROXY, tiny_config, write_table
 
@@ -45,7 +44,7 @@ def test_local_search_rows_and_study(asha_run):
     counted = [r for r in rows if r.counts]
     assert len(counted) == 5 == summary.done and summary.failed == 0
     assert len({r.trial for r in rows}) == len(rows)
-    study = optuna.load_study(study_name=STUDY_NAME, storage=JournalStorage(JournalFileBackend(str(store.journal_path))))
+    study = optuna.load_study(study_name=STUDY_NAME, storage=journal_storage(store))
     by_number = {t.number: t for t in study.trials}
     assert all(t.state != TrialState.RUNNING for t in study.trials)
     for row in rows:
@@ -162,7 +161,7 @@ def _damaged_weights_are_refused_before_any_write(run, tmp_path, trial) -> None:
 
     from nas.errors import ExportError
     from nas.export import export_run
-    from nas.search.store import ResultsStore
+    from nas.runs.store import ResultsStore
 
     copy = tmp_path / "copied-run"
     shutil.copytree(run, copy, ignore=shutil.ignore_patterns("ray"))

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from nas.errors import ResultsError
-from nas.search.rows import COLUMNS, TrialRow
-from nas.search.store import ResultsStore
+from nas.runs.rows import COLUMNS, TrialRow
+from nas.runs.store import ResultsStore, journal_storage
 
 
 def _row(name: str, status: str = "finished", **values: object) -> TrialRow:
@@ -73,3 +73,21 @@ def test_bad_status_and_corrupt_files(tmp_path):
 def test_counts():
     assert _row("t0001").counts and _row("t0002", status="stopped").counts and _row("t0003", status="failed").counts
     assert not _row("t0004", status="rejected").counts
+
+
+def test_journal_storage_is_the_runs_study_journal(tmp_path):
+    import optuna
+
+    store = ResultsStore(tmp_path / "new" / "run")
+    study = optuna.create_study(study_name="s", storage=journal_storage(store))  # the folder is created for it
+    study.add_trial(optuna.trial.create_trial(params={}, distributions={}, value=1.0))
+    assert store.journal_path.is_file()
+    again = optuna.load_study(study_name="s", storage=journal_storage(ResultsStore(store.root)))
+    assert [t.value for t in again.trials] == [1.0]
+
+
+def test_the_runs_package_exports_what_it_lists():
+    import nas.runs
+
+    assert dir(nas.runs) == sorted(nas.runs.__all__)
+    assert all(getattr(nas.runs, name) is not None for name in nas.runs.__all__)

@@ -3,7 +3,7 @@
 Layout::
 
     config.json        the resolved search configuration (what ``--resume`` reuses)
-    trials.parquet     one row per trial (:class:`nas.search.rows.TrialRow`), the truth
+    trials.parquet     one row per trial (:class:`nas.runs.rows.TrialRow`), the truth
     trials.csv         the same rows as CSV, for a quick look
     study.journal      the Optuna study (JournalStorage; ``optuna-dashboard study.journal``)
     trials/<trial>/    per trial: log.txt, metrics.json, model.pt (kept for Pareto trials)
@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
@@ -26,9 +26,12 @@ import pyarrow.parquet as pq
 
 from nas.errors import ResultsError
 from nas.io import atomic_write_bytes, atomic_write_text
-from nas.search.rows import COLUMNS, TrialRow
+from nas.runs.rows import COLUMNS, TrialRow
 
-__all__ = ["ResultsStore"]
+if TYPE_CHECKING:
+    from optuna.storages import JournalStorage
+
+__all__ = ["ResultsStore", "journal_storage"]
 
 _ARROW_TYPES = {"int": pa.int64(), "float": pa.float64(), "str": pa.string()}
 
@@ -148,3 +151,15 @@ class ResultsStore:
         pq.write_table(table, sink)
         atomic_write_bytes(self.parquet_path, sink.getvalue())
         atomic_write_text(self.csv_path, frame.to_csv(index=False))
+
+
+def journal_storage(store: ResultsStore) -> JournalStorage:
+    """The run's Optuna study storage, the append-only ``study.journal`` (its folder created).
+
+    Optuna is imported here, not at module level: reading a run's rows (``nas pareto``,
+    ``nas export``) does not need it, and it is slow to import."""
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    store.root.mkdir(parents=True, exist_ok=True)
+    return JournalStorage(JournalFileBackend(str(store.journal_path)))

@@ -17,13 +17,10 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-__all__ = ["TrialRow", "STATUSES", "FINISHED", "STOPPED", "REJECTED", "FAILED", "COLUMNS", "METRIC_KEYS"]
+__all__ = ["TrialRow", "STATUSES", "FINISHED", "STOPPED", "REJECTED", "FAILED", "COLUMNS"]
 
 FINISHED, STOPPED, REJECTED, FAILED = "finished", "stopped", "rejected", "failed"
 STATUSES = (FINISHED, STOPPED, REJECTED, FAILED)
-
-# metrics copied from the proxy's last evaluation point (AP in percent, -1 where undefined)
-METRIC_KEYS = ("gps_ap", "gps_ap50", "gps_ap75", "gpsm_ap", "gpsm_ap50", "gpsm_ap75")
 
 _NAN = float("nan")
 

@@ -1,9 +1,11 @@
-"""Pareto front and hypervolume of (accuracy up, cost down) points.
+"""The Pareto front of a run: which (accuracy up, cost down) points, and which trials, are on it.
 
 Points are ``(ap, cost)`` pairs: GPS AP in percent (higher is better) and a cost, the
 latency in ms or the parameter count (lower is better). A point is on the front when no
 other point is at least as good in both and strictly better in one; duplicates of a
-front point are all kept.
+front point are all kept. The definition lives with the run's data model because the
+search keeps the weights of front trials and export picks them; :mod:`nas.pareto` builds
+its reports, hypervolume and plots on it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-__all__ = ["front_indices", "hypervolume", "dominates"]
+from nas.runs.rows import FINISHED, TrialRow
+
+__all__ = ["dominates", "front_indices", "front_trials"]
 
 
 def dominates(a: tuple[float, float], b: tuple[float, float]) -> bool:
@@ -40,20 +44,12 @@ def front_indices(points: Sequence[tuple[float, float]]) -> list[int]:
     return front
 
 
-def hypervolume(points: Sequence[tuple[float, float]], ref_ap: float, ref_cost: float) -> float:
-    """Area dominated by ``points`` and bounded by the reference point (``ref_ap``, ``ref_cost``).
-
-    The reference is the worst corner: AP ``ref_ap`` (e.g. 0) and cost ``ref_cost`` (e.g.
-    the largest latency allowed). Points not better than it in both coordinates add nothing.
-    Units: AP points x cost units (e.g. AP x ms).
-    """
-    inside = [(ap, cost) for ap, cost in points if math.isfinite(ap) and math.isfinite(cost) and ap > ref_ap and cost < ref_cost]
-    area = 0.0
-    best_ap = ref_ap
-    # sweep from cheap to expensive: each front point adds the strip from its cost to
-    # the reference cost, above the best AP reached by cheaper points
-    for ap, cost in sorted(inside, key=lambda p: (p[1], -p[0])):
-        if ap > best_ap:
-            area += (ap - best_ap) * (ref_cost - cost)
-            best_ap = ap
-    return area
+def front_trials(rows: list[TrialRow]) -> set[str]:
+    """Trials on the (GPS AP, latency) front of finished search trials, or of all finished
+    trials baselines included (a baseline the search does not beat keeps its weights too)."""
+    keep: set[str] = set()
+    finished = [r for r in rows if r.status == FINISHED]
+    for group in ([r for r in finished if r.kind == "search"], finished):
+        for i in front_indices([(r.gps_ap, r.latency_ms) for r in group]):
+            keep.add(group[i].trial)
+    return keep
