@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from nas.cli.format import print_json
+from nas.cli.options import BudgetStepsOpt, InputAliasOpt, ProxyInputOpt, either
 
 
 def register(app: typer.Typer) -> None:
@@ -17,10 +18,11 @@ def register(app: typer.Typer) -> None:
     def train_command(
         spec: Annotated[str, typer.Argument(help="Spec string, reference name or arch.json.")],
         data: Annotated[Path, typer.Option("--data", help="Dataset folder (annotations/{train,val}.json, images/, surface.npz).")],
-        budget_steps: Annotated[Optional[int], typer.Option("--budget-steps", help="Train for N optimiser steps.")] = None,
+        budget_steps: BudgetStepsOpt = None,
         budget_epochs: Annotated[Optional[float], typer.Option("--budget-epochs", help="Train for E passes over the training set.")] = None,
         budget_seconds: Annotated[Optional[float], typer.Option("--budget-seconds", help="Train for S seconds (evaluation not counted).")] = None,
-        input_size: Annotated[Optional[tuple[int, int]], typer.Option("--input", help="Proxy input height and width.")] = None,
+        input_size: ProxyInputOpt = None,
+        old_input: InputAliasOpt = None,
         batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 4,
         lr: Annotated[Optional[float], typer.Option("--lr", help="Peak AdamW learning rate (default: TrainConfig.lr, 3e-3).")] = None,
         evals: Annotated[int, typer.Option("--evals", min=1, help="Evaluation points over the budget.")] = 2,
@@ -36,21 +38,18 @@ def register(app: typer.Typer) -> None:
         """Train SPEC's DensePose R-CNN under a budget, evaluate GPS/GPSm AP on the validation split."""
         from nas.errors import NasError
         from nas.space.references import resolve_arch
-        from nas.train import Budget, TrainConfig, train
+        from nas.train import TrainConfig, train
+        from nas.train.options import ProxyOptions, build_proxy_config
 
         arch = resolve_arch(spec)
-        if not any(v is not None for v in (budget_steps, budget_epochs, budget_seconds)):
-            budget_steps = TrainConfig().budget.steps
-        budget = Budget(steps=budget_steps, epochs=budget_epochs, seconds=budget_seconds)
         if resume and out is None:
             raise NasError("--resume needs --out, the folder holding checkpoint.pt")
-        config = TrainConfig(budget=budget, input_size=tuple(input_size) if input_size else TrainConfig().input_size, batch_size=batch_size,
-                             lr=TrainConfig.lr if lr is None else lr, evals=evals, val_images=val_images, seed=seed, device=device, threads=threads,
-                             ema_decay=TrainConfig.ema_decay if ema_decay is None else ema_decay)
-        result = train(arch, data, config, out_dir=out, resume=resume, progress=True)
-        m = result.metrics
+        options = ProxyOptions(budget_steps=budget_steps, budget_epochs=budget_epochs, budget_seconds=budget_seconds,
+                               input_size=either(input_size, old_input, "--proxy-input", "--input"), batch_size=batch_size, lr=lr,
+                               evals=evals, val_images=val_images, seed=seed, device=device, threads=threads, ema_decay=ema_decay)
+        result = train(arch, data, build_proxy_config(options, TrainConfig()), out_dir=out, resume=resume, progress=True)
         if as_json:
-            print_json(m)
+            print_json(result.to_dict())
             return
-        typer.echo(f"{arch.id}: GPS AP {m['gps_ap']:.1f}  GPSm AP {m['gpsm_ap']:.1f}  AP50 {m['ap50']:.1f}  AP75 {m['ap75']:.1f}  "
-                   f"IOU AP {m['iou_ap']:.1f}  ({m['train_seconds']:.0f} s training, {int(m['steps'])} steps)")
+        typer.echo(f"{arch.id}: GPS AP {result.gps_ap:.1f}  GPSm AP {result.gpsm_ap:.1f}  AP50 {result.ap50:.1f}  AP75 {result.ap75:.1f}  "
+                   f"IOU AP {result.iou_ap:.1f}  ({result.train_seconds:.0f} s training, {result.steps} steps)")

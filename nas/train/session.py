@@ -1,0 +1,120 @@
+"""A training run's set-up: device, data, model, optimiser, weight average, and the
+checkpoint that saves and restores them with a :class:`~nas.train.state.TrainState`."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from nas.data import DensePoseDataset
+from nas.errors import NasError
+from nas.model.rcnn import DensePoseRCNN, build_densepose_rcnn
+from nas.space.spec import ArchSpec
+from nas.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from nas.train.config import TrainConfig
+from nas.train.data import DatasetPaths
+from nas.train.ema import WeightAverage
+from nas.train.evaluator import Evaluator
+from nas.train.state import TrainState
+
+__all__ = ["TrainingSession", "set_up", "resolve_device"]
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise NasError("--device cuda was asked for but torch sees no CUDA device (CPU-only build or no GPU); use --device cpu")
+    if name not in ("cpu",) and not name.startswith("cuda"):
+        raise NasError(f"unknown device {name!r}; use cpu, cuda or auto")
+    return torch.device(name)
+
+
+@dataclass
+class TrainingSession:
+    """Everything one training run works with (built by :func:`set_up`).
+
+    Attributes:
+        average: the weight average when ``config.ema_decay`` (None: off).
+        use_amp: mixed precision (CUDA only).
+    """
+
+    arch: ArchSpec
+    config: TrainConfig
+    device: torch.device
+    train_set: DensePoseDataset
+    evaluator: Evaluator
+    model: DensePoseRCNN
+    optimizer: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler
+    average: WeightAverage | None
+    use_amp: bool
+    _order: tuple[int, torch.Tensor] | None = field(default=None, repr=False)
+
+    @property
+    def scored(self) -> DensePoseRCNN:
+        """The weights evaluated and returned: the average when there is one."""
+        return self.average.model if self.average is not None else self.model  # type: ignore[return-value]
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(self.train_set) / self.config.batch_size)
+
+    def epoch_order(self, epoch: int) -> torch.Tensor:
+        """The training images' order in ``epoch``: one shuffle per epoch, derived from the
+        seed alone (so a resumed run draws the same)."""
+        if self._order is None or self._order[0] != epoch:
+            generator = torch.Generator().manual_seed(self.config.seed * 100_003 + epoch)
+            self._order = (epoch, torch.randperm(len(self.train_set), generator=generator))
+        return self._order[1]
+
+    def save(self, state: TrainState, path: Path) -> None:
+        """Write a checkpoint that :meth:`resume` continues exactly."""
+        save_checkpoint({"arch": self.arch.to_string(), "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                         "scaler": self.scaler.state_dict(), "rng": torch.get_rng_state(), **state.to_dict(),
+                         **({"ema": self.average.state_dict()} if self.average is not None else {})}, path)
+
+    def resume(self, path: Path) -> TrainState:
+        """Restore weights, optimiser, scaler, weight average and RNG from ``path``;
+        refuses a checkpoint of another architecture or weight-average setting."""
+        saved = load_checkpoint(path)
+        if saved.get("arch") != self.arch.to_string():
+            raise CheckpointError(f"{path} belongs to another architecture ({saved.get('arch')}); use another --out or delete it")
+        self.model.load_state_dict(saved["model"])
+        self.optimizer.load_state_dict(saved["optimizer"])
+        self.scaler.load_state_dict(saved["scaler"])
+        if (self.average is not None) != ("ema" in saved):
+            raise CheckpointError(f"{path} was trained {'without' if self.average is not None else 'with'} a weight average "
+                                  "(ema_decay); resume with the settings it was started with, or use another --out")
+        if self.average is not None:
+            self.average.load_state_dict(saved["ema"])
+        torch.set_rng_state(saved["rng"])
+        return TrainState.from_dict(saved)
+
+
+def set_up(arch: ArchSpec, data_dir: str | Path, config: TrainConfig) -> TrainingSession:
+    """Threads, device, data, seeded model, optimiser and weight average of a run."""
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
+    device = resolve_device(config.device)
+    if device.type == "cpu":
+        # Late in training some gradients fall below 1e-38; x86 computes on such denormal
+        # numbers in microcode: one r50_fpn proxy step went from 5 s to 18 s, and a conv
+        # backward with denormal gradients takes 74x longer. Flushing them to zero changes
+        # values no float32 sum can see.
+        torch.set_flush_denormal(True)
+    paths = DatasetPaths.from_dir(data_dir)
+    torch.manual_seed(config.seed)
+    model = build_densepose_rcnn(arch).to(device)
+    train_set = DensePoseDataset(paths.train, paths.images, input_size=config.input_size, train=True, mask_size=config.mask_size)
+    if len(train_set) == 0:
+        raise NasError(f"{paths.train} has no image with DensePose annotations to train on")
+    evaluator = Evaluator(paths, config, device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    use_amp = config.amp and device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    average = WeightAverage(model, config.ema_decay) if config.ema_decay else None
+    return TrainingSession(arch, config, device, train_set, evaluator, model, optimizer, scaler, average, use_amp)
