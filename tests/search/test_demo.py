@@ -67,3 +67,25 @@ def test_ctrl_c_in_the_demo_says_to_run_it_again(tmp_path, tiny_dataset, tiny_ta
     monkeypatch.setattr(demo, "_search", stopped)
     with pytest.raises(Interrupted, match=r"stopped at 3 of 10 trial\(s\); .*--resume`, or run the same `nas demo` again$"):
         run_demo(DemoSettings(table=str(tiny_table), data=str(tiny_dataset), out=str(tmp_path / "o")), echo=lambda line: None)
+
+
+def test_the_short_proxy_note_names_this_runs_front_trials_above_densemobile():
+    from nas.demo import DemoSettings, _short_proxy_note
+    from nas.pareto.analysis import ParetoReport, Point
+
+    def point(trial: str, ap: float, baseline: str = "") -> Point:
+        return Point(trial, "baseline" if baseline else "search", baseline, "a", "id", ap, ap, 1.0, 1, 1, 1.0)
+
+    def report(*front: Point) -> ParetoReport:
+        return ParetoReport("run", "latency", "ms", list(front), list(front), [point("b-densemobile", 5.0, "densemobile")],
+                            0.0, (0.0, 1.0))
+
+    short = DemoSettings(steps=100, data="d")
+    note = _short_proxy_note(report(point("t0001", 4.0), point("t0007", 7.5), point("t0003", 6.0)), short)
+    assert note.startswith("note: the demo's proxy is shortened to 100 steps (default 150)")
+    assert "check t0007, t0003 (above densemobile at this proxy) with `nas train ARCH --data d --budget-steps 150`" in note
+    assert note.endswith("before trusting them")
+    one = _short_proxy_note(report(point("t0007", 7.5)), short)
+    assert "check t0007 (above densemobile at this proxy)" in one and one.endswith("trusting it")
+    assert "check a pick with" in _short_proxy_note(report(point("t0001", 4.0)), short)
+    assert _short_proxy_note(report(point("t0007", 7.5)), DemoSettings(steps=150)) == ""
