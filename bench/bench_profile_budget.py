@@ -54,7 +54,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "reports" / "profile_budget.json")
     args = parser.parse_args()
 
-    from nas.latency.profile import profile_space
+    from nas.latency.profile import KeySelection, profile_space
     from nas.latency.runner import DEFAULT_BUDGET_MS, MIN_ROUNDS
     from nas.latency.runtimes import get_runtime
     from nas.latency.table import LatencyTable
@@ -78,7 +78,7 @@ def main() -> None:
     transport = make_transport(None, None, None, None, "python3", "f0")
     settings = MeasureSettings(5, 15, budget_ms=budget, min_rounds=MIN_ROUNDS)
     started = time.perf_counter()
-    run = profile_space(space_path, args.out, runtime, transport, settings, workers=2, baselines=meta.get("baselines", ()), build=False)
+    run = profile_space(space_path, args.out, runtime, transport, settings, KeySelection(build=False), workers=2, baselines=meta.get("baselines", ()))
     profile_s = time.perf_counter() - started
     table = LatencyTable.load(args.out)
     missing = [k for k in reference.rows if k not in table]

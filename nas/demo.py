@@ -13,7 +13,7 @@ share only the run's data model (:mod:`nas.runs`), never each other.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -132,14 +132,15 @@ def _search(settings: DemoSettings, table: Path, data: Path, store: ResultsStore
     from nas.search.objective import Objective
     from nas.search.run import resume_search, run_search
     from nas.space.search_space import SearchSpace
-    from nas.train.budget import Budget
+    from nas.train.options import ProxyOptions, build_proxy_config
 
     if store.exists():
         echo(f"search: continuing the demo run in {store.root}")
         return resume_search(store.root, address=settings.address)
     space = settings.space or _space_of(table)
-    proxy = replace(DEFAULT_PROXY, budget=Budget(steps=settings.steps), val_images=settings.val_images,
-                    input_size=SearchSpace.from_yaml(space).proxy_input, seed=settings.seed, device="cpu")
+    options = ProxyOptions(budget_steps=settings.steps, val_images=settings.val_images, input_size=SearchSpace.from_yaml(space).proxy_input,
+                           seed=settings.seed, device="cpu")
+    proxy = build_proxy_config(options, DEFAULT_PROXY)
     config = SearchConfig(space=str(Path(space).resolve()), table=str(table.resolve()), data=str(data.resolve()),
                           out=str(Path(settings.out).resolve()), trials=settings.trials, sampler="tpe", objective=Objective(),
                           baselines=DEMO_BASELINES, proxy=proxy, seed=settings.seed, address=settings.address)

@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from nas.cli.options import StepsAliasOpt, renamed
+
 
 def register(app: typer.Typer) -> None:
     """Add the top-level ``demo`` command to ``app``."""
@@ -16,18 +18,21 @@ def register(app: typer.Typer) -> None:
 
     @app.command("demo")
     def demo_command(
+        ctx: typer.Context,
         out: Annotated[str, typer.Option("--out", help="Run folder (re-running continues it).")] = defaults.out,
         data: Annotated[str, typer.Option("--data", help="Dataset folder (rendered when absent).")] = defaults.data,
         table: Annotated[str, typer.Option("--table", help="Latency table (default: the shipped one).")] = defaults.table,
         space: Annotated[Optional[str], typer.Option("--space", help="Search space (default: the table's).")] = None,
         trials: Annotated[int, typer.Option("--trials", min=1, help="Searched architectures (baselines on top).")] = defaults.trials,
-        steps: Annotated[int, typer.Option("--steps", min=1, help="Proxy steps per trial.")] = defaults.steps,
+        budget_steps: Annotated[int, typer.Option("--budget-steps", min=1, help="Proxy steps per trial.")] = defaults.steps,
+        old_steps: StepsAliasOpt = None,
         seed: Annotated[int, typer.Option("--seed", min=0)] = defaults.seed,
     ) -> None:
         """Run the whole job on this machine: data, search, Pareto front, export."""
         from nas.demo import run_demo
 
-        settings = DemoSettings(out=out, data=data, table=table, space=space, trials=trials, steps=steps, seed=seed)
+        settings = DemoSettings(out=out, data=data, table=table, space=space, trials=trials, steps=renamed(ctx, "budget_steps", "old_steps"),
+                                seed=seed)
         summary = run_demo(settings, echo=typer.echo)
         typer.echo(f"demo done: {summary.done}/{summary.requested} trials in {summary.out}; "
                    f"see {summary.out}/pareto.png, pareto.html and export/")

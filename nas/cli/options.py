@@ -3,20 +3,20 @@
 The vocabulary: ``--budget-steps`` (``--budget-epochs``, ``--budget-seconds``) for a
 training budget, ``--proxy-input H W`` for the proxy's input size, ``--samples N`` and
 ``--seed S`` for sampled architectures. Spellings replaced by it stay accepted for one
-release, hidden from ``--help`` (:data:`RENAMED`), through :func:`either`.
+release, hidden from ``--help`` (:data:`RENAMED`): each command declares the new
+spelling itself (its own help and default) and the old one from here, and merges the two
+with :func:`renamed`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Optional, TypeVar
+from typing import Annotated, Any, Optional
 
 import typer
 
 from nas.errors import NasError
 
-__all__ = ["RENAMED", "either", "BudgetStepsOpt", "StepsAliasOpt", "ProxyInputOpt", "InputAliasOpt"]
-
-T = TypeVar("T")
+__all__ = ["RENAMED", "renamed", "StepsAliasOpt", "InputAliasOpt", "SampleAliasOpt", "SampleSeedAliasOpt"]
 
 # (command, old spelling, the spelling that replaces it): accepted, hidden, for one release
 RENAMED: tuple[tuple[str, str, str], ...] = (
@@ -27,15 +27,19 @@ RENAMED: tuple[tuple[str, str, str], ...] = (
     ("profile", "--sample-seed", "--seed"),
 )
 
-BudgetStepsOpt = Annotated[Optional[int], typer.Option("--budget-steps", help="Proxy budget: N optimiser steps per training.")]
-StepsAliasOpt = Annotated[Optional[int], typer.Option("--steps", hidden=True, help="Old spelling of --budget-steps.")]
-ProxyInputOpt = Annotated[Optional[tuple[int, int]], typer.Option("--proxy-input", help="Proxy input height and width.")]
+StepsAliasOpt = Annotated[Optional[int], typer.Option("--steps", min=1, hidden=True, help="Old spelling of --budget-steps.")]
 InputAliasOpt = Annotated[Optional[tuple[int, int]], typer.Option("--input", hidden=True, help="Old spelling of --proxy-input.")]
+SampleAliasOpt = Annotated[Optional[int], typer.Option("--sample", min=1, hidden=True, help="Old spelling of --samples.")]
+SampleSeedAliasOpt = Annotated[Optional[int], typer.Option("--sample-seed", min=0, hidden=True, help="Old spelling of --seed.")]
 
 
-def either(value: T | None, old: T | None, flag: str, old_flag: str) -> T | None:
-    """The value given under ``flag`` or under its old spelling ``old_flag`` (None: neither);
-    both at once is refused rather than one silently winning."""
-    if value is not None and old is not None:
-        raise NasError(f"{old_flag} is the old spelling of {flag}: give {flag} only")
-    return value if value is not None else old
+def renamed(ctx: typer.Context, name: str, old_name: str) -> Any:
+    """The value of the command's parameter ``name``, or of ``old_name`` (its old spelling)
+    when only that was given on the command line; both at once is refused rather than one
+    silently winning."""
+    # compared by name: typer carries its own copy of click, whose ParameterSource is not click's
+    given = {n for n in (name, old_name) if getattr(ctx.get_parameter_source(n), "name", "DEFAULT") != "DEFAULT"}
+    if len(given) == 2:
+        flags = {p.name: p.opts[0] for p in ctx.command.params}
+        raise NasError(f"{flags[old_name]} is the old spelling of {flags[name]}: give {flags[name]} only")
+    return ctx.params[old_name] if old_name in given else ctx.params[name]

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from nas.cli.options import SampleAliasOpt, SampleSeedAliasOpt, renamed
 from nas.errors import NasError
 from nas.latency.runner import DEFAULT_BUDGET_MS, MIN_ROUNDS  # standard library only: cheap to import
 
@@ -26,6 +27,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("profile")
     def profile(
+        ctx: typer.Context,
         space: Annotated[Path, typer.Option("--space", help="Search space YAML whose op keys are profiled.")],
         out: Annotated[Path, typer.Option("--out", help="Table folder, e.g. latency_tables/pixel7-executorch-t1 (resumed if it exists).")],
         runtime: Annotated[str, typer.Option("--runtime", help="executorch (XNNPACK .pte) or torch (eager).")] = "executorch",
@@ -50,8 +52,10 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[int | None, typer.Option("--limit", min=1, help="Measure at most N missing ops in this run.")] = None,
         speed_refs: Annotated[int, typer.Option("--speed-refs", min=0, help="Reference ops timed in every chunk to divide out the machine's speed drift (chosen when the table is created; 0: none).")] = 4,
         baseline: Annotated[list[str] | None, typer.Option("--baseline", help="Reference architecture whose ops are profiled too, at the space's input size (repeatable; default: densemobile, densesqueeze, r50_fpn; 'none' for none).")] = None,
-        sample: Annotated[int | None, typer.Option("--sample", min=1, help="Measure only the ops of N architectures sampled as 'nas latency validate --samples N --seed S' samples them: a partial table to validate a device on before the full profile (re-run without --sample to complete it).")] = None,
-        sample_seed: Annotated[int, typer.Option("--sample-seed", min=0, help="Seed of --sample (validate's --seed) and of --fill's random share.")] = 0,
+        samples: Annotated[int | None, typer.Option("--samples", min=1, help="Measure only the ops of N architectures sampled as 'nas latency validate --samples N --seed S' samples them: a partial table to validate a device on before the full profile (re-run without --samples to complete it).")] = None,
+        old_samples: SampleAliasOpt = None,
+        seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of --samples (as validate's --seed) and of --fill's random share.")] = 0,
+        old_seed: SampleSeedAliasOpt = None,
         fill: Annotated[bool, typer.Option("--fill", help="Measure a designed share of the ops (every op of the small kinds; of the large ones --fill-share at random plus enough to show each cost feature --fill-cover times) and fit the rest per kind into fitted.csv: a whole-space table in a fraction of the time (re-run without --fill to measure the fitted rows).")] = False,
         fill_share: Annotated[float, typer.Option("--fill-share", min=0.0, max=1.0, help="--fill: share of a large kind's ops measured at random.")] = FILL_SHARE,
         fill_cover: Annotated[int, typer.Option("--fill-cover", min=1, help="--fill: measured ops that must show each cost feature of a kind.")] = FILL_COVER,
@@ -61,7 +65,7 @@ def register(app: typer.Typer) -> None:
         if out.is_file():  # before any work: listing the space's ops alone takes seconds
             raise NasError(f"--out {out} is a file; a latency table is a folder (e.g. latency_tables/NAME), "
                            "created or resumed by nas profile")
-        from nas.latency.profile import FillSettings, profile_space
+        from nas.latency.profile import FillSettings, KeySelection, profile_space
         from nas.latency.runtimes import get_runtime
         from nas.latency.transports import MeasureSettings, make_transport
         from nas.space.references import DENSEPOSE_BASELINES, reference
@@ -71,15 +75,17 @@ def register(app: typer.Typer) -> None:
         baselines = DENSEPOSE_BASELINES if baseline is None else [b for b in baseline if b != "none"]
         for name in baselines:
             reference(name)  # an unknown name fails here, listing the known ones, before any work
-        report = profile_space(space, out, rt, transport, MeasureSettings(warmup, rounds, budget_ms=budget_ms or None, min_rounds=min_rounds), workers=workers, chunk=chunk, limit=limit,
-                               extra_rounds=extra_rounds, build=build, baselines=baselines, speed_refs=speed_refs,
-                               sample=sample, sample_seed=sample_seed, fill=FillSettings(fill_share, fill_cover, fill_whole_kinds) if fill else None)
+        selection = KeySelection(samples=renamed(ctx, "samples", "old_samples"), fill=FillSettings(fill_share, fill_cover, fill_whole_kinds) if fill else None,
+                                 seed=renamed(ctx, "seed", "old_seed"), limit=limit, build=build)
+        settings = MeasureSettings(warmup, rounds, budget_ms=budget_ms or None, min_rounds=min_rounds)
+        report = profile_space(space, out, rt, transport, settings, selection, baselines=baselines, workers=workers, chunk=chunk,
+                               extra_rounds=extra_rounds, speed_refs=speed_refs)
         typer.echo(
             f"{out}: {report.total} keys in the space, {report.already} already in the table, "
             f"{report.measured} measured now (build {report.build_s:.0f} s, measure {report.measure_s:.0f} s)"
         )
         if fill:
-            errors = ", ".join(f"{kind} {k['cv_median_error']:.1%} (p90 {k['cv_p90_error']:.1%}, {k['measured']} measured)" for kind, k in report.fill.items())
+            errors = ", ".join(f"{kind} {k.cv_median_error:.1%} (p90 {k.cv_p90_error:.1%}, {k.measured} measured)" for kind, k in report.fill.items())
             typer.echo(f"{report.fitted} ops fitted into {out}/fitted.csv; each kind's model, cross-validated on its measured ops: "
                        f"median error {errors or 'no kind fitted'}")
         from nas.latency.fingerprint import describe

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from nas.cli.options import StepsAliasOpt, renamed
 from nas.shipped import DEFAULT_SPACE
 
 def register(app: typer.Typer) -> None:
@@ -14,6 +15,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("search")
     def search_command(
+        ctx: typer.Context,
         out: Annotated[Path, typer.Option("--out", help="Run folder (results/RUN): config, trials.parquet/csv, Optuna journal, logs, weights.")],
         space: Annotated[Optional[Path], typer.Option("--space", help=f"Search space YAML (default: {DEFAULT_SPACE}).")] = None,
         table: Annotated[Optional[Path], typer.Option("--table", help="Latency table folder of the target device (profiled for --space).")] = None,
@@ -28,7 +30,8 @@ def register(app: typer.Typer) -> None:
         baseline: Annotated[Optional[list[str]], typer.Option("--baseline", help="Reference trained in the same run (repeatable; default densemobile, densesqueeze, r50_fpn).")] = None,
         no_baselines: Annotated[bool, typer.Option("--no-baselines", help="Train no baselines.")] = False,
         asha: Annotated[bool, typer.Option("--asha", help="Stop poor trials early at the proxy's evaluation points (stopped trials never enter the front).")] = False,
-        steps: Annotated[Optional[int], typer.Option("--steps", min=1, help="Proxy budget in optimiser steps (default: the default proxy's).")] = None,
+        budget_steps: Annotated[Optional[int], typer.Option("--budget-steps", min=1, help="Proxy budget in optimiser steps (default: the default proxy's).")] = None,
+        old_steps: StepsAliasOpt = None,
         batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Proxy batch size.")] = None,
         evals: Annotated[Optional[int], typer.Option("--evals", min=1, help="Evaluation points per trial.")] = None,
         val_images: Annotated[Optional[int], typer.Option("--val-images", min=1, help="Validation images per evaluation.")] = None,
@@ -51,6 +54,7 @@ def register(app: typer.Typer) -> None:
         from nas.shipped import shipped
         from nas.space.references import DENSEPOSE_BASELINES
         from nas.space.search_space import SearchSpace
+        from nas.train.options import ProxyOptions, build_proxy_config
         from nas.train.proxy import DEFAULT_PROXY
 
         if resume:
@@ -62,13 +66,9 @@ def register(app: typer.Typer) -> None:
             assert table is not None and data is not None and trials is not None
             space = space or shipped(DEFAULT_SPACE)
             loaded = SearchSpace.from_yaml(space)
-            proxy = replace(DEFAULT_PROXY, input_size=tuple(proxy_input) if proxy_input else loaded.proxy_input, seed=seed, device=device)
-            if steps is not None:
-                from nas.train.budget import Budget
-
-                proxy = replace(proxy, budget=Budget(steps=steps))
-            proxy = replace(proxy, batch_size=batch_size or proxy.batch_size, evals=evals or proxy.evals,
-                            val_images=val_images or proxy.val_images, ema_decay=proxy.ema_decay if ema_decay is None else ema_decay)
+            options = ProxyOptions(budget_steps=renamed(ctx, "budget_steps", "old_steps"), input_size=proxy_input,
+                                   batch_size=batch_size, evals=evals, val_images=val_images, seed=seed, device=device, ema_decay=ema_decay)
+            proxy = build_proxy_config(options, replace(DEFAULT_PROXY, input_size=loaded.proxy_input))
             baselines = () if no_baselines else tuple(baseline) if baseline else DENSEPOSE_BASELINES
             config = SearchConfig(
                 space=str(space.resolve()), table=str(table.resolve()), data=str(data.resolve()), out=str(out.resolve()), trials=trials,

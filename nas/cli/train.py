@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from nas.cli.format import print_json
-from nas.cli.options import BudgetStepsOpt, InputAliasOpt, ProxyInputOpt, either
+from nas.cli.options import InputAliasOpt, renamed
 
 
 def register(app: typer.Typer) -> None:
@@ -16,12 +16,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command("train")
     def train_command(
+        ctx: typer.Context,
         spec: Annotated[str, typer.Argument(help="Spec string, reference name or arch.json.")],
         data: Annotated[Path, typer.Option("--data", help="Dataset folder (annotations/{train,val}.json, images/, surface.npz).")],
-        budget_steps: BudgetStepsOpt = None,
+        budget_steps: Annotated[Optional[int], typer.Option("--budget-steps", help="Train for N optimiser steps.")] = None,
         budget_epochs: Annotated[Optional[float], typer.Option("--budget-epochs", help="Train for E passes over the training set.")] = None,
         budget_seconds: Annotated[Optional[float], typer.Option("--budget-seconds", help="Train for S seconds (evaluation not counted).")] = None,
-        input_size: ProxyInputOpt = None,
+        input_size: Annotated[Optional[tuple[int, int]], typer.Option("--proxy-input", help="Proxy input height and width.")] = None,
         old_input: InputAliasOpt = None,
         batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 4,
         lr: Annotated[Optional[float], typer.Option("--lr", help="Peak AdamW learning rate (default: TrainConfig.lr, 3e-3).")] = None,
@@ -45,7 +46,7 @@ def register(app: typer.Typer) -> None:
         if resume and out is None:
             raise NasError("--resume needs --out, the folder holding checkpoint.pt")
         options = ProxyOptions(budget_steps=budget_steps, budget_epochs=budget_epochs, budget_seconds=budget_seconds,
-                               input_size=either(input_size, old_input, "--proxy-input", "--input"), batch_size=batch_size, lr=lr,
+                               input_size=renamed(ctx, "input_size", "old_input"), batch_size=batch_size, lr=lr,
                                evals=evals, val_images=val_images, seed=seed, device=device, threads=threads, ema_decay=ema_decay)
         result = train(arch, data, build_proxy_config(options, TrainConfig()), out_dir=out, resume=resume, progress=True)
         if as_json:

@@ -36,7 +36,7 @@ from nas.latency.transports.base import MeasureSettings, Transport
 from nas.space.references import DENSEPOSE_BASELINES, reference
 from nas.space.search_space import SearchSpace
 
-__all__ = ["FillSettings", "ProfileReport", "profile_space", "profile_keys", "open_table", "tool_version", "table_lock", "TABLE_LOCK"]
+__all__ = ["FillSettings", "KeySelection", "KindFit", "ProfileReport", "profile_space", "profile_keys", "open_table", "tool_version", "table_lock", "TABLE_LOCK"]
 
 TABLE_LOCK = "writer.lock"
 
@@ -70,6 +70,47 @@ class FillSettings:
 
 
 @dataclass(frozen=True)
+class KeySelection:
+    """Which of the keys a table lacks one profile run measures (default: all of them).
+
+    Attributes:
+        samples: only the ops of this many architectures, drawn as ``nas latency validate
+            --samples N --seed seed`` draws them: a partial table that validates the
+            device in minutes instead of hours (the same command without it completes it).
+        fill: only :func:`nas.latency.fill.fill_design`'s ops (seeded by ``seed``), the
+            others fitted into fitted.csv (the same command without it measures them).
+        seed: seed of ``samples`` and of ``fill``'s random share.
+        limit: at most this many keys (a partial table; run again to go on).
+        build: build missing programs; ``False`` measures only ops whose programs are
+            already cached (e.g. built on a faster machine) and leaves the rest missing.
+
+    The table's reference ops (:mod:`nas.latency.speed`) are measured whatever the
+    selection, first.
+    """
+
+    samples: int | None = None
+    fill: FillSettings | None = None
+    seed: int = 0
+    limit: int | None = None
+    build: bool = True
+
+    def __post_init__(self) -> None:
+        if self.fill is not None and self.samples is not None:
+            raise TableError("--fill and --samples choose the ops to measure in two different ways: pass one of them")
+
+
+@dataclass(frozen=True)
+class KindFit:
+    """How one op kind was fitted by ``--fill``: its measured ops used, its ops fitted, and
+    the model's cross-validated relative errors on the measured ones (median, p90)."""
+
+    measured: int
+    fitted: int
+    cv_median_error: float
+    cv_p90_error: float
+
+
+@dataclass(frozen=True)
 class ProfileReport:
     """What a profile run did.
 
@@ -80,7 +121,7 @@ class ProfileReport:
         build_s: seconds spent building programs.
         measure_s: seconds spent measuring.
         fitted: keys predicted from the measured ones (``fill``), in fitted.csv.
-        fill: per fitted kind, the model's cross-validated errors (``fill``; else empty).
+        fill: per fitted kind, how it was fitted (``fill``; else empty).
     """
 
     total: int
@@ -89,7 +130,7 @@ class ProfileReport:
     build_s: float
     measure_s: float
     fitted: int = 0
-    fill: dict[str, Any] = field(default_factory=dict)
+    fill: dict[str, KindFit] = field(default_factory=dict)
 
 
 def open_table(out: Path, meta: dict[str, Any]) -> LatencyTable:
@@ -173,41 +214,53 @@ def profile_space(
     runtime: LatencyRuntime,
     transport: Transport,
     settings: MeasureSettings,
+    selection: KeySelection = KeySelection(),
+    *,
+    baselines: Sequence[str] = DENSEPOSE_BASELINES,
+    rois: int = DEFAULT_ROIS,
     workers: int = 1,
     chunk: int = 64,
-    rois: int = DEFAULT_ROIS,
-    limit: int | None = None,
     extra_rounds: int | None = None,
-    build: bool = True,
-    baselines: Sequence[str] = DENSEPOSE_BASELINES,
     speed_refs: int = DEFAULT_REFERENCES,
-    sample: int | None = None,
-    sample_seed: int = 0,
-    fill: FillSettings | None = None,
 ) -> ProfileReport:
-    """Profile every key of the space at ``space_path`` into the table folder ``out``.
+    """Profile the keys of the space at ``space_path`` that ``selection`` chooses into the
+    table folder ``out``.
 
     Args:
+        selection: which missing keys this run measures (default: all).
         baselines: reference architectures whose ops are profiled too, deployed at the
             space's input size, so a search on this table can place them (DensePose
             R-CNN's baselines by default).
-        limit: measure at most this many missing keys (a partial table; re-run to go on).
+        workers: processes building programs.
+        chunk: ops per measuring chunk (the table is saved after each).
         extra_rounds: timed runs added to unstable ops (default: ``settings.rounds``).
-        build: build missing programs; ``False`` measures only ops whose programs are
-            already cached (e.g. built on a faster machine) and leaves the rest missing.
         speed_refs: reference ops timed in every chunk to divide out the machine's speed
             drift (:mod:`nas.latency.speed`); chosen when the table is created (0: none).
-        sample: measure only the ops of this many architectures, drawn as
-            ``nas latency validate --samples N --seed sample_seed`` draws them: a partial
-            table that validates the device in minutes instead of hours; the same command
-            without ``sample`` completes it.
-        fill: measure only :func:`nas.latency.fill.fill_design`'s ops (seeded by
-            ``sample_seed``) and fit the others into fitted.csv; the same command without
-            ``fill`` measures them.
     """
-    if fill is not None and sample is not None:
-        raise TableError("--fill and --sample choose the ops to measure in two different ways: pass one of them")
     space = SearchSpace.from_yaml(space_path)
+    keys = _space_and_baseline_keys(space, baselines, rois)
+    meta = _new_meta(space_path, space, keys, runtime, transport, settings, rois, baselines, chunk)
+    with table_lock(Path(out)):
+        table = open_table(Path(out), meta)
+        if speed_refs > 0 and "speed_reference" not in table.meta:
+            table.meta["speed_reference"] = {"keys": choose_references(keys, speed_refs), "factors": []}
+        refs = table.meta.get("speed_reference", {}).get("keys", [])
+        missing = [k for k in keys if k not in table]
+        features = _fill_features(keys, selection.fill)
+        todo = _select(missing, keys, refs, features, selection, space, rois, runtime)
+        run = profile_keys(todo, table, runtime, transport, settings, workers, chunk, extra_rounds)
+        already = len(keys) - len(missing)
+        if selection.fill is None:
+            return ProfileReport(len(keys), already, run.measured, run.build_s, run.measure_s)
+        fit = fit_rows({k: r.median_ms for k, r in table.rows.items()}, keys, features, selection.seed)
+        table.set_fitted(fit.rows, fit.summary())
+        table.save()
+        kinds = {kind: KindFit(k["measured"], k["fitted"], k["cv_median_error"], k["cv_p90_error"]) for kind, k in fit.kinds.items()}
+        return ProfileReport(len(keys), already, run.measured, run.build_s, run.measure_s, len(table.fitted), kinds)
+
+
+def _space_and_baseline_keys(space: SearchSpace, baselines: Sequence[str], rois: int) -> list[str]:
+    """The space's keys, then those only the baselines (deployed at the space's input) add."""
     keys = space_keys(space, rois)
     known = set(keys)
     for name in baselines:
@@ -215,7 +268,12 @@ def profile_space(
         extra = [k for k in dict.fromkeys(op_keys(arch, rois)) if k not in known]
         keys += extra
         known.update(extra)
-    out = Path(out)
+    return keys
+
+
+def _new_meta(space_path: str | Path, space: SearchSpace, keys: list[str], runtime: LatencyRuntime, transport: Transport,
+              settings: MeasureSettings, rois: int, baselines: Sequence[str], chunk: int) -> dict[str, Any]:
+    """meta.json of this run's table: what was measured, how, where and with what."""
     meta: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
@@ -232,36 +290,34 @@ def profile_space(
     fingerprint = transport.fingerprint(runtime)
     meta["device_fingerprint"] = fingerprint
     meta["cpu_model"] = device_name(fingerprint) or meta.get("cpu_model")
-    with table_lock(out):
-        table = open_table(out, meta)
-        if speed_refs > 0 and "speed_reference" not in table.meta:
-            table.meta["speed_reference"] = {"keys": choose_references(keys, speed_refs), "factors": []}
-        refs = table.meta.get("speed_reference", {}).get("keys", [])
-        todo = [k for k in keys if k not in table]
-        already = len(keys) - len(todo)
-        if sample is not None:
-            from nas.latency.validate import sample_archs
+    return meta
 
-            wanted = {k for arch in sample_archs(space, sample, sample_seed) for k in op_keys(arch, rois)}
-            todo = [k for k in todo if k in wanted or k in refs]
-        features: dict[str, dict[str, float]] = {}
-        if fill is not None:
-            features = features_of([k for k in keys if key_kind(k) in fitted_kinds(keys, fill.whole_kind_ops)])
-            design = set(fill_design(keys, features, fill.share, fill.cover, fill.whole_kind_ops, sample_seed))
-            todo = [k for k in todo if k in design or k in refs]
-        if not build:
-            unbuilt = set(runtime.unbuilt(todo)) - set(refs)  # references are built regardless
-            todo = [k for k in todo if k not in unbuilt]
-        todo = [*(r for r in refs if r in todo), *(k for k in todo if k not in refs)]  # a --limit keeps them
-        if limit is not None:
-            todo = todo[:limit]
-        run = profile_keys(todo, table, runtime, transport, settings, workers, chunk, extra_rounds)
-        if fill is None:
-            return ProfileReport(len(keys), already, run.measured, run.build_s, run.measure_s)
-        fit = fit_rows({k: r.median_ms for k, r in table.rows.items()}, keys, features, sample_seed)
-        table.set_fitted(fit.rows, fit.summary())
-        table.save()
-        return ProfileReport(len(keys), already, run.measured, run.build_s, run.measure_s, len(table.fitted), fit.kinds)
+
+def _fill_features(keys: list[str], fill: FillSettings | None) -> dict[str, dict[str, float]]:
+    """Cost features of the keys of the kinds ``fill`` fits (none without ``fill``)."""
+    if fill is None:
+        return {}
+    return features_of([k for k in keys if key_kind(k) in fitted_kinds(keys, fill.whole_kind_ops)])
+
+
+def _select(missing: list[str], keys: list[str], refs: list[str], features: dict[str, dict[str, float]], selection: KeySelection,
+            space: SearchSpace, rois: int, runtime: LatencyRuntime) -> list[str]:
+    """The ``missing`` keys ``selection`` chooses, reference ops first (a limit keeps them)."""
+    todo = missing
+    if selection.samples is not None:
+        from nas.latency.validate import sample_archs
+
+        wanted = {k for arch in sample_archs(space, selection.samples, selection.seed) for k in op_keys(arch, rois)}
+        todo = [k for k in todo if k in wanted or k in refs]
+    if selection.fill is not None:
+        fill = selection.fill
+        design = set(fill_design(keys, features, fill.share, fill.cover, fill.whole_kind_ops, selection.seed))
+        todo = [k for k in todo if k in design or k in refs]
+    if not selection.build:
+        unbuilt = set(runtime.unbuilt(todo)) - set(refs)  # references are built regardless
+        todo = [k for k in todo if k not in unbuilt]
+    todo = [*(r for r in refs if r in todo), *(k for k in todo if k not in refs)]
+    return todo if selection.limit is None else todo[: selection.limit]
 
 
 def _now() -> str:
