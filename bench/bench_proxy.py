@@ -43,9 +43,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy import stats
-
+from nas.analysis.fidelity import VARIANT_SCORES, ALTERNATIVE_SCORES, as_now, fidelity_summary, long_reference, score_taus, \
+    taus_between_variants
+from nas.analysis.pooling import ReportError, pool_fidelity, pooled_report_name, read_fidelity_reports
+from nas.analysis.ranking import agreement, kendall_tau
 from nas.data.synth.scene import SCENE_PRESETS
+from nas.errors import DataError
 from nas.io import atomic_write_json
 from nas.model import FeatureNetwork
 from nas.model.complexity import count_macs
@@ -54,7 +57,7 @@ from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
 from nas.train import train
 from nas.train.config import SETTINGS_BEFORE_THEY_EXISTED, TrainConfig
-from nas.train.proxy import DEFAULT_PROXY, PROXY_DATA_IMAGES, PROXY_SCENE, proxy_config, proxy_data_config
+from nas.train.proxy import DEFAULT_PROXY, PROXY_DATA_IMAGES, PROXY_SCENE, benchmark_data, proxy_config
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "bench" / "reports"
@@ -63,22 +66,13 @@ FIDELITY_SAMPLE_SEED = 2  # the sample every fidelity report so far was measured
 
 
 def ensure_data(path: str | None, images: int = PROXY_DATA_IMAGES, scene: str = PROXY_SCENE) -> Path:
-    """``path`` when given (checked), else the benchmark's own dataset of ``images`` images
-    of the ``scene`` preset, rendered on first use."""
-    if path:
-        given = Path(path)
-        for split in ("train", "val"):
-            if not (given / "annotations" / f"{split}.json").is_file():
-                raise SystemExit(f"--data {path}: no annotations/{split}.json; give a dataset folder "
-                                 "(`nas data synth`) or leave --data out for the benchmark's own synthetic set")
-        return given
-    name = "bench_proxy_data" + (f"_{images}" if images != PROXY_DATA_IMAGES else "") + (f"_{scene}" if scene != PROXY_SCENE else "")
-    out = ROOT / ".cache" / name
-    if not (out / "annotations" / "val.json").exists():
-        from nas.data import generate_dataset
-
-        generate_dataset(out, proxy_data_config(images, scene=scene), workers=2, overwrite=True)
-    return out
+    """``--data`` when given (checked), else the benchmark's own dataset of ``images`` images
+    of the ``scene`` preset, rendered on first use into .cache/ (see
+    :func:`nas.train.proxy.benchmark_data`)."""
+    try:
+        return benchmark_data(path, ROOT / ".cache", images, scene)
+    except DataError as err:
+        raise SystemExit(f"--data {err}") from None
 
 
 def report_name(base: str, identity: dict[str, Any] | None, args: argparse.Namespace) -> str:
@@ -165,12 +159,6 @@ def data_identity(data: Path) -> dict[str, Any]:
     return {**identity, "annotations_sha256": digest.hexdigest()[:16]}
 
 
-def as_now(value: Any) -> Any:
-    """A report's value as recorded now: a training config recorded before a setting
-    existed had that setting's neutral value."""
-    return {**SETTINGS_BEFORE_THEY_EXISTED, **value} if isinstance(value, dict) and "budget" in value else value
-
-
 def previous_report(name: str, resume: bool, settings: dict[str, Any]) -> dict[str, Any]:
     """The earlier report ``name`` when resuming and it was made with the same ``settings``
     (the keys of ``settings`` compared one by one), else an empty dict."""
@@ -232,7 +220,7 @@ def discrimination(args: argparse.Namespace) -> None:
     if len(args.seeds) >= 2:
         both = [n for n in archs if all(s in table[n] for s in args.seeds[:2])]
         a, b = ([table[n][s] for n in both] for s in args.seeds[:2])
-        tau = stats.kendalltau(a, b).statistic
+        tau = kendall_tau(a, b)
         report["kendall_tau_between_seeds"] = tau
         report["kendall_tau_over"] = both
         print(f"ranking agreement between seeds {args.seeds[0]} and {args.seeds[1]}: Kendall tau {tau:.2f}")
@@ -272,7 +260,9 @@ def fidelity(args: argparse.Namespace) -> None:
         run_fidelity_trials(report, args, data, name)
     elif not old:
         raise SystemExit("no fidelity report with the current proxy settings to analyse: run without --analyse-only")
-    report.update(fidelity_summary(report, args.factor))
+    summary = fidelity_summary(report)
+    print_fidelity(report, summary, args.factor)
+    report.update(summary)
     write(name, report)
     if len([a for a in archs if a in report["proxy"] and a in report["long"]]) >= 2:
         plot_fidelity(report, args.factor, REPORTS / f"{name}.png")
@@ -386,11 +376,10 @@ def run_fidelity_trials(report: dict[str, Any], args: argparse.Namespace, data: 
             record(*running[done], done.result())
 
 
-def fidelity_summary(report: dict[str, Any], factor: float) -> dict[str, Any]:
-    """Prints the proxy and long scores side by side and returns the figures: Kendall tau and
-    Spearman between them, the spread of each, and the long scores' seed-to-seed change."""
+def print_fidelity(report: dict[str, Any], summary: dict[str, Any], factor: float) -> None:
+    """The proxy and long scores side by side, then the figures of ``summary`` (see
+    :func:`nas.analysis.fidelity.fidelity_summary`)."""
     archs, proxy, long, again = report["archs"], report["proxy"], report["long"], report.get("long_seed1", {})
-    both = [a for a in archs if a in proxy and a in long]
     whole, earlier = report.get("long_val", {}), report.get("long_earlier", {})
     print(f"\n{'arch':12s}{'proxy':>8s}{f'{factor:g}x':>8s}{'earlier':>9s}{'all val':>9s}{f'{factor:g}x seed 1':>14s}")
     for arch in (a for a in archs if a in proxy):
@@ -399,107 +388,50 @@ def fidelity_summary(report: dict[str, Any], factor: float) -> dict[str, Any]:
                  f"{whole[arch]['all']:9.1f}" if "all" in whole.get(arch, {}) else f"{'-':>9s}",
                  f"{again[arch]:14.1f}" if arch in again else f"{'-':>14s}"]
         print(f"{ArchSpec.from_string(arch).id:12s}" + "".join(cells))
-    summary: dict[str, Any] = {}
-    if len(both) >= 2:
-        a, b = [proxy[x] for x in both], [long[x] for x in both]
-        summary = {"kendall_tau": stats.kendalltau(a, b).statistic, "spearman": stats.spearmanr(a, b).statistic,
-                   "kendall_tau_over": len(both), "proxy_spread": max(a) - min(a), "long_spread": max(b) - min(b)}
-        print(f"over {len(both)} architectures: Kendall tau {summary['kendall_tau']:.2f}, Spearman {summary['spearman']:.2f}; "
-              f"spread proxy {summary['proxy_spread']:.1f}, {factor:g}x {summary['long_spread']:.1f} GPS AP points")
-    scored = report.get("long_val", {})
+    if "kendall_tau" in summary:
+        print(f"over {summary['kendall_tau_over']} architectures: Kendall tau {summary['kendall_tau']:.2f}, "
+              f"Spearman {summary['spearman']:.2f}; spread proxy {summary['proxy_spread']:.1f}, {factor:g}x "
+              f"{summary['long_spread']:.1f} GPS AP points")
     for part, meaning in (("all", "all validation images"), ("rest", "the validation images the proxy does not score on")):
-        held = [a for a in both if part in scored.get(a, {})]
-        if len(held) >= 2:
-            tau = stats.kendalltau([proxy[a] for a in held], [scored[a][part] for a in held]).statistic
-            spread = max(scored[a][part] for a in held) - min(scored[a][part] for a in held)
-            summary[f"kendall_tau_long_{part}_val"] = {"tau": tau, "over": len(held), "long_spread": spread}
-            print(f"{factor:g}x scored on {meaning}, over {len(held)} architectures: Kendall tau {tau:.2f} "
-                  f"(spread {spread:.1f} GPS AP points)")
-    summary.update(redraw_summary(report, both, factor))
-    summary.update(seed_redraw_all_val_summary(report, both, factor))
-    summary.update(alternative_scores_summary(report, both))
-    repeated = [a for a in both if a in again]
-    first, second, short = ([scores[a] for a in repeated] for scores in (long, again, proxy))
-    if repeated:
-        diffs = [abs(x - y) for x, y in zip(first, second)]
-        summary["long_seed_abs_difference"] = {"median": statistics.median(diffs), "max": max(diffs), "over": len(repeated)}
-        print(f"{factor:g}x scores, seed 0 vs seed 1 over {len(repeated)} architectures: median |difference| "
-              f"{statistics.median(diffs):.1f}, max {max(diffs):.1f} GPS AP points")
-    if len(repeated) >= 3:
-        # The best any proxy can do is to be another long training: how well a second seed's
-        # long run ranks the first is the ceiling of the tau above on this data.
-        draws = two_draws(first, second, short, first_name="seed0")
-        summary["long_seed_kendall_tau"] = draws["kendall_tau_between_draws"]
-        summary["proxy_kendall_tau_on_repeated"] = draws["proxy_kendall_tau_vs_seed0"]
-        summary["proxy_kendall_tau_vs_seed_mean"] = draws["proxy_kendall_tau_vs_draw_mean"]
-        print(f"over those {len(repeated)}: Kendall tau of the seed-1 {factor:g}x run against the seed-0 one "
-              f"{summary['long_seed_kendall_tau']:.2f} (the ceiling for any proxy), of the proxy "
+        if f"kendall_tau_long_{part}_val" in summary:
+            held = summary[f"kendall_tau_long_{part}_val"]
+            print(f"{factor:g}x scored on {meaning}, over {held['over']} architectures: Kendall tau {held['tau']:.2f} "
+                  f"(spread {held['long_spread']:.1f} GPS AP points)")
+    if "long_redraw" in summary:
+        figures = summary["long_redraw"]
+        print(f"{factor:g}x trained again over {figures['over']} architectures: median |difference| "
+              f"{figures['median_abs_difference']:.1f}, max {figures['max_abs_difference']:.1f} GPS AP points; Kendall tau "
+              f"between the draws {figures['kendall_tau_between_draws']:.2f}; proxy against the earlier draw "
+              f"{figures['proxy_kendall_tau_vs_earlier']:.2f}, against the mean of both {figures['proxy_kendall_tau_vs_draw_mean']:.2f}")
+    if "long_seed_all_val" in summary:
+        figures = summary["long_seed_all_val"]
+        print(f"{factor:g}x at seed 0 and seed 1 on all validation images, over {figures['over']} architectures: median "
+              f"|difference| {figures['median_abs_difference']:.1f}, max {figures['max_abs_difference']:.1f} GPS AP points; "
+              f"Kendall tau between the seeds {figures['kendall_tau_between_draws']:.2f}; proxy against seed 0 "
+              f"{figures['proxy_kendall_tau_vs_seed0']:.2f}, against the mean of both seeds "
+              f"{figures['proxy_kendall_tau_vs_draw_mean']:.2f}")
+    if "alternative_scores_kendall_tau" in summary:
+        held = summary["alternative_scores_kendall_tau"]
+        print(f"other scores of the proxy runs against the long GPS AP, over {held['over']}: " + taus_text(held["tau"]))
+    if "long_seed_abs_difference" in summary:
+        diffs = summary["long_seed_abs_difference"]
+        print(f"{factor:g}x scores, seed 0 vs seed 1 over {diffs['over']} architectures: median |difference| "
+              f"{diffs['median']:.1f}, max {diffs['max']:.1f} GPS AP points")
+    if "long_seed_kendall_tau" in summary:
+        print(f"over those {summary['long_seed_abs_difference']['over']}: Kendall tau of the seed-1 {factor:g}x run against the "
+              f"seed-0 one {summary['long_seed_kendall_tau']:.2f} (the ceiling for any proxy), of the proxy "
               f"{summary['proxy_kendall_tau_on_repeated']:.2f}, of the proxy against the mean of both seeds "
               f"{summary['proxy_kendall_tau_vs_seed_mean']:.2f}")
-    return summary
 
 
-def alternative_scores_summary(report: dict[str, Any], both: list[str]) -> dict[str, Any]:
-    """Kendall tau of other scores of the same proxy runs (ALTERNATIVE_SCORES) against the
-    long GPS AP (see :func:`long_reference`)."""
-    held = report.get("proxy_metrics", {})
-    _, long, _ = long_reference(report)
-    ranked = [a for a in both if a in held]
-    if len(ranked) < 3:
-        return {}
-    truth = [long[a] for a in ranked]
-    taus = {}
-    for score in ALTERNATIVE_SCORES:
-        if all(score in held[a] for a in ranked):
-            tau = float(stats.kendalltau([held[a][score] for a in ranked], truth).statistic)
-            taus[score] = None if np.isnan(tau) else tau
-    print(f"other scores of the proxy runs against the long GPS AP, over {len(ranked)}: "
-          + ", ".join(f"{k} {'undefined' if v is None else f'{v:.2f}'}" for k, v in taus.items()))
-    return {"alternative_scores_kendall_tau": {"over": len(ranked), "tau": taus}}
+def tau_text(tau: float | None) -> str:
+    """A Kendall tau to two places, or ``undefined`` (None: a scoring that ties everything)."""
+    return "undefined" if tau is None else f"{tau:.2f}"
 
 
-def two_draws(first: list[float], second: list[float], short: list[float], first_name: str) -> dict[str, Any]:
-    """How far two draws of the same long trainings lie apart (GPS AP points), how well one
-    ranks the other (the ceiling for any proxy judged against one draw), and how the proxy
-    ranks the first draw and the mean of both (a reference with half the draw noise)."""
-    diffs = [abs(x - y) for x, y in zip(first, second)]
-    mean = [(x + y) / 2 for x, y in zip(first, second)]
-    return {"over": len(first), "median_abs_difference": statistics.median(diffs), "max_abs_difference": max(diffs),
-            "kendall_tau_between_draws": stats.kendalltau(first, second).statistic,
-            f"proxy_kendall_tau_vs_{first_name}": stats.kendalltau(short, first).statistic,
-            "proxy_kendall_tau_vs_draw_mean": stats.kendalltau(short, mean).statistic}
-
-
-def redraw_summary(report: dict[str, Any], both: list[str], factor: float) -> dict[str, Any]:
-    """How far a long training trained again (same seed and images, another machine's float
-    sums) lands from its earlier draw, on the proxy's validation images (:func:`two_draws`)."""
-    earlier, long, proxy = report.get("long_earlier", {}), report["long"], report["proxy"]
-    redrawn = [a for a in both if a in earlier]
-    if len(redrawn) < 3:
-        return {}
-    figures = two_draws(*([scores[a] for a in redrawn] for scores in (earlier, long, proxy)), first_name="earlier")
-    print(f"{factor:g}x trained again over {len(redrawn)} architectures: median |difference| {figures['median_abs_difference']:.1f}, "
-          f"max {figures['max_abs_difference']:.1f} GPS AP points; Kendall tau between the draws "
-          f"{figures['kendall_tau_between_draws']:.2f}; proxy against the earlier draw {figures['proxy_kendall_tau_vs_earlier']:.2f}, "
-          f"against the mean of both {figures['proxy_kendall_tau_vs_draw_mean']:.2f}")
-    return {"long_redraw": figures}
-
-
-def seed_redraw_all_val_summary(report: dict[str, Any], both: list[str], factor: float) -> dict[str, Any]:
-    """The long trainings at seed 0 against those at seed 1 (``--repeat-long``), each final
-    model scored on all validation images (:func:`two_draws`): the seeds' noise without the
-    80-image score's own."""
-    seed0, seed1, proxy = report.get("long_val", {}), report.get("long_seed1_val", {}), report["proxy"]
-    held = [a for a in both if "all" in seed0.get(a, {}) and "all" in seed1.get(a, {})]
-    if len(held) < 3:
-        return {}
-    figures = two_draws([seed0[a]["all"] for a in held], [seed1[a]["all"] for a in held], [proxy[a] for a in held],
-                        first_name="seed0")
-    print(f"{factor:g}x at seed 0 and seed 1 on all validation images, over {len(held)} architectures: median |difference| "
-          f"{figures['median_abs_difference']:.1f}, max {figures['max_abs_difference']:.1f} GPS AP points; Kendall tau "
-          f"between the seeds {figures['kendall_tau_between_draws']:.2f}; proxy against seed 0 "
-          f"{figures['proxy_kendall_tau_vs_seed0']:.2f}, against the mean of both seeds {figures['proxy_kendall_tau_vs_draw_mean']:.2f}")
-    return {"long_seed_all_val": figures}
+def taus_text(taus: dict[str, float | None]) -> str:
+    """``score tau, ...`` (:func:`tau_text`)."""
+    return ", ".join(f"{k} {tau_text(v)}" for k, v in taus.items())
 
 
 def stability(args: argparse.Namespace) -> None:
@@ -540,108 +472,35 @@ def stability(args: argparse.Namespace) -> None:
     for arch in both:
         print(f"{ArchSpec.from_string(arch).id:12s}{first[arch]:9.1f}{second[arch]:9.1f}")
     if len(both) >= 3:
-        a, b = [first[x] for x in both], [second[x] for x in both]
-        report["kendall_tau"], report["spearman"], report["over"] = stats.kendalltau(a, b).statistic, stats.spearmanr(a, b).statistic, len(both)
-        report["median_abs_difference"] = statistics.median(abs(x - y) for x, y in zip(a, b))
+        report.update(agreement([first[x] for x in both], [second[x] for x in both]))
         print(f"over {len(both)} architectures: Kendall tau {report['kendall_tau']:.2f}, Spearman {report['spearman']:.2f}, "
               f"median |seed {args.seeds[0]} - seed {args.seeds[1]}| {report['median_abs_difference']:.1f} GPS AP points")
     write(name, report)
 
 
-# Scores a proxy trial reports that could stand for the architecture's accuracy; the loss
-# is negated so that, like the others, higher means better.
-VARIANT_SCORES = ("gps_ap", "gps_ap50", "gpsm_ap", "gpsm_ap50", "iou_ap", "iou_ap50", "neg_loss")
-# Other readings of one proxy run, fixed before the architectures of fidelity --sample-seed 3
-# were trained. On the seed-2 sample the strict-threshold scores ranked the long runs (all
-# validation images) better than GPS AP in each of the five proxy variants (variants
-# --images 2000: iou_ap75 0.40-0.53, gpsm_ap75 0.35-0.48, gps_ap 0.27-0.36), but they were
-# picked there out of ~60 scores; another sample of architectures says whether that holds.
-ALTERNATIVE_SCORES = ("gps_ap", "iou_ap75", "gpsm_ap75", "gps_ap75", "gt_gps_ap", "gt_gpsm_ap75", "gt_iou_ap75")
-
-
-def long_reference(fidelity_report: dict[str, Any]) -> tuple[list[str], dict[str, float], str]:
-    """The fidelity report's architectures and the long GPS AP a proxy variant is ranked
-    against: scored on all validation images where every long run has that score (an
-    80-image score moves by a std of ~1.8 points between slices), else on the proxy's."""
-    archs, long, whole = fidelity_report["archs"], fidelity_report["long"], fidelity_report.get("long_val", {})
-    if all("all" in whole.get(a, {}) for a in long):
-        return archs, {a: whole[a]["all"] for a in long}, "10x GPS AP on all validation images"
-    return archs, long, "10x GPS AP on the proxy's validation images"
-
-
 POOLED_REPORTS = ("proxy_fidelity_2000img", "proxy_fidelity_2000img_sample3")  # the two samples of 12 measured so far
-
-
-def fidelity_reports(names: list[str]) -> list[dict[str, Any]]:
-    """The fidelity reports ``names`` of bench/reports/, refused unless they share the data
-    and the proxy and long settings."""
-    reports = []
-    for name in names:
-        path = REPORTS / f"{name}.json"
-        if not path.is_file():
-            raise SystemExit(f"--reports {name}: no {path.relative_to(ROOT)}; run `fidelity` for it or name another report")
-        report = json.loads(path.read_text())
-        if not all(key in report for key in ("archs", "proxy", "long")):
-            raise SystemExit(f"--reports {name}: not a fidelity report (no archs, proxy and long scores); name proxy_fidelity* reports")
-        reports.append(report)
-    for key in ("data", "proxy_config", "long_config"):
-        if any(as_now(r.get(key)) != as_now(reports[0].get(key)) for r in reports):
-            raise SystemExit(f"the reports differ in {key}: pool only reports of the same data and settings")
-    return reports
 
 
 def pooled(args: argparse.Namespace) -> None:
     """Proxy GPS AP against the long one over the architectures of several fidelity reports
-    at once (each against its own :func:`long_reference`; they must share the data and
-    settings), with a bootstrap interval over architectures, and split by neck: single-level
-    (``none``) against multi-level necks, which is what the long runs separate most."""
-    reports = fidelity_reports(args.reports)
-    proxy, long = {}, {}
-    references = set()
-    for report in reports:
-        _, reference, meaning = long_reference(report)
-        references.add(meaning)
-        for arch in (a for a in report["archs"] if a in report["proxy"] and a in reference):
-            proxy[arch], long[arch] = report["proxy"][arch], reference[arch]
-    archs = sorted(proxy)
-    if len(archs) < 4:
-        raise SystemExit(f"only {len(archs)} architectures have both a proxy and a long score: nothing to rank")
-    short, truth = np.array([proxy[a] for a in archs]), np.array([long[a] for a in archs])
-    tau = float(stats.kendalltau(short, truth).statistic)
-    rng = np.random.default_rng(0)
-    draws = [stats.kendalltau(short[i], truth[i]).statistic
-             for i in (rng.integers(0, len(archs), len(archs)) for _ in range(args.resamples))]
-    low, high = np.nanpercentile(draws, [2.5, 97.5])
-    single = np.array([ArchSpec.from_string(a).neck.variant == "none" for a in archs])
-    multi = ~single
-    multi_tau = float(stats.kendalltau(short[multi], truth[multi]).statistic) if multi.sum() >= 2 else float("nan")
-    # Of the (single-level, multi-level) pairs the long runs order one way, the share the proxy orders alike.
-    pairs = [(i, j) for i in np.flatnonzero(single) for j in np.flatnonzero(multi) if truth[i] != truth[j]]
-    agree = sum((short[i] < short[j]) == (truth[i] < truth[j]) for i, j in pairs) / len(pairs) if pairs else float("nan")
-
-    def finite(value: float) -> float | None:  # JSON has no NaN: an undefined figure is null
-        return None if math.isnan(value) else value
-
-    def long_range(group: np.ndarray) -> list[float] | None:
-        return [float(truth[group].min()), float(truth[group].max())] if group.any() else None
-
-    summary = {"reports": list(args.reports), "reference": sorted(references), "over": len(archs),
-               "kendall_tau": tau, "spearman": float(stats.spearmanr(short, truth).statistic),
-               "kendall_tau_95": [float(low), float(high)], "resamples": args.resamples,
-               "single_level_necks": int(single.sum()), "multi_level_kendall_tau": finite(multi_tau),
-               "multi_level_over": int(multi.sum()), "neck_pairs_ordered_alike": finite(agree),
-               "long_single_level": long_range(single), "long_multi_level": long_range(multi)}
-    print(f"{len(archs)} architectures of {len(reports)} report(s), against the {' / '.join(sorted(references))}:")
-    print(f"  Kendall tau {tau:.2f} (95% bootstrap interval over architectures {low:.2f} to {high:.2f}), "
+    at once (:func:`nas.analysis.pooling.pool_fidelity`; they must share the data and
+    settings), written to proxy_fidelity_pooled.json (another set of reports: a report
+    named after theirs)."""
+    try:
+        reports = read_fidelity_reports(Path(os.path.relpath(REPORTS)), args.reports)  # messages name paths from here
+        summary = {"reports": list(args.reports), **pool_fidelity(reports, args.resamples)}
+    except ReportError as err:
+        raise SystemExit(f"--reports {err}" if err.report else str(err)) from None
+    low, high = summary["kendall_tau_95"]
+    print(f"{summary['over']} architectures of {len(reports)} report(s), against the {' / '.join(summary['reference'])}:")
+    print(f"  Kendall tau {summary['kendall_tau']:.2f} (95% bootstrap interval over architectures {low:.2f} to {high:.2f}), "
           f"Spearman {summary['spearman']:.2f}")
-    print(f"  single-level necks: {int(single.sum())}, long GPS AP {summary['long_single_level']}; multi-level: "
-          f"{int(multi.sum())}, long {summary['long_multi_level']}")
-    print(f"  the proxy orders {agree:.0%} of the single/multi-level pairs as the long runs do; "
-          f"Kendall tau among the multi-level necks alone {multi_tau:.2f}")
-    name = "proxy_fidelity_pooled"
-    if tuple(args.reports) != POOLED_REPORTS:  # another set of reports: its own report, named by theirs
-        name += "_" + "+".join(r.removeprefix("proxy_fidelity").strip("_") or "default" for r in args.reports)
-    write(name, summary)
+    print(f"  single-level necks: {summary['single_level_necks']}, long GPS AP {summary['long_single_level']}; multi-level: "
+          f"{summary['multi_level_over']}, long {summary['long_multi_level']}")
+    agree, multi_tau = summary["neck_pairs_ordered_alike"], summary["multi_level_kendall_tau"]
+    print(f"  the proxy orders {'an undefined share' if agree is None else f'{agree:.0%}'} of the single/multi-level pairs as "
+          f"the long runs do; Kendall tau among the multi-level necks alone {tau_text(multi_tau)}")
+    write(pooled_report_name(args.reports, POOLED_REPORTS), summary)
 
 
 def gt_box_scores(model: torch.nn.Module, data: Path, config: TrainConfig) -> dict[str, float]:
@@ -719,28 +578,17 @@ def variants(args: argparse.Namespace) -> None:
             gps = ", ".join(f"{ArchSpec.from_string(a).id} {held['metrics'][a]['gps_ap']:.1f} (10x: {long[a]:.1f})" for a in both)
             print(f"{variant}: {len(both)} of {len(archs)} architectures trained, too few to rank: {gps}")
             continue
-        truth = [long[a] for a in both]
-        taus = {}
         readings = VARIANT_SCORES + tuple(s for s in ALTERNATIVE_SCORES  # scores recorded for every architecture of the variant
                                           if s not in VARIANT_SCORES and all(s in held["metrics"][a] for a in both))
-        for score in readings:
-            values = [-held["metrics"][a]["loss"] if score == "neg_loss" else held["metrics"][a][score] for a in both]
-            tau = float(stats.kendalltau(values, truth).statistic)
-            taus[score] = None if np.isnan(tau) else tau  # undefined when a score is the same for all (e.g. all 0)
+        taus = score_taus(held["metrics"], long, both, readings)  # None: a score the same for all (e.g. all 0)
         held["kendall_tau_vs_long"], held["over"] = taus, len(both)
         median_s = statistics.median(held["wall_seconds"][a] for a in both)
         print(f"{variant} over {len(both)} architectures (median trial {median_s:.0f} s), Kendall tau against the {reference_name}: "
-              + ", ".join(f"{k} {'undefined' if v is None else f'{v:.2f}'}" for k, v in taus.items()))
-    report["gps_ap_tau_between"] = between = {}
-    names = list(report["variants"])
-    for k, first in enumerate(names):
-        for second in names[k + 1:]:
-            a, b = report["variants"][first]["metrics"], report["variants"][second]["metrics"]
-            common = [x for x in archs if x in a and x in b]
-            if len(common) >= 3:
-                tau = float(stats.kendalltau([a[x]["gps_ap"] for x in common], [b[x]["gps_ap"] for x in common]).statistic)
-                between[f"{first} vs {second}"] = {"tau": None if np.isnan(tau) else tau, "over": len(common)}
-                print(f"GPS AP Kendall tau between {first} and {second} over {len(common)} architectures: {tau:.2f}")
+              + taus_text(taus))
+    report["gps_ap_tau_between"] = between = taus_between_variants(report["variants"], archs)
+    for pair, held in between.items():
+        first, second = pair.split(" vs ")
+        print(f"GPS AP Kendall tau between {first} and {second} over {held['over']} architectures: {tau_text(held['tau'])}")
     write(report_file, report)
 
 

@@ -8,6 +8,7 @@ images whatever its speed and a run is reproducible on any machine.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nas.train.budget import Budget
@@ -16,7 +17,8 @@ from nas.train.config import TrainConfig
 if TYPE_CHECKING:
     from nas.data.synth.generate import SynthConfig
 
-__all__ = ["DEFAULT_PROXY", "proxy_config", "proxy_data_config", "PROXY_DATA_IMAGES", "PROXY_SCENE"]
+__all__ = ["DEFAULT_PROXY", "proxy_config", "proxy_data_config", "PROXY_DATA_IMAGES", "PROXY_SCENE",
+           "benchmark_data"]
 
 # Synthetic images rendered for searches and benchmarks when no data is given (80% train),
 # with the scene preset made for the proxy (see nas.data.synth.scene.SCENE_PRESETS).
@@ -44,3 +46,28 @@ def proxy_data_config(images: int = PROXY_DATA_IMAGES, seed: int = 0, scene: str
     from nas.data.synth.scene import scene_preset
 
     return SynthConfig(images=images, seed=seed, scene=scene_preset(scene))
+
+
+def benchmark_data(given: str | Path | None, cache: Path, images: int = PROXY_DATA_IMAGES, scene: str = PROXY_SCENE) -> Path:
+    """The dataset a benchmark of the proxy trains on: ``given`` (a dataset folder, checked
+    for its annotations), else the proxy's synthetic set of ``images`` images of the
+    ``scene`` preset in ``cache/bench_proxy_data`` (suffixed ``_N`` for another image
+    count and ``_SCENE`` for another scene, so each kind has one folder that every
+    benchmark reuses), rendered on first use. A missing annotation file of ``given`` is a
+    :class:`nas.errors.DataError`."""
+    from nas.errors import DataError
+
+    if given:
+        folder = Path(given)
+        for split in ("train", "val"):
+            if not (folder / "annotations" / f"{split}.json").is_file():
+                raise DataError(f"{given}: no annotations/{split}.json; give a dataset folder (`nas data synth`) "
+                                "or none for the benchmark's own synthetic set")
+        return folder
+    name = "bench_proxy_data" + (f"_{images}" if images != PROXY_DATA_IMAGES else "") + (f"_{scene}" if scene != PROXY_SCENE else "")
+    out = cache / name
+    if not (out / "annotations" / "val.json").exists():  # a render cut short is rendered again
+        from nas.data import generate_dataset
+
+        generate_dataset(out, proxy_data_config(images, scene=scene), workers=2, overwrite=True)
+    return out
