@@ -30,8 +30,9 @@ small version on the test suite's tiny space with a synthetic latency table.
 
 ``efficiency`` also draws the hypervolume after each finished trial for every sampler
 (bench/reports/search_efficiency.png). Its run folders are not committed, only their trials
-(bench/reports/search_efficiency_runs/): on a machine without the folder, a random-search
-run is rebuilt from its kept trials and continued (see ``_restore_run``).
+(bench/inputs/search_efficiency_runs/, inputs of later runs): on a machine without the
+folder, a run is analysed from its kept trials, and a random-search run rebuilt from them
+and continued (see ``_restore_run``).
 """
 
 from __future__ import annotations
@@ -54,18 +55,23 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "bench" / "reports"
+KEPT_RUNS = ROOT / "bench" / "inputs" / "search_efficiency_runs"  # the efficiency runs' trials, read back by later runs
 DEMO_STEPS = 100  # the demo's proxy budget, the efficiency runs' default
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # the test suite's helpers: --quick's tiny space and table, scaling's local cluster
 
 
 def _inputs(args: argparse.Namespace, work: Path) -> tuple[str, str, str]:
     """(space, table, data), the tiny test ones with --quick."""
     if not args.quick:
-        from bench_proxy import ensure_data  # beside this script (sys.path[0] when run as one)
+        from nas.errors import DataError
+        from nas.train.proxy import benchmark_data
 
         # bench_proxy.py's data folder for --images (the proxy scene searches train on): it
         # outlives this run, as a resumed search needs
-        return args.space, args.table, str(ensure_data(args.data, args.images))
+        try:
+            return args.space, args.table, str(benchmark_data(args.data, ROOT / ".cache", args.images))
+        except DataError as err:
+            raise SystemExit(f"--data {err}") from None
     from nas.data import SynthConfig, generate_dataset
     from tests.search.conftest import TINY_SPACE, write_table
 
@@ -137,25 +143,13 @@ def _hypervolume_curve(ordered: list[Point], ref: float) -> list[float]:
 
 def _tpe_good_set(ordered: list[Point], floor: float, n: int) -> list[list[float]]:
     """TPE's "good" trials (latency ms, GPS AP) after the first ``n`` of ``ordered``, told as
-    a search with ``floor`` tells them: which networks TPE would sample around next, whatever
-    sampler made the run. On a short run the good set is a few trials (a tenth), chosen by
-    non-domination, so the fast end of the front can crowd the best learners out of it."""
-    import optuna
-    from optuna.samplers._tpe.sampler import _split_trials, default_gamma_multiobjective
+    a search with ``floor`` tells them (:func:`nas.analysis.tpe.tpe_good_set`): which
+    networks TPE would sample around next, whatever sampler made the run."""
+    from nas.analysis.tpe import told_ap, tpe_good_set
 
-    from nas.search.objective import Objective
-    from nas.runs.rows import TrialRow
-    from nas.search.searcher import tell
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    objective = Objective(min_gps_ap=floor)
-    study = optuna.create_study(directions=["maximize", "minimize"])  # GPS AP, latency: the Pareto objective
-    for number, point in enumerate(ordered[:n]):
-        study.ask()
-        tell(study, number, TrialRow(trial=point.trial, number=number, kind="search", baseline="", arch=point.arch,
-                                     arch_id=point.arch_id, status="finished", gps_ap=point.gps_ap, latency_ms=point.cost), objective)
-    good, _ = _split_trials(study, study.get_trials(deepcopy=False), default_gamma_multiobjective(n))
-    return sorted([round(t.values[1], 1), round(t.values[0], 2)] for t in good)
+    first = ordered[:n]
+    return sorted([round(first[i].cost, 1), round(told_ap(first[i].gps_ap), 2)]
+                  for i in tpe_good_set([(p.gps_ap, p.cost) for p in first], floor))
 
 
 def _plot_curves(curves: dict[str, list[float]], runs: dict[str, int], guided: int, path: Path,
@@ -447,7 +441,7 @@ def _efficiency_stem(args: argparse.Namespace, recorded: bool) -> str:
 
 
 def _keep_trials(folders: dict[str, Path], tag: str) -> None:
-    """Copy each run's trials.csv (a few KB) beside the reports: the run folders are not
+    """Copy each run's trials.csv (a few KB) to KEPT_RUNS: the run folders are not
     committed, and a later session can then analyse the trials without hours of proxy
     training (e.g. another reference, or draws pooled over sessions)."""
     for folder in folders.values():
@@ -458,7 +452,7 @@ def _keep_trials(folders: dict[str, Path], tag: str) -> None:
 
 def _kept_path(folder: Path, tag: str) -> Path:
     """Where the trials of the run folder ``folder`` of the draw ``tag`` are kept."""
-    return REPORTS / "search_efficiency_runs" / f"{folder.name}{tag}.csv"
+    return KEPT_RUNS / f"{folder.name}{tag}.csv"
 
 
 def _min_gps_ap(folder: Path) -> float | None:

@@ -28,7 +28,7 @@ import numpy as np
 from nas.pareto.hypervolume import hypervolume
 from nas.runs.front import dominates
 
-__all__ = ["tpe_good_count", "tpe_good_set"]
+__all__ = ["tpe_good_count", "tpe_good_set", "told_ap"]
 
 _EPS = 1e-12  # Optuna's stand-in for a zero coordinate of the reference point
 
@@ -38,11 +38,17 @@ def tpe_good_count(n: int) -> int:
     return math.ceil(0.1 * n)
 
 
+def told_ap(ap: float) -> float:
+    """The GPS AP a search tells the sampler: an undefined one (NaN, or -1: nothing
+    detected) counts as 0 (see :meth:`nas.search.objective.Objective.values`)."""
+    return 0.0 if not math.isfinite(ap) or ap < 0 else ap
+
+
 def tpe_good_set(points: Sequence[tuple[float, float]], floor: float = 0.0) -> list[int]:
     """Indices (ascending) of the good trials among finished ones, ``points`` being their
     (GPS AP in percent, latency in ms) in trial order, under the "learned" ``floor`` (GPS
-    AP points; 0: none). An undefined AP (NaN or negative) counts as 0, as the search tells it."""
-    aps = [0.0 if not math.isfinite(ap) or ap < 0 else ap for ap, _ in points]
+    AP points; 0: none), each AP as the search tells it (:func:`told_ap`)."""
+    aps = [told_ap(ap) for ap, _ in points]
     told = [(ap, cost) for ap, (_, cost) in zip(aps, points)]
     wanted = tpe_good_count(len(told))
     infeasible = [i for i, ap in enumerate(aps) if floor > 0 and floor - ap > 0]
