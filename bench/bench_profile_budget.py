@@ -106,7 +106,7 @@ def main() -> None:
         "machine_speed_vs_reference": round(speed, 4),
         "op_ratio_abs_dev_median": round(spread[len(spread) // 2], 4),
         "op_ratio_abs_dev_p90": round(spread[int(0.9 * len(spread))], 4),
-        "validation": {k: validation[k] for k in ("samples", "plain_sum", "heldout", "raw_measured")},
+        "validation": {k: validation.to_dict()[k] for k in ("samples", "plain_sum", "heldout", "raw_measured")},
         "reference_validation": json.loads((args.reference / "validation.json").read_text())["plain_sum"]
         if (args.reference / "validation.json").is_file() else None,
     }

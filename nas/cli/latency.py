@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from nas.cli.format import print_json
 from nas.cli.profile import BenchOpt, CpusOpt, PythonOpt, RemoteDirOpt, RemoteOpt, TemplateOpt
+
+if TYPE_CHECKING:
+    from nas.latency.validate import Metrics
 
 app = typer.Typer(help="Latency tables: predict an architecture's latency, validate a table end to end.", no_args_is_help=True)
 
@@ -95,23 +98,25 @@ def validate(
         report = validate_table(lut, loaded, rt, transport, MeasureSettings(warmup, rounds, seed), samples, seed, workers,
                                 report_dir=report_dir, passes=passes, other_device=other_device)
     if as_json:
-        print_json({k: v for k, v in report.items() if k != "rows"})
+        print_json(report.to_dict(rows=False))
         return
-    p, h = report["plain_sum"], report["heldout"]
-    typer.echo(f"{report['samples']} architectures on {meta['runtime']}/{meta.get('device')} ({meta.get('threads')} thread(s))")
-    if report["fitted_ops"]:
-        typer.echo(f"the table has {report['fitted_ops']} fitted ops beside {report['measured_ops']} measured (nas profile --fill)")
-    typer.echo(f"plain sums, all:      MAPE {p['mape']:.2f}%  ±5% {100 * p['within_5']:.0f}%  ±10% {100 * p['within_10']:.0f}%  Spearman {p['spearman']:.3f}  Kendall {p['kendall']:.3f}")
-    for name in ("plain_sum", "corrected"):
-        m = h[name]
-        typer.echo(f"{name + ', held-out:':<21} MAPE {m['mape']:.2f}%  ±5% {100 * m['within_5']:.0f}%  ±10% {100 * m['within_10']:.0f}%  Spearman {m['spearman']:.3f}  Kendall {m['kendall']:.3f}")
-    if report["speed_reference"]:
-        low, high = min(min(f) for f in report["speed_reference"]["factors"]), max(max(f) for f in report["speed_reference"]["factors"])
-        r = report["raw_measured"]
-        typer.echo(f"machine speed during the measurement: x{low:.3f}-{high:.3f} of the table's (divided out; against the raw medians: MAPE {r['mape']:.2f}%, ±10% {100 * r['within_10']:.0f}%)")
-    if report["other_device"]:
-        typer.echo(f"measured on another device than the table's ({'; '.join(report['other_device'])}): the figures show how the table transfers; no correction stored")
-    elif report["table_device"] is None:
+    typer.echo(f"{report.samples} architectures on {meta['runtime']}/{meta.get('device')} ({meta.get('threads')} thread(s))")
+    if report.fitted_ops:
+        typer.echo(f"the table has {report.fitted_ops} fitted ops beside {report.measured_ops} measured (nas profile --fill)")
+    typer.echo(f"{'plain sums, all:':<21} {_scores(report.plain_sum)}")
+    for name, m in (("plain_sum", report.heldout.plain_sum), ("corrected", report.heldout.corrected)):
+        typer.echo(f"{name + ', held-out:':<21} {_scores(m)}")
+    if report.speed_reference:
+        (low, high), r = report.speed_reference.span, report.raw_measured
+        typer.echo(f"machine speed during the measurement: x{low:.3f}-{high:.3f} of the table's (divided out; against the raw medians: MAPE {r.mape:.2f}%, ±10% {100 * r.within_10:.0f}%)")
+    if report.other_device:
+        typer.echo(f"measured on another device than the table's ({'; '.join(report.other_device)}): the figures show how the table transfers; no correction stored")
+    elif report.table_device is None:
         typer.echo("the table records no device fingerprint (profiled before fingerprints): make sure it was timed on this device")
-    stored = "kept" if report["correction"]["kept"] and not report["other_device"] else "not kept"
-    typer.echo(f"correction {stored}; report in {report['report_dir']}/validation.json, plot validation.png")
+    stored = "kept" if report.correction.kept and not report.other_device else "not kept"
+    typer.echo(f"correction {stored}; report in {report.report_dir}/validation.json, plot validation.png")
+
+
+def _scores(m: Metrics) -> str:
+    """One line of agreement figures."""
+    return f"MAPE {m.mape:.2f}%  ±5% {100 * m.within_5:.0f}%  ±10% {100 * m.within_10:.0f}%  Spearman {m.spearman:.3f}  Kendall {m.kendall:.3f}"

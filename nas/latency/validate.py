@@ -55,7 +55,8 @@ from nas.latency.transports.base import MeasureSettings, Transport
 from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
 
-__all__ = ["Metrics", "metrics", "fit_correction", "sample_archs", "validate_table", "check_samples", "MIN_SAMPLES"]
+__all__ = ["Metrics", "metrics", "fit_correction", "sample_archs", "validate_table", "check_samples", "MIN_SAMPLES",
+           "ValidationReport", "ValidationRow", "Correction", "HeldOut", "SpeedFactors"]
 
 # Fewest architectures a validation takes: two per half, so that each half has an order.
 MIN_SAMPLES = 4
@@ -118,6 +119,169 @@ def sample_archs(space: SearchSpace, n: int, seed: int = 0) -> list[ArchSpec]:
     return list({a.to_string(): a for a in archs}.values())
 
 
+@dataclass(frozen=True)
+class Correction:
+    """``measured ≈ scale * sum + per_op_ms * n_ops + offset_ms``, fitted on one half;
+    ``kept`` when it beat the plain sums on the other."""
+
+    scale: float
+    per_op_ms: float
+    offset_ms: float
+    kept: bool
+
+    def apply(self, sum_ms: float, n_ops: int) -> float:
+        """The corrected prediction of a network, ms."""
+        return self.scale * sum_ms + self.per_op_ms * n_ops + self.offset_ms
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scale": self.scale, "per_op_ms": self.per_op_ms, "offset_ms": self.offset_ms, "kept": self.kept}
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """The half the correction was not fitted on: plain sums and corrected, scored there."""
+
+    n: int
+    plain_sum: Metrics
+    corrected: Metrics
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n": self.n, "plain_sum": self.plain_sum.to_dict(), "corrected": self.corrected.to_dict()}
+
+
+@dataclass(frozen=True)
+class SpeedFactors:
+    """The table's reference ops, and per pass the distinct speed factors of its chunks
+    (the machine's speed during the measurement relative to the table's; 1: same)."""
+
+    keys: list[str]
+    factors: list[list[float]]
+
+    @property
+    def span(self) -> tuple[float, float]:
+        """Lowest and highest factor over all passes."""
+        return min(min(f) for f in self.factors), max(max(f) for f in self.factors)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"keys": self.keys, "factors": self.factors}
+
+
+@dataclass(frozen=True)
+class ValidationRow:
+    """One sampled architecture: its keys' plain sum and the prediction reported (ms), the
+    value measured (median of all samples, speed divided out) and as timed, each pass's
+    median, factor and samples, and the half it belongs to (``fit`` or ``heldout``)."""
+
+    arch: str
+    id: str
+    n_ops: int
+    sum_ms: float
+    predicted_ms: float
+    measured_ms: float
+    raw_measured_ms: float
+    pass_ms: list[float]
+    pass_factor: list[float]
+    samples_ms: list[list[float]]
+    half: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"arch": self.arch, "id": self.id, "n_ops": self.n_ops, "sum_ms": self.sum_ms, "predicted_ms": self.predicted_ms,
+                "measured_ms": self.measured_ms, "raw_measured_ms": self.raw_measured_ms, "pass_ms": self.pass_ms,
+                "pass_factor": self.pass_factor, "samples_ms": self.samples_ms, "half": self.half}
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """What :func:`validate_table` found; :meth:`to_dict` is ``validation.json``.
+
+    Attributes:
+        table, runtime, device, threads: the table validated and its measurement settings.
+        space_name, space_hash: the space the architectures were drawn from.
+        samples: distinct architectures measured; ``seed`` drew them and split the halves.
+        report_dir: where validation.json and validation.png were written.
+        fitted_ops, measured_ops: the table's fitted (``nas profile --fill``) and measured rows.
+        table_device: the fingerprint the table was timed on (None: from before fingerprints).
+        measured_on: this device's fingerprint.
+        other_device: how the two differ (empty: the table's own device).
+        plain_sum: the plain sums against the measurements, all architectures.
+        heldout: the held-out half, plain and corrected.
+        correction: the fitted correction, and whether it was kept.
+        predicted: the predictions reported (corrected when kept) against the measurements.
+        passes: separate measuring passes; ``repeatability`` scores pass 2 against pass 1
+            (None for one pass): the ceiling any prediction can be shown to reach.
+        speed_reference: the speed factors divided out (None: the table has no reference ops).
+        raw_measured: the predictions against the medians as timed (speed left in).
+        rows: one per architecture.
+    """
+
+    table: str
+    runtime: Any
+    device: Any
+    threads: Any
+    space_name: str
+    space_hash: str
+    samples: int
+    seed: int
+    report_dir: str
+    fitted_ops: int
+    measured_ops: int
+    table_device: dict[str, Any] | None
+    measured_on: dict[str, Any]
+    other_device: list[str]
+    plain_sum: Metrics
+    heldout: HeldOut
+    correction: Correction
+    predicted: Metrics
+    passes: int
+    repeatability: Metrics | None
+    speed_reference: SpeedFactors | None
+    raw_measured: Metrics
+    rows: list[ValidationRow]
+
+    def to_dict(self, rows: bool = True) -> dict[str, Any]:
+        """The report as validation.json holds it (``rows=False``: without the rows, as
+        ``nas latency validate --json`` prints it)."""
+        data: dict[str, Any] = {
+            "table": self.table,
+            "runtime": self.runtime,
+            "device": self.device,
+            "threads": self.threads,
+            "space": {"name": self.space_name, "hash": self.space_hash},
+            "samples": self.samples,
+            "seed": self.seed,
+            "report_dir": self.report_dir,
+            "fitted_ops": self.fitted_ops,
+            "measured_ops": self.measured_ops,
+            "table_device": self.table_device,
+            "measured_on": self.measured_on,
+            "other_device": self.other_device,
+            "plain_sum": self.plain_sum.to_dict(),
+            "heldout": self.heldout.to_dict(),
+            "correction": self.correction.to_dict(),
+            "predicted": self.predicted.to_dict(),
+            "passes": self.passes,
+            "repeatability": self.repeatability.to_dict() if self.repeatability else None,
+            "speed_reference": self.speed_reference.to_dict() if self.speed_reference else None,
+            "raw_measured": self.raw_measured.to_dict(),
+        }
+        if rows:
+            data["rows"] = [row.to_dict() for row in self.rows]
+        return data
+
+
+@dataclass(frozen=True)
+class _Measured:
+    """Every sampled network's values, ms: the summary of all its samples with the speed
+    divided out, the same as timed, and each pass's own summary; plus the raw samples and
+    the speed factors, per pass."""
+
+    values: list[float]
+    raw: list[float]
+    per_pass: list[list[float]]
+    samples: list[dict[str, list[float]]]
+    factors: list[dict[str, float]]
+
+
 def validate_table(
     table: LatencyTable,
     space: SearchSpace,
@@ -131,7 +295,7 @@ def validate_table(
     report_dir: Path | None = None,
     passes: int = 2,
     other_device: bool = False,
-) -> dict[str, Any]:
+) -> ValidationReport:
     """Validate ``table``; writes ``validation.json`` and ``validation.png`` into
     ``report_dir`` (default: the table folder) and stores a useful correction in meta.json.
 
@@ -140,15 +304,7 @@ def validate_table(
     transfers to this device, goes to ``<table>/other-devices/<fingerprint id>/`` by
     default, and meta.json is left as it was."""
     check_samples(samples)
-    recorded, current = table.meta.get("device_fingerprint"), transport.fingerprint(runtime)
-    foreign = differences(recorded, current) if recorded else []
-    if foreign and not other_device:
-        raise LatencyError(
-            f"{table.path} was profiled on {describe(recorded)}, but this device is {describe(current)} ({'; '.join(foreign)}): "
-            "validating it here would measure the difference between the two machines, not the table. Validate on the table's device, "
-            "profile this one into a new table (nas profile --out ...), or pass --other-device to measure how well the table transfers "
-            "(reported apart, no correction stored)"
-        )
+    recorded, current, foreign = _devices(table, runtime, transport, other_device)
     if report_dir is None and foreign:
         report_dir = table.path / "other-devices" / fingerprint_id(current)
     archs = sample_archs(space, samples, seed)
@@ -162,82 +318,94 @@ def validate_table(
     refs = list(table.meta.get("speed_reference", {}).get("keys", []))
     runtime.prepare(refs, workers=workers)
     speed = SpeedReference(refs, {r: table.rows[r].median_ms for r in refs if r in table})
+    measured = _measure(runtime, transport, settings, names, chunk, passes, speed)
+    meas = measured.values
+    fit_idx, test_idx = _halves(len(archs), seed)
+    coef = fit_correction([sums[i] for i in fit_idx], [n_ops[i] for i in fit_idx], [meas[i] for i in fit_idx])
+    raw_test = metrics([sums[i] for i in test_idx], [meas[i] for i in test_idx])
+    fitted = Correction(**coef, kept=False)
+    cor_test = metrics([fitted.apply(sums[i], n_ops[i]) for i in test_idx], [meas[i] for i in test_idx])
+    correction = replace(fitted, kept=cor_test.mape < raw_test.mape)
+    final = [correction.apply(sums[i], n_ops[i]) if correction.kept else sums[i] for i in range(len(archs))]
+    raw_all = metrics(sums, meas)
+    held = set(test_idx)
+    report = ValidationReport(
+        table=str(table.path), runtime=table.meta.get("runtime"), device=table.meta.get("device"), threads=table.meta.get("threads"),
+        space_name=space.name, space_hash=space.hash, samples=len(archs), seed=seed,
+        report_dir=str(Path(report_dir) if report_dir is not None else table.path),
+        fitted_ops=len(table.fitted), measured_ops=len(table.rows), table_device=recorded, measured_on=current, other_device=foreign,
+        plain_sum=raw_all, heldout=HeldOut(len(test_idx), raw_test, cor_test), correction=correction,
+        predicted=metrics(final, meas) if correction.kept else raw_all, passes=passes,
+        repeatability=metrics(measured.per_pass[1], measured.per_pass[0]) if passes > 1 else None,
+        speed_reference=SpeedFactors(refs, [sorted({round(f[n], 4) for n in names}) for f in measured.factors]) if speed.nominal else None,
+        raw_measured=metrics(final, measured.raw),
+        rows=[ValidationRow(a.to_string(), a.id, n_ops[i], sums[i], final[i], meas[i], measured.raw[i], [r[i] for r in measured.per_pass],
+                            [f[names[i]] for f in measured.factors], [s[names[i]] for s in measured.samples], "heldout" if i in held else "fit")
+              for i, a in enumerate(archs)],
+    )
+    _write(report, table, final, held, measured.factors)
+    if not foreign:  # a correction fitted on another device must not reach the table's predictions
+        table.meta.pop("correction", None)  # decided afresh: kept only where it beat the plain sums
+        if correction.kept:
+            table.meta["correction"] = {**coef, "fitted_on": len(fit_idx), "seed": seed, "heldout_mape": cor_test.mape}
+        table.save()
+    return report
+
+
+def _devices(table: LatencyTable, runtime: LatencyRuntime, transport: Transport, other_device: bool
+             ) -> tuple[dict[str, Any] | None, dict[str, Any], list[str]]:
+    """The table's recorded device fingerprint, this device's, and how they differ; a
+    difference is refused unless ``other_device``."""
+    recorded, current = table.meta.get("device_fingerprint"), transport.fingerprint(runtime)
+    foreign = differences(recorded, current) if recorded else []
+    if foreign and not other_device:
+        raise LatencyError(
+            f"{table.path} was profiled on {describe(recorded)}, but this device is {describe(current)} ({'; '.join(foreign)}): "
+            "validating it here would measure the difference between the two machines, not the table. Validate on the table's device, "
+            "profile this one into a new table (nas profile --out ...), or pass --other-device to measure how well the table transfers "
+            "(reported apart, no correction stored)"
+        )
+    return recorded, current, foreign
+
+
+def _halves(n: int, seed: int) -> tuple[list[int], list[int]]:
+    """A seeded random half of ``range(n)`` to fit the correction on, and the rest."""
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    return sorted(order[: n // 2]), sorted(order[n // 2 :])
+
+
+def _measure(runtime: LatencyRuntime, transport: Transport, settings: MeasureSettings, names: list[str], chunk: int, passes: int,
+             speed: SpeedReference) -> _Measured:
     per_pass, factors = _measure_passes(runtime, transport, settings, names, chunk, passes, speed)
-    meas = [summarize([t for samples in per_pass for t in samples[n]]).median_ms for n in names]
+    values = [summarize([t for samples in per_pass for t in samples[n]]).median_ms for n in names]
     raw = [summarize([t * f[n] for samples, f in zip(per_pass, factors) for t in samples[n]]).median_ms for n in names]
     repeat = [[summarize(samples[n]).median_ms for n in names] for samples in per_pass]
-    repeatability = metrics(repeat[1], repeat[0]) if passes > 1 else None
-    order = list(range(len(archs)))
-    random.Random(seed).shuffle(order)
-    fit_idx, test_idx = sorted(order[: len(order) // 2]), sorted(order[len(order) // 2 :])
-    correction = fit_correction([sums[i] for i in fit_idx], [n_ops[i] for i in fit_idx], [meas[i] for i in fit_idx])
+    return _Measured(values, raw, repeat, per_pass, factors)
 
-    def corrected(i: int) -> float:
-        return correction["scale"] * sums[i] + correction["per_op_ms"] * n_ops[i] + correction["offset_ms"]
 
-    raw_all = metrics(sums, meas)
-    raw_test = metrics([sums[i] for i in test_idx], [meas[i] for i in test_idx])
-    cor_test = metrics([corrected(i) for i in test_idx], [meas[i] for i in test_idx])
-    keep = cor_test.mape < raw_test.mape
-    final = [corrected(i) if keep else sums[i] for i in range(len(archs))]
-    out = Path(report_dir) if report_dir is not None else table.path
-    held = set(test_idx)
-    report: dict[str, Any] = {
-        "table": str(table.path),
-        "runtime": table.meta.get("runtime"),
-        "device": table.meta.get("device"),
-        "threads": table.meta.get("threads"),
-        "space": {"name": space.name, "hash": space.hash},
-        "samples": len(archs),
-        "seed": seed,
-        "report_dir": str(out),
-        # ops of the table fitted rather than measured (nas profile --fill): 0 for a complete one
-        "fitted_ops": len(table.fitted),
-        "measured_ops": len(table.rows),
-        # the device the table was timed on (None: the table predates fingerprints) and this one
-        "table_device": recorded,
-        "measured_on": current,
-        "other_device": foreign,
-        "plain_sum": raw_all.to_dict(),
-        "heldout": {"n": len(test_idx), "plain_sum": raw_test.to_dict(), "corrected": cor_test.to_dict()},
-        "correction": {**correction, "kept": keep},
-        "predicted": metrics(final, meas).to_dict() if keep else raw_all.to_dict(),
-        "passes": passes,
-        "repeatability": repeatability.to_dict() if repeatability else None,
-        # the machine's speed during the measurement, relative to the table's (1: same)
-        "speed_reference": {"keys": refs, "factors": [sorted({round(f[n], 4) for n in names}) for f in factors]} if speed.nominal else None,
-        "raw_measured": metrics(final, raw).to_dict(),
-        "rows": [
-            {"arch": a.to_string(), "id": a.id, "n_ops": n_ops[i], "sum_ms": sums[i], "predicted_ms": final[i], "measured_ms": meas[i], "raw_measured_ms": raw[i],
-             "pass_ms": [r[i] for r in repeat], "pass_factor": [f[names[i]] for f in factors], "samples_ms": [samples[names[i]] for samples in per_pass], "half": "heldout" if i in held else "fit"}
-            for i, a in enumerate(archs)
-        ],
-    }
+def _write(report: ValidationReport, table: LatencyTable, final: list[float], held: set[int], factors: list[dict[str, float]]) -> None:
+    """validation.png, then validation.json: a failure on the way leaves the table and its
+    report as they were (the table is saved after)."""
+    out = Path(report.report_dir)
     out.mkdir(parents=True, exist_ok=True)
     from nas.latency.plots import scatter_plot
 
-    shown = cor_test if keep else raw_test
+    shown = report.heldout.corrected if report.correction.kept else report.heldout.plain_sum
     all_factors = [f for per in factors for f in per.values()]
+    repeatability, raw_all = report.repeatability, report.plain_sum
     scatter_plot(
         out / "validation.png",
-        meas,
+        [row.measured_ms for row in report.rows],
         final,
-        [i in held for i in range(len(archs))],
-        ("ON ANOTHER DEVICE: " if foreign else "") + f"{table.path.name}: {len(archs)} archs, held-out MAPE {shown.mape:.1f}%, "
+        [i in held for i in range(len(report.rows))],
+        ("ON ANOTHER DEVICE: " if report.other_device else "") + f"{table.path.name}: {report.samples} archs, held-out MAPE {shown.mape:.1f}%, "
         f"±10% {100 * shown.within_10:.0f}%\nSpearman {raw_all.spearman:.3f}, Kendall {raw_all.kendall:.3f} (all, plain sums)"
-        + (" · corrected" if keep else " · plain sums")
+        + (" · corrected" if report.correction.kept else " · plain sums")
         + (f"\nmeasurement repeats itself within ±10% for {100 * repeatability.within_10:.0f}% (pass 2 vs 1)" if repeatability else "")
-        + (f"; machine speed x{min(all_factors):.2f}-{max(all_factors):.2f} of the table's, divided out" if speed.nominal else ""),
+        + (f"; machine speed x{min(all_factors):.2f}-{max(all_factors):.2f} of the table's, divided out" if report.speed_reference else ""),
     )
-    # The plot, then the report, then the table: a failure on the way leaves the table and
-    # its report as they were.
-    atomic_write_text(out / "validation.json", json.dumps(report, indent=2) + "\n")
-    if not foreign:  # a correction fitted on another device must not reach the table's predictions
-        table.meta.pop("correction", None)  # decided afresh: kept only where it beat the plain sums
-        if keep:
-            table.meta["correction"] = {**correction, "fitted_on": len(fit_idx), "seed": seed, "heldout_mape": cor_test.mape}
-        table.save()
-    return report
+    atomic_write_text(out / "validation.json", json.dumps(report.to_dict(), indent=2) + "\n")
 
 
 def _measure_passes(
