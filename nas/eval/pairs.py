@@ -115,86 +115,103 @@ def compute_pair_scores(
         EvalError: a result names an unknown image or category.
     """
     groups = _group_results(results, gt, max_dets)
+    gts = _evaluated_pairs(gt, groups, image_ids)
+    dets = {key: groups.get(key, []) for key in gts}
+    gps = _gps_matrices(gt, results, surface, dets, gts, wrong_part)
+    return {key: _pair_scores(gt, results, key, dets[key], gts[key], gps[key], masks) for key in gts}
+
+
+def _evaluated_pairs(gt: GroundTruth, groups: dict[tuple[int, int], list[int]], image_ids: Iterable[int] | None
+                     ) -> dict[tuple[int, int], list[dict]]:
+    """``{(image_id, category_id): its ground-truth annotations}`` for every evaluated image
+    and category with a detection or a ground truth, images and categories ascending."""
     imgs = sorted(gt.coco.imgs) if image_ids is None else sorted(set(int(i) for i in image_ids))
     missing = [i for i in imgs if i not in gt.coco.imgs]
     if missing:
         raise EvalError(f"image ids {missing[:5]} are not in {gt.name}")
     cats = sorted(gt.coco.cats)
-    keys: list[tuple[int, int]] = []
     gts: dict[tuple[int, int], list[dict]] = {}
     for iid in imgs:
         anns = gt.coco.imgToAnns.get(iid, [])
         for cid in cats:
             g = [a for a in anns if a["category_id"] == cid]
             if g or groups.get((iid, cid)):
-                keys.append((iid, cid))
                 gts[iid, cid] = g
+    return gts
 
-    # One flat table of all evaluated detections and of all DensePose ground truths,
-    # so the per-point work (nearest vertex, geodesics) runs in a few vectorised calls.
-    det_rows: dict[int, int] = {}
-    det_list: list[int] = []
-    for key in keys:
-        for k in groups.get(key, []):
-            det_rows[k] = len(det_list)
-            det_list.append(k)
-    dets = DetectionMaps.build([results[k].bbox for k in det_list], [results[k].iuv for k in det_list])
+
+def _gps_matrices(
+    gt: GroundTruth,
+    results: list[DensePoseResult],
+    surface: BodySurface,
+    dets: dict[tuple[int, int], list[int]],
+    gts: dict[tuple[int, int], list[dict]],
+    wrong_part: WrongPart,
+) -> dict[tuple[int, int], np.ndarray]:
+    """``(D, G)`` GPS of every pair, 0 where the boxes do not overlap or against ignore
+    regions. One flat table of all evaluated detections and one of all DensePose ground
+    truths, so the per-point work (nearest vertex, geodesics) runs in a few vectorised calls."""
+    det_rows = {k: row for row, k in enumerate(k for key in gts for k in dets[key])}
+    det_maps = DetectionMaps.build([results[k].bbox for k in det_rows], [results[k].iuv for k in det_rows])
     gt_rows: dict[int, int] = {}
     gt_pts = []
-    for key in keys:
-        for a in gts[key]:
-            if not is_ignored_gt(a, gt):
-                p = gt.points[int(a["id"])]
-                gt_rows[int(a["id"])] = len(gt_pts)
-                gt_pts.append((p.x, p.y, p.i, p.u, p.v))
+    for a in (a for key in gts for a in gts[key] if not is_ignored_gt(a, gt)):
+        p = gt.points[int(a["id"])]
+        gt_rows[int(a["id"])] = len(gt_pts)
+        gt_pts.append((p.x, p.y, p.i, p.u, p.v))
     table = GtPointTable.build(surface, gt_pts)
 
     pair_d: list[int] = []
     pair_g: list[int] = []
     slots: list[tuple[tuple[int, int], int, int]] = []
-    for key in keys:
-        dk = groups.get(key, [])
+    for key in gts:
         for gi, a in enumerate(gts[key]):
             row = gt_rows.get(int(a["id"]))
             if row is None:
                 continue
-            gx, gy, gw, gh = a["bbox"]
-            for di, k in enumerate(dk):
-                x, y, w, h = results[k].bbox
-                if x < gx + gw and gx < x + w and y < gy + gh and gy < y + h:  # boxes overlap
+            for di, k in enumerate(dets[key]):
+                if _boxes_overlap(results[k].bbox, a["bbox"]):
                     pair_d.append(det_rows[k])
                     pair_g.append(row)
                     slots.append((key, di, gi))
-    values = pair_gps(surface, table, dets, np.array(pair_d, np.int64), np.array(pair_g, np.int64), wrong_part)
-    gps: dict[tuple[int, int], np.ndarray] = {k: np.zeros((len(groups.get(k, [])), len(gts[k]))) for k in keys}
+    values = pair_gps(surface, table, det_maps, np.array(pair_d, np.int64), np.array(pair_g, np.int64), wrong_part)
+    gps = {key: np.zeros((len(dets[key]), len(gts[key]))) for key in gts}
     for (key, di, gi), val in zip(slots, values):
         gps[key][di, gi] = val
+    return gps
 
-    out: dict[tuple[int, int], PairScores] = {}
-    for key in keys:
-        iid = key[0]
-        dk = groups.get(key, [])
-        g = gts[key]
-        crowd = [bool(a.get("iscrowd", 0)) for a in g]
-        miou = None
-        if masks:
-            h, w = gt.image_size(iid)
-            d_rles = [encode_mask(paste_box_mask(results[k].labels > 0, results[k].bbox, h, w)) for k in dk]
-            g_rles = []
-            for a in g:
-                rle = gt.mask_cache.get(int(a["id"]))
-                if rle is None:
-                    rle = gt.mask_cache[int(a["id"])] = encode_mask(gt_mask(a, h, w))
-                g_rles.append(rle)
-            miou = mask_ious(d_rles, g_rles, crowd)
-        biou = box_ious(np.array([results[k].bbox for k in dk]), np.array([a["bbox"] for a in g]), crowd)
-        out[key] = PairScores(
-            det_index=np.array(dk, dtype=np.int64),
-            det_ids=np.array(dk, dtype=np.int64) + 1,
-            gt_ids=np.array([int(a["id"]) for a in g], dtype=np.int64),
-            gt_ignored=np.array([is_ignored_gt(a, gt) for a in g], dtype=bool),
-            gps=gps[key],
-            mask_iou=miou,
-            box_iou=biou,
-        )
-    return out
+
+def _boxes_overlap(box: list[float], other: list[float]) -> bool:
+    """Whether two ``[x, y, w, h]`` boxes share any area."""
+    x, y, w, h = box
+    gx, gy, gw, gh = other
+    return x < gx + gw and gx < x + w and y < gy + gh and gy < y + h
+
+
+def _pair_scores(gt: GroundTruth, results: list[DensePoseResult], key: tuple[int, int], dk: list[int], g: list[dict],
+                 gps: np.ndarray, masks: bool) -> PairScores:
+    """The similarities of one image and category, from its GPS matrix."""
+    crowd = [bool(a.get("iscrowd", 0)) for a in g]
+    return PairScores(
+        det_index=np.array(dk, dtype=np.int64),
+        det_ids=np.array(dk, dtype=np.int64) + 1,
+        gt_ids=np.array([int(a["id"]) for a in g], dtype=np.int64),
+        gt_ignored=np.array([is_ignored_gt(a, gt) for a in g], dtype=bool),
+        gps=gps,
+        mask_iou=_mask_ious(gt, results, key[0], dk, g, crowd) if masks else None,
+        box_iou=box_ious(np.array([results[k].bbox for k in dk]), np.array([a["bbox"] for a in g]), crowd),
+    )
+
+
+def _mask_ious(gt: GroundTruth, results: list[DensePoseResult], image_id: int, dk: list[int], g: list[dict], crowd: list[bool]) -> np.ndarray:
+    """``(D, G)`` person-mask IoU (crowd: intersection over detection area); ground-truth
+    masks are encoded once per annotation and cached on ``gt``."""
+    h, w = gt.image_size(image_id)
+    d_rles = [encode_mask(paste_box_mask(results[k].labels > 0, results[k].bbox, h, w)) for k in dk]
+    g_rles = []
+    for a in g:
+        rle = gt.mask_cache.get(int(a["id"]))
+        if rle is None:
+            rle = gt.mask_cache[int(a["id"])] = encode_mask(gt_mask(a, h, w))
+        g_rles.append(rle)
+    return mask_ious(d_rles, g_rles, crowd)
