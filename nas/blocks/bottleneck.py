@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from nas.blocks.options import EXPANSION, KERNELS
 from nas.blocks.registry import register_block
 from nas.layers import ConvBnAct, make_activation
 
@@ -32,6 +33,6 @@ class Bottleneck(nn.Module):
         return self.act(self.body(x) + self.shortcut(x))
 
 
-@register_block("res", options=("kernels", "expansion"), reference_only=True, description="ResNet bottleneck (reference architectures)")
+@register_block("res", options=(KERNELS, EXPANSION), reference_only=True, description="ResNet bottleneck (reference architectures)")
 def build_bottleneck(in_ch: int, out_ch: int, stride: int, **params: object) -> nn.Module:
     return Bottleneck(in_ch, out_ch, stride, **params)  # type: ignore[arg-type]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from torch import nn
 
+from nas.blocks.options import KERNELS
 from nas.blocks.registry import register_block
 from nas.errors import SpecError
 from nas.layers import ConvBnAct
 
 
-@register_block("conv", options=("kernels",), reference_only=True, description="conv-bn-act (reference architectures)")
+@register_block("conv", options=(KERNELS,), reference_only=True, description="conv-bn-act (reference architectures)")
 def build_conv(in_ch: int, out_ch: int, stride: int, **params: object) -> nn.Module:
     kernels = tuple(params.get("kernels", (3,)))  # type: ignore[arg-type]
     if len(kernels) != 1:

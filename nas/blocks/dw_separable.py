@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from nas.blocks.inverted_residual import squeeze_excite_for
+from nas.blocks.options import KERNELS, SE
 from nas.blocks.registry import register_block
 from nas.layers import ConvBnAct
 
@@ -29,7 +30,7 @@ class DepthwiseSeparable(nn.Module):
         return x + y if self.has_residual else y
 
 
-@register_block("dw", options=("kernels", "se"), description="depthwise-separable: kxk depthwise + 1x1 pointwise")
+@register_block("dw", options=(KERNELS, SE), description="depthwise-separable: kxk depthwise + 1x1 pointwise")
 def build_dw_separable(in_ch: int, out_ch: int, stride: int, **params: object) -> nn.Module:
     kernels = tuple(params.pop("kernels", (3,)))  # type: ignore[arg-type]
     if len(kernels) != 1:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from nas.blocks.options import DEPTHWISE, SQUEEZE
 from nas.blocks.registry import register_block
 from nas.errors import SpecError
 from nas.layers import ConvBnAct
@@ -55,9 +56,15 @@ class Fire(nn.Module):
         return x + y if self.has_residual else y
 
 
+def _needs_squeeze(squeeze: int) -> str | None:
+    return None if squeeze >= 1 else "fire needs a squeeze width sq<n> >= 1"
+
+
 @register_block(
     "fire",
-    options=("squeeze", "depthwise"),
+    options=(SQUEEZE.with_(checks=(*SQUEEZE.checks, _needs_squeeze)), DEPTHWISE),
+    width_multiple=2,
+    width_reason="two equal expand branches",
     description="fire module (SqueezeNet): 1x1 squeeze, 1x1 + 3x3 (or depthwise 3x3) expand, concatenated",
 )
 def build_fire(in_ch: int, out_ch: int, stride: int, **params: object) -> nn.Module:

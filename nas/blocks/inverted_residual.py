@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from nas.blocks.options import EXPAND_GROUPS, EXPANSION, KERNELS, PROJECT_GROUPS, SE
 from nas.blocks.registry import register_block
 from nas.errors import SpecError
 from nas.layers import ConvBnAct, MixedDepthwiseConv, SqueezeExcite, make_activation
@@ -67,7 +68,7 @@ def squeeze_excite_for(channels: int, ratio: float, block_act: str) -> nn.Module
 
 @register_block(
     "ir",
-    options=("kernels", "expansion", "se", "expand_groups", "project_groups"),
+    options=(KERNELS, EXPANSION, SE, EXPAND_GROUPS, PROJECT_GROUPS),
     description="inverted residual (MobileNetV2/V3): 1x1 expand, kxk depthwise, SE, 1x1 linear project",
 )
 def build_inverted_residual(in_ch: int, out_ch: int, stride: int, **params: object) -> nn.Module:

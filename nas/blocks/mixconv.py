@@ -9,14 +9,15 @@ from __future__ import annotations
 from torch import nn
 
 from nas.blocks.inverted_residual import InvertedResidual
+from nas.blocks.options import EXPAND_GROUPS, EXPANSION, KERNELS, PROJECT_GROUPS, SE, SearchForm
 from nas.blocks.registry import register_block
 from nas.errors import SpecError
 
 
 @register_block(
     "mix",
-    options=("kernels", "expansion", "se", "expand_groups", "project_groups"),
-    kernel_count=(2, 8),
+    # several kernel sizes, searched as lists of them (each choice [3, 5], [3, 5, 7], ...)
+    options=(KERNELS.with_(count=(2, 8), search=SearchForm("kernels", "intlist", 1, 11)), EXPANSION, SE, EXPAND_GROUPS, PROJECT_GROUPS),
     description="MixConv inverted residual (MixNet): depthwise channels split over several kernel sizes",
 )
 def build_mixconv(in_ch: int, out_ch: int, stride: int, **params: object) -> nn.Module:

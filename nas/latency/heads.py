@@ -7,7 +7,7 @@ same modules :class:`~nas.model.rcnn.DensePoseRCNN` builds::
     boxhead-r<R>-in:PxPxC-h<hidden>                    box head on R pooled RoIs
     dphead-r<R>-in:PxPxC-n<convs>-c<channels>-k<kernel>-o<out>   DensePose head on R RoIs
 
-``R`` is the RoI count the heads are keyed at (:data:`~nas.latency.keys.DEFAULT_ROIS`,
+``R`` is the RoI count the heads are keyed at (:data:`~nas.latency.providers.DEFAULT_ROIS`,
 configurable per call). RoIAlign, anchor decoding and NMS are not keyed: their cost
 depends on the image content (proposal counts), they run on the CPU outside the
 delegate, and they are the same for every candidate of a space.
@@ -26,8 +26,8 @@ import torch
 from torch import Tensor, nn
 
 from nas.errors import SpecError
-from nas.latency.keys import KeyContext, Op, SpaceContext, enumerate_decisions, register_op_provider
 from nas.latency.opkinds import BuiltOp, Shape, parse_shape, register_op_kind, shape_token
+from nas.latency.providers import KeyContext, Op, SpaceContext, enumerate_decisions, register_op_provider
 from nas.model.features import FeatureNetwork
 from nas.model.rcnn.box_head import BoxHead
 from nas.model.rcnn.config import RCNNConfig
@@ -37,7 +37,7 @@ from nas.model.shapes import ShapeSpec
 from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec, HeadSpec
 
-__all__ = ["DENSE_PREFIX", "DenseDeployment", "dense_program", "rpn_key", "box_head_key", "dp_head_key"]
+__all__ = ["DENSE_PREFIX", "DenseDeployment", "dense_program", "rpn_key", "box_head_key", "dp_head_key", "clear_head_caches"]
 
 DENSE_PREFIX = "dense:"
 _CONFIG = RCNNConfig()
@@ -73,6 +73,11 @@ def _head_ops(levels: tuple[tuple[str, Shape], ...], depthwise: bool, head: Head
     ops.append(Op("heads", "box_head", box_head_key(rois, _CONFIG.box_pool, channels, head.box_dim)))
     ops.append(Op("heads", "densepose_head", dp_head_key(rois, channels, head)))
     return tuple(ops)
+
+
+def clear_head_caches() -> None:
+    """Forget memoised head ops (:func:`nas.latency.keys.clear_key_caches`)."""
+    _head_ops.cache_clear()
 
 
 def _heads_arch(arch: ArchSpec, ctx: KeyContext) -> list[Op]:

@@ -1,7 +1,7 @@
 """Op keys of an architecture (and of a whole search space), from the code that builds it.
 
-The deployed network is split into *parts*, each served by an op provider registered
-with :func:`register_op_provider`, run in registration order:
+The deployed network is split into *parts*, each served by an op provider
+(:mod:`nas.latency.providers`), run in execution order:
 
 * ``stem``: the stem as one op;
 * ``backbone``: one op per block instance, from :func:`nas.model.backbone_calls` (the
@@ -11,8 +11,8 @@ with :func:`register_op_provider`, run in registration order:
   :mod:`nas.latency.units`); keyed per unit because units recur across neck variants and
   backbones (a few hundred keys instead of thousands of whole-neck keys), while the glue
   keeps the elementwise work and resizes in the sum;
-* ``heads``: registered by the DensePose R-CNN code (a provider reading
-  ``ctx.levels`` and ``ctx.rois``).
+* ``heads``: registered by :mod:`nas.latency.heads` (a provider reading
+  ``ctx.levels`` and ``ctx.rois``), which this module imports.
 
 Shapes are found by running the modules on PyTorch's ``meta`` device (no memory, no
 compute), memoised per distinct call, so deriving keys costs microseconds per
@@ -22,15 +22,25 @@ architecture once the cache is warm.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from itertools import product
 from typing import Any
 
 import torch
 from torch import nn
 
+from nas.latency.heads import clear_head_caches  # importing registers the heads part
 from nas.latency.opkinds import Shape, block_key, glue_key, stem_key, unit_key, unit_layers
+from nas.latency.providers import (
+    DEFAULT_ROIS,
+    KeyContext,
+    Op,
+    OpProvider,
+    SpaceContext,
+    enumerate_decisions,
+    op_providers,
+    register_op_provider,
+)
 from nas.latency.units import find_units
 from nas.model.backbone import Stem, backbone_calls
 from nas.model.necks import build_neck, required_features
@@ -53,90 +63,12 @@ __all__ = [
     "clear_key_caches",
 ]
 
-DEFAULT_ROIS = 10  # RoIs the heads are keyed at: detections kept per image on a phone
-
-
-@dataclass(frozen=True)
-class Op:
-    """One deployed op of an architecture.
-
-    Attributes:
-        part: ``stem``, ``backbone``, ``neck`` or ``heads``.
-        name: where it sits, e.g. ``s2.b1`` or ``neck.lateral.0``.
-        key: the op key (the latency table row).
-    """
-
-    part: str
-    name: str
-    key: str
-
-
-@dataclass
-class KeyContext:
-    """Shapes flowing between parts while keys are derived for one architecture.
-
-    Attributes:
-        rois: RoIs per image the heads are keyed at.
-        shape: (H, W, C) of the tensor leaving the last part.
-        features: backbone features ``c<l>`` -> (H, W, C).
-        levels: neck outputs ``p<l>`` -> (H, W, C).
-    """
-
-    rois: int = DEFAULT_ROIS
-    shape: Shape = (0, 0, 0)
-    features: dict[str, Shape] = field(default_factory=dict)
-    levels: dict[str, Shape] = field(default_factory=dict)
-
-
-@dataclass
-class SpaceContext:
-    """What the space enumeration knows between parts.
-
-    Attributes:
-        rois: RoIs per image the heads are keyed at.
-        stem_shapes: possible stem outputs.
-        stage_shapes: per stage, the possible outputs (H, W, C).
-        level_shapes: possible neck outputs, each a sorted tuple of (name, (H, W, C)).
-    """
-
-    rois: int = DEFAULT_ROIS
-    stem_shapes: set[Shape] = field(default_factory=set)
-    stage_shapes: list[set[Shape]] = field(default_factory=list)
-    level_shapes: set[tuple[tuple[str, Shape], ...]] = field(default_factory=set)
-
-
-ArchOps = Callable[[ArchSpec, KeyContext], list[Op]]
-SpaceOps = Callable[[SearchSpace, SpaceContext], set[str]]
-
-
-@dataclass(frozen=True)
-class OpProvider:
-    """Ops of one part, for one architecture (``arch_ops``) and for a whole space (``space_ops``)."""
-
-    part: str
-    arch_ops: ArchOps
-    space_ops: SpaceOps
-
-
-_PROVIDERS: dict[str, OpProvider] = {}
-
-
-def register_op_provider(part: str, arch_ops: ArchOps, space_ops: SpaceOps) -> None:
-    """Add a part after the registered ones (the heads register themselves this way)."""
-    if part in _PROVIDERS:
-        raise ValueError(f"op provider for part {part!r} is registered twice")
-    _PROVIDERS[part] = OpProvider(part, arch_ops, space_ops)
-
-
-def op_providers() -> list[OpProvider]:
-    return list(_PROVIDERS.values())
-
 
 def arch_ops(arch: ArchSpec, rois: int = DEFAULT_ROIS) -> list[Op]:
     """Every deployed op of ``arch`` at its deploy input size, in execution order."""
     ctx = KeyContext(rois=rois, shape=(arch.input_size[0], arch.input_size[1], 3))
     ops: list[Op] = []
-    for provider in _PROVIDERS.values():
+    for provider in op_providers():
         ops.extend(provider.arch_ops(arch, ctx))
     return ops
 
@@ -155,17 +87,16 @@ def space_keys(space: SearchSpace, rois: int = DEFAULT_ROIS) -> list[str]:
     """
     ctx = SpaceContext(rois=rois)
     keys: set[str] = set()
-    for provider in _PROVIDERS.values():
+    for provider in op_providers():
         keys |= provider.space_ops(space, ctx)
     return sorted(keys)
 
 
 def clear_key_caches() -> None:
     """Forget memoised shapes and keys (benchmarks of cold lookups; tests)."""
-    from nas.latency.heads import _head_ops
-
-    for cached in (_stem_op, _block_hw, _stage_ops, _neck_geometry, _neck_ops, _head_ops):
+    for cached in (_stem_op, _block_hw, _stage_ops, _neck_geometry, _neck_ops):
         cached.cache_clear()
+    clear_head_caches()
     _BLOCK_HW.clear()
 
 
@@ -336,32 +267,6 @@ def _neck_space(space: SearchSpace, ctx: SpaceContext) -> set[str]:
     return keys
 
 
-# -- enumerating a space's decisions ------------------------------------------------------
-def enumerate_decisions(space: SearchSpace, varied: Callable[[str], bool]) -> Iterator[ArchSpec]:
-    """Every architecture the space builds when the decisions ``varied(name)`` selects take
-    all their values and every other decision its first value (a depth-first walk of
-    the space's own define-by-run :meth:`~SearchSpace.build`)."""
-    stack: list[list[int]] = [[]]
-    while stack:
-        prefix = stack.pop()
-        trace: list[tuple[int, int]] = []
-
-        def choose(name: str, choices: Any, prefix: list[int] = prefix, trace: list[tuple[int, int]] = trace) -> Any:
-            if not varied(name):
-                return choices[0]
-            index = prefix[len(trace)] if len(trace) < len(prefix) else 0
-            trace.append((index, len(choices)))
-            return choices[index]
-
-        yield space.build(choose)
-        for depth in range(len(prefix), len(trace)):
-            head = [t[0] for t in trace[:depth]]
-            stack.extend(head + [j] for j in range(1, trace[depth][1]))
-
-
 register_op_provider("stem", _stem_arch, _stem_space)
 register_op_provider("backbone", _backbone_arch, _backbone_space)
 register_op_provider("neck", _neck_arch, _neck_space)
-
-# the heads register last, from their own module (it builds on the providers above)
-import nas.latency.heads  # noqa: E402,F401

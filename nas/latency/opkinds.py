@@ -7,8 +7,9 @@ inputs. Formats (``HxWxC`` is height, width, channels of one image, batch 1)::
 
     <block>-in:HxWxC-out:HxWxC-s<stride>-<params>      backbone block, params sorted by name
         e.g. ir-in:64x48x24-out:32x24x40-s2-e6-k5-relu-se0
-        params: k<kernels, dot-joined> e<expansion> se<ratio> sq<squeeze> dw<0|1>
-                eg<expand groups> pg<project groups>, the activation by its name
+        params: every option the block declares (:mod:`nas.blocks.options`), by its key
+                letter: k<kernels, dot-joined> e<expansion> se<ratio> sq<squeeze> dw<0|1>
+                eg<expand groups> pg<project groups>; the activation by its name
     stem-in:HxWxC-out:HxWxC-k<kernel>-s<stride>-<act>-pool<0|1>-pad<padding>
     unit-in:HxWxC-out:HxWxC-<layer>.<layer>...        a sequential conv unit (neck convs)
         layers: c<out>k<kernel>s<stride>p<pad>g<groups>[b] (conv, b = with bias), bn, <act>
@@ -29,13 +30,16 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from nas.blocks import BLOCKS, build_block
+from nas.blocks import BLOCKS, BlockOption, build_block, get_block
 from nas.errors import RegistryError, SpecError
+from nas.latency.units import ACTIVATION_TYPES, strip_units
 from nas.layers.activations import ACTIVATIONS, make_activation
+from nas.registry import Registry, callable_with
 
 __all__ = [
     "BuiltOp",
     "OpKindBuilder",
+    "OP_KINDS",
     "register_op_kind",
     "op_kinds",
     "build_op",
@@ -48,7 +52,6 @@ __all__ = [
     "unit_key",
     "unit_layers",
     "glue_key",
-    "UNIT_LEAVES",
 ]
 
 Shape = tuple[int, int, int]  # (H, W, C) of one image
@@ -68,19 +71,25 @@ class BuiltOp:
 
 
 OpKindBuilder = Callable[[str], BuiltOp]
-_KINDS: dict[str, OpKindBuilder] = {}
+
+
+def _not_a_block(kind: str, builder: OpKindBuilder) -> None:
+    if kind in BLOCKS:
+        raise ValueError(f"op kind {kind!r} is a block type: its keys are rebuilt through the block registry")
+
+
+# Kinds other than block types (every block type is a kind of its own, built by the block registry).
+OP_KINDS: Registry[OpKindBuilder] = Registry("op kind", callable_with("key"), plural="kinds", admit=_not_a_block)
 
 
 def register_op_kind(kind: str, builder: OpKindBuilder) -> None:
     """Register how keys starting with ``<kind>-`` are rebuilt into a module."""
-    if kind in _KINDS or kind in BLOCKS:
-        raise ValueError(f"op kind {kind!r} is registered twice")
-    _KINDS[kind] = builder
+    OP_KINDS.register(kind, builder)
 
 
 def op_kinds() -> list[str]:
     """Known key kinds: the registered ones and every block type."""
-    return sorted(set(_KINDS) | set(BLOCKS))
+    return sorted(set(OP_KINDS) | set(BLOCKS))
 
 
 def key_kind(key: str) -> str:
@@ -92,11 +101,9 @@ def build_op(key: str) -> BuiltOp:
     kind = key_kind(key)
     if kind in BLOCKS:
         return _build_block(key)
-    try:
-        builder = _KINDS[kind]
-    except KeyError:
-        raise RegistryError(f"op key {key!r} has unknown kind {kind!r}; known kinds: {', '.join(op_kinds())}") from None
-    return builder(key)
+    if kind not in OP_KINDS:
+        raise RegistryError(f"op key {key!r} has unknown kind {kind!r}; known kinds: {', '.join(op_kinds())}")
+    return OP_KINDS.get(kind)(key)
 
 
 # -- shapes ------------------------------------------------------------------------
@@ -122,42 +129,23 @@ def _split_io(key: str, parts: list[str]) -> tuple[Shape, Shape]:
     return parse_shape(parts[1][3:], key), parse_shape(parts[2][4:], key)
 
 
-# -- block params: name -> (token prefix, format, parse) ------------------------------
-def _fmt_num(value: float) -> str:
-    return f"{float(value):g}"
-
-
-@dataclass(frozen=True)
-class _ParamCodec:
-    prefix: str
-    fmt: Callable[[Any], str]
-    parse: Callable[[str], Any]
-
-
-_PARAMS: dict[str, _ParamCodec] = {
-    "kernels": _ParamCodec("k", lambda v: ".".join(str(k) for k in v), lambda s: tuple(int(k) for k in s.split("."))),
-    "expansion": _ParamCodec("e", _fmt_num, float),
-    "se": _ParamCodec("se", _fmt_num, float),
-    "squeeze": _ParamCodec("sq", str, int),
-    "depthwise": _ParamCodec("dw", lambda v: str(int(bool(v))), lambda s: bool(int(s))),
-    "expand_groups": _ParamCodec("eg", str, int),
-    "project_groups": _ParamCodec("pg", str, int),
-}
-_BY_PREFIX = {c.prefix: name for name, c in _PARAMS.items()}
+# -- block params: each written by the key letter its block declares ------------------
 _PARAM_TOKEN = re.compile(r"^([a-z]+)([0-9][0-9.]*)$")
 
 
+def _option(block: str, name: str) -> BlockOption:
+    option = get_block(block).option(name)
+    if option is None:
+        raise SpecError(f"block {block!r}: parameter {name!r} is no option the block declares; declare it where the block registers")
+    return option
+
+
 def block_key(block: str, in_shape: Shape, out_shape: Shape, stride: int, params: tuple[tuple[str, Any], ...]) -> str:
-    """Key of one backbone block instance (``params`` as in :class:`~nas.model.BlockCall`)."""
+    """Key of one backbone block instance (``params`` as in :class:`~nas.model.BlockCall`),
+    the params sorted by name."""
     tokens = [block, f"in:{shape_token(in_shape)}", f"out:{shape_token(out_shape)}", f"s{stride}"]
     for name, value in sorted(params):
-        if name == "act":
-            tokens.append(str(value))
-        elif name in _PARAMS:
-            codec = _PARAMS[name]
-            tokens.append(codec.prefix + codec.fmt(value))
-        else:
-            raise SpecError(f"block {block!r}: parameter {name!r} has no op-key letter; add it to nas.latency.opkinds._PARAMS")
+        tokens.append(str(value) if name == "act" else _option(block, name).key_text(value))
     return "-".join(tokens)
 
 
@@ -168,16 +156,17 @@ def parse_block_key(key: str) -> tuple[str, Shape, Shape, int, dict[str, Any]]:
     in_shape, out_shape = _split_io(key, parts)
     if len(parts) < 4 or not re.fullmatch(r"s[0-9]+", parts[3]):
         raise SpecError(f"op key {key!r}: expected the stride s<n> after the shapes")
+    by_letter = {o.key_letter: o for o in get_block(block).options}
     params: dict[str, Any] = {}
     for token in parts[4:]:
         if token in ACTIVATIONS:
             params["act"] = token
             continue
         match = _PARAM_TOKEN.match(token)
-        if not match or match.group(1) not in _BY_PREFIX:
+        if not match or match.group(1) not in by_letter:
             raise SpecError(f"op key {key!r}: unknown token {token!r}")
-        name = _BY_PREFIX[match.group(1)]
-        params[name] = _PARAMS[name].parse(match.group(2))
+        option = by_letter[match.group(1)]
+        params[option.name] = option.parse_key(match.group(2))
     return block, in_shape, out_shape, int(parts[3][1:]), params
 
 
@@ -206,13 +195,7 @@ def _build_stem(key: str) -> BuiltOp:
     return BuiltOp(Stem(spec, in_ch=in_shape[2]).eval(), (_tensor(in_shape),))
 
 
-# -- conv units ----------------------------------------------------------------------
-# Leaf layers a conv unit may hold; a unit is a sequential chain of them, so flattening
-# its nesting into one nn.Sequential computes exactly the same thing.
-_ACT_TYPES: dict[type[nn.Module], str] = {type(factory()): name for name, factory in ACTIVATIONS.items()}
-UNIT_LEAVES: tuple[type[nn.Module], ...] = (nn.Conv2d, nn.BatchNorm2d, nn.Identity, *_ACT_TYPES)
-
-
+# -- conv units (:mod:`nas.latency.units`) ----------------------------------------------
 def unit_layers(unit: nn.Module) -> list[str]:
     """Layer tokens of a sequential conv unit, in execution order (identities dropped)."""
     tokens = []
@@ -222,8 +205,8 @@ def unit_layers(unit: nn.Module) -> list[str]:
             tokens.append(f"c{leaf.out_channels}k{k}s{s}p{p}g{leaf.groups}{'b' if leaf.bias is not None else ''}")
         elif isinstance(leaf, nn.BatchNorm2d):
             tokens.append("bn")
-        elif type(leaf) in _ACT_TYPES:
-            tokens.append(_ACT_TYPES[type(leaf)])
+        elif type(leaf) in ACTIVATION_TYPES:
+            tokens.append(ACTIVATION_TYPES[type(leaf)])
         elif not isinstance(leaf, nn.Identity):
             raise SpecError(f"conv unit holds an unsupported layer {type(leaf).__name__}")
     return tokens
@@ -278,7 +261,6 @@ class GlueOp(nn.Module):
 
 
 def _build_glue(key: str) -> BuiltOp:
-    from nas.latency.units import strip_units
     from nas.model.necks import build_neck, required_features
     from nas.model.shapes import ShapeSpec
     from nas.space.spec import FEATURE_STRIDES, NeckSpec

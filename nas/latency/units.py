@@ -9,9 +9,14 @@ from __future__ import annotations
 
 from torch import nn
 
-from nas.latency.opkinds import UNIT_LEAVES
+from nas.layers.activations import ACTIVATIONS
 
-__all__ = ["is_unit", "find_units", "strip_units", "unit_stride"]
+__all__ = ["ACTIVATION_TYPES", "UNIT_LEAVES", "is_unit", "find_units", "strip_units", "unit_stride"]
+
+# Leaf layers a conv unit may hold; a unit is a sequential chain of them, so flattening
+# its nesting into one nn.Sequential computes exactly the same thing.
+ACTIVATION_TYPES: dict[type[nn.Module], str] = {type(factory()): name for name, factory in ACTIVATIONS.items()}
+UNIT_LEAVES: tuple[type[nn.Module], ...] = (nn.Conv2d, nn.BatchNorm2d, nn.Identity, *ACTIVATION_TYPES)
 
 
 def is_unit(module: nn.Module) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 import optuna
 
 from nas.errors import SearchError
+from nas.registry import Registry, callable_with
 
 __all__ = ["SAMPLERS", "make_sampler", "session_seed", "LATENCY_ATTR", "CONSTRAINT", "LEARNED_CONSTRAINT"]
 
@@ -83,11 +84,11 @@ def _random(seed: int, trials: int) -> optuna.samplers.BaseSampler:
     return _RandomSampler(seed=seed)
 
 
-SAMPLERS: dict[str, Callable[[int, int], optuna.samplers.BaseSampler]] = {
-    "tpe": _tpe,
-    "nsga2": _nsga2,
-    "random": _random,
-}
+SamplerFactory = Callable[[int, int], optuna.samplers.BaseSampler]
+SAMPLERS: Registry[SamplerFactory] = Registry("sampler", callable_with("seed", "trials"), plural="", error=SearchError)
+SAMPLERS.register("tpe", _tpe)
+SAMPLERS.register("nsga2", _nsga2)
+SAMPLERS.register("random", _random)
 
 
 def session_seed(seed: int, session: int) -> int:
@@ -104,6 +105,4 @@ def session_seed(seed: int, session: int) -> int:
 def make_sampler(name: str, seed: int, trials: int, session: int = 0) -> optuna.samplers.BaseSampler:
     """The sampler ``name`` for a run of ``trials`` trials seeded with ``seed``, as built by
     the driver of the run's ``session`` (see :func:`session_seed`)."""
-    if name not in SAMPLERS:
-        raise SearchError(f"unknown sampler {name!r}; known: {', '.join(SAMPLERS)}")
-    return SAMPLERS[name](session_seed(seed, session), trials)
+    return SAMPLERS.get(name)(session_seed(seed, session), trials)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from nas.space.codec import decode, encode
-from nas.space.spec import ArchSpec, ClassifierSpec, HeadSpec, NeckSpec, StageSpec, StemSpec
+from nas.space.spec import ArchSpec, ClassifierSpec, HeadSpec, NeckSpec, StageSpec, StemSpec, decode, encode
 
 __all__ = ["ArchSpec", "ClassifierSpec", "HeadSpec", "NeckSpec", "StageSpec", "StemSpec", "decode", "encode"]

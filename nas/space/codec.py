@@ -13,13 +13,15 @@ Grammar (one token per section, sections joined by ``+``)::
     CLS    := "cls" with options   [h<int> ACT] [conv]
     ACT    := relu | relu6 | hs (hard-swish) | sw (swish)
 
-Stage option letters: ``k`` kernel size(s), several (``k3.5.7``) only for ``mix``;
-``e`` expansion (inner width / input width; for ``res`` inner / output); ``sq`` fire
-squeeze width; ``c`` output channels; ``n`` repeats; ``s`` stride of the first repeat;
-``se`` squeeze-excite ratio of the inner width; ``a`` / ``p`` groups of the 1x1 expand /
-project convs; ``dw`` fire's depthwise 3x3 expand. BLOCK is a registered block type
-(``ir``, ``mix``, ``fire``, ``dw``, ``conv``, ``res``) and takes only the options its
-registration lists. Neck VARIANT is ``none``, ``fpn``, ``panet`` or ``bifpn``; ``l2.5``
+Stage option letters: ``c`` output channels; ``n`` repeats; ``s`` stride of the first
+repeat; the others are block options, each declared once with its letter where block
+types register (:mod:`nas.blocks.options`): ``k`` kernel size(s), several (``k3.5.7``)
+only for ``mix``; ``e`` expansion (inner width / input width; for ``res`` inner / output);
+``sq`` fire squeeze width; ``se`` squeeze-excite ratio of the inner width; ``a`` / ``p``
+groups of the 1x1 expand / project convs; ``dw`` fire's depthwise 3x3 expand. BLOCK is a
+registered block type (``ir``, ``mix``, ``fire``, ``dw``, ``conv``, ``res``) and takes
+only the options its registration declares. Neck VARIANT is a declared variant
+(:mod:`nas.space.neck_variants`): ``none``, ``fpn``, ``panet`` or ``bifpn``; ``l2.5``
 means levels P2..P5, ``r`` the BiFPN repeats, ``dw`` depthwise-separable 3x3 convs.
 Head: ``n`` stacked convs, ``c`` their width, ``k`` their kernel, ``r`` RoIAlign
 resolution, ``o`` output map side, ``b`` box-head FC width.
@@ -29,84 +31,64 @@ Example (MobileNetV2 + FPN, the ``densemobile`` baseline)::
     stem_k3_c32_s2_relu6+dw_k3_c16_n1_s1_relu6+ir_k3_e6_c24_n2_s2_relu6+...
     +fpn_c64_l2.5+head_n4_c128_k3_r14_o56_b256+in512x384
 
-The canonical string (what :func:`encode` writes) lists the options in the order above,
-always ``c``, ``n``, ``s`` and the activation, and every other option only where the
-block takes it and it differs from its default. :func:`decode` accepts options in any
-order and missing neck/head/input tokens (defaults), and names the bad token on error.
+The canonical string (what :func:`encode` writes) lists the options in the order above:
+the block options declared ``always`` (``k``, ``e``, ``sq``), then ``c``, ``n``, ``s``, then
+the block's other options only where they differ from their defaults, then the
+activation. :func:`decode_fields` accepts options in any order and missing
+neck/head/input tokens (defaults), and names the bad token on error;
+:func:`nas.space.spec.decode` builds the :class:`~nas.space.spec.ArchSpec` from them.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import fields
-from typing import Any
+from typing import Any, Protocol
 
+from nas.blocks import BLOCKS, block_names, block_options, get_block
+from nas.blocks.options import BlockOption, format_float
 from nas.errors import SpecError
 from nas.layers.activations import ACTIVATIONS
-from nas.space.spec import NECK_VARIANTS, ArchSpec, ClassifierSpec, HeadSpec, NeckSpec, StageSpec, StemSpec
+from nas.space.neck_variants import NECK_VARIANTS
+from nas.space.parts import ClassifierSpec, HeadSpec, NeckSpec, StageSpec, StemSpec
 
-__all__ = ["encode", "decode", "format_float", "encode_stage", "decode_stage"]
+__all__ = ["ArchParts", "SEP", "encode", "decode_fields", "format_float", "encode_stage", "decode_stage"]
 
 SEP = "+"
 _OPTION = re.compile(r"^([a-z]+)([0-9][0-9.e-]*)$")
 _INPUT = re.compile(r"^in(\d+)x(\d+)$")
 
-# stage option letter -> (StageSpec field, parser, human description)
-_STAGE_LETTERS: dict[str, tuple[str, str]] = {
-    "k": ("kernels", "k<kernel>[.<kernel>...]"),
-    "e": ("expansion", "e<expansion>"),
-    "sq": ("squeeze", "sq<squeeze width>"),
+# stage letter -> (StageSpec field, how it is written) for the fields every block takes
+_COMMON_LETTERS: dict[str, tuple[str, str]] = {
     "c": ("channels", "c<channels>"),
     "n": ("depth", "n<repeats>"),
     "s": ("stride", "s<stride>"),
-    "se": ("se", "se<ratio>"),
-    "a": ("expand_groups", "a<groups>"),
-    "p": ("project_groups", "p<groups>"),
 }
-_ALWAYS = {"channels", "depth", "stride", "act"}
+_COMMON_FIELDS = {"channels", "depth", "stride", "act"}
 
 
-def format_float(value: float) -> str:
-    """Shortest exact text of ``value``: ``6`` for 6.0, ``2.3``, ``0.25``."""
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
+class ArchParts(Protocol):
+    """What :func:`encode` reads of an architecture (:class:`~nas.space.spec.ArchSpec`)."""
 
-
-def _stage_defaults() -> dict[str, Any]:
-    return {f.name: f.default for f in fields(StageSpec) if f.name not in ("block", "channels")}
-
-
-def _kernels_text(kernels: tuple[int, ...]) -> str:
-    return ".".join(str(k) for k in kernels)
+    stem: StemSpec
+    stages: tuple[StageSpec, ...]
+    neck: NeckSpec
+    head: HeadSpec
+    input_size: tuple[int, int]
+    classifier: ClassifierSpec
 
 
 def encode_stage(stage: StageSpec) -> str:
     """One stage token, e.g. ``ir_k5_e6_c40_n3_s2_se0.25_hs``."""
-    from nas.blocks import get_block
-
     options = get_block(stage.block).options
-    defaults = _stage_defaults()
     parts = [stage.block]
-    if "kernels" in options:
-        parts.append("k" + _kernels_text(stage.kernels))
-    if "expansion" in options:
-        parts.append("e" + format_float(stage.expansion))
-    if "squeeze" in options:
-        parts.append(f"sq{stage.squeeze}")
+    parts += [o.spec_text(getattr(stage, o.name)) for o in options if o.always]
     parts += [f"c{stage.channels}", f"n{stage.depth}", f"s{stage.stride}"]
-    if "se" in options and stage.se != defaults["se"]:
-        parts.append("se" + format_float(stage.se))
-    if "expand_groups" in options and stage.expand_groups != 1:
-        parts.append(f"a{stage.expand_groups}")
-    if "project_groups" in options and stage.project_groups != 1:
-        parts.append(f"p{stage.project_groups}")
-    if "depthwise" in options and stage.depthwise:
-        parts.append("dw")
+    parts += [o.spec_text(getattr(stage, o.name)) for o in options if not o.always and getattr(stage, o.name) != o.default]
     parts.append(stage.act)
     return "_".join(parts)
 
 
-def encode(arch: ArchSpec) -> str:
+def encode(arch: ArchParts) -> str:
     """Canonical string of ``arch``."""
     stem = arch.stem
     stem_parts = ["stem", f"k{stem.kernel}", f"c{stem.channels}", f"s{stem.stride}", stem.act]
@@ -167,16 +149,30 @@ def _kernels(token: str, option: str, text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in parts)
 
 
+def _stage_expected(options: tuple[BlockOption, ...]) -> str:
+    """What a block's stage token may hold, in canonical order."""
+    hints = [o.hint for o in options if o.always] + [hint for _, hint in _COMMON_LETTERS.values()]
+    hints += [o.hint for o in options if not o.always]
+    return ", ".join(hints) + ", an activation (" + ", ".join(ACTIVATIONS) + ")"
+
+
+def _option_value(token: str, option: str, declared: BlockOption, text: str) -> Any:
+    if declared.kind == "kernels":
+        return _kernels(token, option, text)
+    if declared.kind == "float":
+        return _float(token, option, text)
+    return _int(token, option, text)
+
+
 def decode_stage(token: str) -> StageSpec:
     """Parse one stage token; errors name the token and what was expected."""
-    from nas.blocks import block_names, get_block
-
     name, *options = token.split("_")
-    if name not in block_names():
+    if name not in BLOCKS:
         raise SpecError(f"in token {token!r}: unknown block type {name!r}; known block types: {', '.join(block_names())}")
-    accepted = get_block(name).options | _ALWAYS
-    expected = ", ".join(desc for letter, (fld, desc) in _STAGE_LETTERS.items() if fld in accepted)
-    expected += ", " + ("dw, " if "depthwise" in accepted else "") + "an activation (" + ", ".join(ACTIVATIONS) + ")"
+    block = get_block(name)
+    accepted = block.option_names | _COMMON_FIELDS
+    expected = _stage_expected(block.options)
+    by_letter = {o.letter: o for o in block_options()}
     values: dict[str, Any] = {}
 
     def put(field_name: str, value: Any, option: str) -> None:
@@ -190,20 +186,18 @@ def decode_stage(token: str) -> StageSpec:
         if option in ACTIVATIONS:
             put("act", option, option)
             continue
-        if option == "dw":
-            put("depthwise", True, option)
+        flag = by_letter.get(option)
+        if flag is not None and flag.kind == "bool":
+            put(flag.name, True, option)
             continue
         letters, text = _split_option(token, option, expected)
-        if letters not in _STAGE_LETTERS:
-            raise SpecError(f"in token {token!r}: unknown option {option!r}; block {name!r} takes {expected}")
-        field_name = _STAGE_LETTERS[letters][0]
-        if field_name == "kernels":
-            value: Any = _kernels(token, option, text)
-        elif field_name in ("expansion", "se"):
-            value = _float(token, option, text)
+        declared = by_letter.get(letters)
+        if letters in _COMMON_LETTERS:
+            put(_COMMON_LETTERS[letters][0], _int(token, option, text), option)
+        elif declared is not None and declared.kind != "bool":
+            put(declared.name, _option_value(token, option, declared, text), option)
         else:
-            value = _int(token, option, text)
-        put(field_name, value, option)
+            raise SpecError(f"in token {token!r}: unknown option {option!r}; block {name!r} takes {expected}")
     if "channels" not in values:
         raise SpecError(f"in token {token!r}: missing output channels c<channels>")
     try:
@@ -295,10 +289,9 @@ def _decode_cls(token: str) -> ClassifierSpec:
         raise SpecError(f"in token {token!r}: {exc}") from None
 
 
-def decode(text: str) -> ArchSpec:
-    """Parse an architecture string (see the module docstring for the grammar)."""
-    from nas.blocks import block_names
-
+def decode_fields(text: str) -> dict[str, Any]:
+    """Parse an architecture string (see the module docstring for the grammar) into the
+    keyword arguments of :class:`~nas.space.spec.ArchSpec`."""
     if not isinstance(text, str) or not text.strip():
         raise SpecError("empty architecture string; expected tokens joined by '+', starting with stem_...")
     tokens = text.strip().split(SEP)
@@ -336,4 +329,4 @@ def decode(text: str) -> ArchSpec:
         parts[section] = value
     if not stages:
         raise SpecError(f"{text!r} has no stage tokens; expected e.g. stem_k3_c32_s2_relu+ir_k3_e6_c24_n2_s2_relu")
-    return ArchSpec(stem=stem, stages=tuple(stages), **parts)
+    return {"stem": stem, "stages": tuple(stages), **parts}

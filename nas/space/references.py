@@ -18,8 +18,8 @@ from __future__ import annotations
 import difflib
 
 from nas.errors import SpecError
-from nas.space.codec import SEP, decode
-from nas.space.spec import ArchSpec
+from nas.space.codec import SEP
+from nas.space.spec import ArchSpec, decode
 
 __all__ = ["REFERENCES", "reference", "reference_names", "resolve_arch"]
 

@@ -19,23 +19,28 @@ from typing import Any
 import numpy as np
 import yaml
 
+from nas.blocks import BLOCKS, get_block
+from nas.blocks.options import BlockOption
 from nas.errors import NasError, SearchSpaceError
-from nas.layers import make_divisible
 from nas.layers.activations import ACTIVATIONS
-from nas.space.spec import NECK_VARIANTS, ArchSpec, HeadSpec, NeckSpec, StageSpec, StemSpec
+from nas.space.neck_variants import NECK_VARIANTS
+from nas.space.spec import ArchSpec, HeadSpec, NeckSpec, StageSpec, StemSpec
 
 __all__ = ["SearchSpace", "StageChoices", "BlockChoices"]
 
 Choice = Any
 Chooser = Callable[[str, Sequence[Choice]], Choice]
 
-# block type -> option name in YAML -> value kind
-_BLOCK_OPTIONS: dict[str, dict[str, str]] = {
-    "ir": {"kernel": "int", "expansion": "float", "se": "float"},
-    "mix": {"kernels": "intlist", "expansion": "float", "se": "float"},
-    "dw": {"kernel": "int", "se": "float"},
-    "fire": {"squeeze_ratio": "float", "depthwise": "bool"},
-}
+
+
+def searchable_options(block: str) -> dict[str, BlockOption]:
+    """YAML option name -> declaration, for the options of ``block`` a search space offers."""
+    return {o.search.name: o for o in get_block(block).options if o.search is not None}
+
+
+def searchable_blocks() -> list[str]:
+    """Block types a search space may offer (the others express reference networks)."""
+    return [name for name, block in BLOCKS.items() if not block.reference_only]
 
 
 @dataclass(frozen=True)
@@ -143,11 +148,13 @@ class SearchSpace:
         stages = tuple(self._stage(i, st, choose) for i, st in enumerate(self.stages))
         variant = choose("neck.variant", self.neck_variants)
         channels = choose("neck.channels", self.neck_channels)
-        if variant == "none":
-            neck = NeckSpec("none", channels, self.neck_none_level, self.neck_none_level)
+        declared = NECK_VARIANTS.get(variant)
+        if not declared.multi_level:
+            neck = NeckSpec(variant, channels, self.neck_none_level, self.neck_none_level)
         else:
             low, high = choose("neck.levels", self.neck_levels)
-            repeats = choose("neck.bifpn.repeats", self.neck_repeats) if variant == "bifpn" else 1
+            # the Optuna name predates other stacking variants; runs resume by it
+            repeats = choose("neck.bifpn.repeats", self.neck_repeats) if declared.repeats else 1
             neck = NeckSpec(variant, channels, low, high, choose("neck.depthwise", self.neck_depthwise), repeats)
         head = HeadSpec(**{k: choose(f"head.{k}", v) for k, v in self.head.items()})
         return ArchSpec(stem=stem, stages=stages, neck=neck, head=head, input_size=self.deploy_input)
@@ -158,17 +165,11 @@ class SearchSpace:
         width = choose(f"{p}.width", st.widths)
         depth = choose(f"{p}.depth", st.depths)
         act = choose(f"{p}.act", st.acts)
-        opts = {k: choose(f"{p}.{block}.{k}", v) for k, v in self.blocks[block].options.items()}
         kwargs: dict[str, Any] = {"act": act}
-        if "kernel" in opts:
-            kwargs["kernels"] = (opts["kernel"],)
-        if "kernels" in opts:
-            kwargs["kernels"] = tuple(opts["kernels"])
-        for key in ("expansion", "se", "depthwise"):
-            if key in opts:
-                kwargs[key] = opts[key]
-        if "squeeze_ratio" in opts:
-            kwargs["squeeze"] = make_divisible(opts["squeeze_ratio"] * width, 8)
+        for key, option in searchable_options(block).items():
+            form = option.search
+            assert form is not None  # searchable_options holds searchable ones only
+            kwargs[option.name] = form.to_value(choose(f"{p}.{block}.{key}", self.blocks[block].options[key]), width)
         return StageSpec(block=block, channels=width, depth=depth, stride=st.stride, **kwargs)
 
     # -- size ------------------------------------------------------------------------
@@ -180,10 +181,11 @@ class SearchSpace:
             total *= per_block * len(st.widths) * len(st.depths) * len(st.acts)
         neck = 0
         for variant in self.neck_variants:
-            if variant == "none":
+            declared = NECK_VARIANTS.get(variant)
+            if not declared.multi_level:
                 neck += len(self.neck_channels)
             else:
-                repeats = len(self.neck_repeats) if variant == "bifpn" else 1
+                repeats = len(self.neck_repeats) if declared.repeats else 1
                 neck += len(self.neck_channels) * len(self.neck_levels) * len(self.neck_depthwise) * repeats
         total *= neck
         for values in self.head.values():
@@ -276,8 +278,6 @@ def _choices(value: Any, kind: str, path: str, allowed: Sequence[Any] | None = N
 
 
 def _parse(data: Any) -> SearchSpace:
-    from nas.blocks import block_names
-
     top = _mapping(data, "<root>", {"name", "input", "stem", "blocks", "stage_defaults", "stages", "neck", "head"}, {"name", "input", "stem", "blocks", "stages", "neck"})
     name = _scalar(top["name"], "str", "name")
     inp = _mapping(top["input"], "input", {"deploy", "proxy"}, {"deploy", "proxy"})
@@ -297,23 +297,8 @@ def _parse(data: Any) -> SearchSpace:
     stem_channels = _choices(stem["channels"], "int", "stem.channels", low=1, high=1024)
     stem_acts = _choices(stem.get("act", "relu"), "str", "stem.act", allowed=list(ACTIVATIONS))
 
-    blocks_raw = _mapping(top["blocks"], "blocks", set(_BLOCK_OPTIONS))
-    blocks: dict[str, BlockChoices] = {}
-    for block, raw in blocks_raw.items():
-        kinds = _BLOCK_OPTIONS[block]
-        opts = _mapping(raw, f"blocks.{block}", set(kinds), set(kinds))
-        ranges = {"kernel": (1, 11), "kernels": (1, 11), "expansion": (1, 16), "se": (0, 1), "squeeze_ratio": (0.01, 1)}
-        parsed = {}
-        for key, kind in kinds.items():
-            low, high = ranges.get(key, (None, None))
-            parsed[key] = _choices(opts[key], kind, f"blocks.{block}.{key}", low=low, high=high)
-            if key in ("kernel", "kernels"):
-                for k in parsed[key]:
-                    if any(v % 2 == 0 for v in (k if isinstance(k, tuple) else (k,))):
-                        raise _fail(f"blocks.{block}.{key}", f"kernel sizes must be odd, got {k}")
-            if key == "kernels" and any(len(k) < 2 for k in parsed[key]):
-                raise _fail(f"blocks.{block}.kernels", "every choice needs at least two kernel sizes, e.g. [3, 5]")
-        blocks[block] = BlockChoices(block, parsed)
+    blocks_raw = _mapping(top["blocks"], "blocks", set(searchable_blocks()))
+    blocks = {block: _block_choices(block, raw) for block, raw in blocks_raw.items()}
 
     defaults = _mapping(top.get("stage_defaults", {}), "stage_defaults", {"act", "block", "depth", "width"})
     raw_stages = top["stages"]
@@ -342,14 +327,13 @@ def _parse(data: Any) -> SearchSpace:
             blocks=offered,
             acts=_choices(st.get("act", "relu"), "str", f"{path}.act", allowed=list(ACTIVATIONS)),
         ))
-        if "fire" in offered and any(w % 2 for w in stages[-1].widths):
-            raise _fail(f"{path}.width", "fire stages need even widths (two equal expand branches)")
+        for block in map(get_block, offered):
+            if any(w % block.width_multiple for w in stages[-1].widths):
+                need = "even widths" if block.width_multiple == 2 else f"widths divisible by {block.width_multiple}"
+                raise _fail(f"{path}.width", f"{block.name} stages need {need} ({block.width_reason})")
     missing = [s for s in (4, 8, 16, 32) if s not in reached]
     if missing:
         raise _fail("stages", f"the stride schedule never reaches stride {missing}; the backbone must give features at strides 4, 8, 16 and 32")
-    unknown = sorted({b for st in stages for b in st.blocks} - set(block_names()))
-    if unknown:  # pragma: no cover - _BLOCK_OPTIONS only names registered blocks
-        raise _fail("stages", f"unknown block types {unknown}")
 
     neck = _mapping(top["neck"], "neck", {"variant", "channels", "levels", "none_level", "depthwise", "repeats"}, {"variant", "channels"})
     variants = _choices(neck["variant"], "str", "neck.variant", allowed=list(NECK_VARIANTS))
@@ -385,6 +369,24 @@ def _parse(data: Any) -> SearchSpace:
     )
     _check_extremes(space)
     return space
+
+
+def _block_choices(block: str, raw: Any) -> BlockChoices:
+    """``blocks.<block>``: a choice list per searchable option the block declares."""
+    declared = searchable_options(block)
+    opts = _mapping(raw, f"blocks.{block}", set(declared), set(declared))
+    parsed = {}
+    for key, option in declared.items():
+        form = option.search
+        assert form is not None  # searchable_options holds searchable ones only
+        path = f"blocks.{block}.{key}"
+        parsed[key] = _choices(opts[key], form.kind, path, low=form.low, high=form.high)
+        if option.kind == "kernels":  # the block's kernel rules hold for every choice
+            for choice in parsed[key]:
+                problem = option.problem(form.to_value(choice, 0))
+                if problem:
+                    raise _fail(path, problem)
+    return BlockChoices(block, parsed)
 
 
 def _check_extremes(space: SearchSpace) -> None:

@@ -37,7 +37,7 @@ def test_shapes_and_strides(name: str, in_ch: int, out_ch: int, stride: int) -> 
 @pytest.mark.parametrize("name", NAMES)
 def test_builder_signature_declared_options(name: str) -> None:
     """The registration lists exactly the options the contract params use (besides act)."""
-    declared = get_block(name).options
+    declared = get_block(name).option_names
     used = set(CONTRACT_PARAMS[name]) - {"act"}
     assert used <= declared
 

@@ -8,6 +8,7 @@ from torch import nn
 
 from nas.latency.keys import Op, arch_ops, op_keys, space_keys
 from nas.latency.opkinds import block_key, build_op, parse_block_key, unit_layers
+from nas.latency.providers import OP_PROVIDERS
 from nas.latency.units import find_units
 from nas.model.features import FeatureNetwork
 from nas.space.spec import ArchSpec
@@ -165,7 +166,7 @@ def test_space_keys_cover_sampled_archs(tiny_space, repo) -> None:
         assert set(op_keys(space.sample(seed))) <= full
 
 
-def test_head_provider_hook(monkeypatch) -> None:
+def test_head_provider_hook() -> None:
     from nas.latency import keys as keys_module
 
     seen = {}
@@ -175,7 +176,8 @@ def test_head_provider_hook(monkeypatch) -> None:
         return [Op("heads", "heads.box", f"fakehead-rois{ctx.rois}")]
 
     # the provider the DensePose R-CNN code registers is replaced by a fake one in its place
-    monkeypatch.setitem(keys_module._PROVIDERS, "heads", keys_module.OpProvider("heads", heads, lambda space, ctx: {f"fakehead-rois{ctx.rois}"}))
+    fake = keys_module.OpProvider("heads", heads, lambda space, ctx: {f"fakehead-rois{ctx.rois}"})
     arch = ArchSpec.from_string(TINY_ARCH)
-    assert op_keys(arch, rois=7)[-1] == "fakehead-rois7"
+    with OP_PROVIDERS.replaced("heads", fake):
+        assert op_keys(arch, rois=7)[-1] == "fakehead-rois7"
     assert seen == {"levels": {"p3": (8, 8, 16), "p4": (4, 4, 16), "p5": (2, 2, 16)}, "rois": 7}

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from nas.errors import LatencyError, RegistryError
+from nas.errors import LatencyError
 from nas.latency.runner import TimedFn
+from nas.registry import Registry, subclass_of
 
 __all__ = ["LatencyRuntime", "RUNTIMES", "register_runtime", "get_runtime", "cpu_model"]
 
@@ -73,24 +74,14 @@ class LatencyRuntime(ABC):
         raise LatencyError(f"runtime {self.name!r} has no program files to push to a device; use --runtime executorch with --remote")
 
 
-RUNTIMES: dict[str, Callable[..., LatencyRuntime]] = {}
+RUNTIMES: Registry[type[LatencyRuntime]] = Registry("runtime", subclass_of(LatencyRuntime))
 
 
 def register_runtime(name: str) -> Callable[[type[LatencyRuntime]], type[LatencyRuntime]]:
-    def wrap(cls: type[LatencyRuntime]) -> type[LatencyRuntime]:
-        if name in RUNTIMES:
-            raise ValueError(f"runtime {name!r} is registered twice")
-        cls.name = name
-        RUNTIMES[name] = cls
-        return cls
-
-    return wrap
+    """Class decorator registering a runtime under ``name`` (also its ``name`` attribute)."""
+    return RUNTIMES.decorator(name, attribute="name")
 
 
 def get_runtime(name: str, **kwargs: Any) -> LatencyRuntime:
     """Instantiate a registered runtime; unknown names list the known ones."""
-    try:
-        factory = RUNTIMES[name]
-    except KeyError:
-        raise RegistryError(f"unknown runtime {name!r}; known runtimes: {', '.join(RUNTIMES)}") from None
-    return factory(**kwargs)
+    return RUNTIMES.get(name)(**kwargs)

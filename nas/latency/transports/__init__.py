@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from nas.latency.transports.base import MeasureSettings, Transport
+from nas.latency.transports.base import TRANSPORTS, MeasureSettings, Transport, register_transport
 from nas.latency.transports.command import BENCH_COMMANDS, AdbTransport, BenchCommand, CommandTransport, remote_transport
 from nas.latency.transports.local import LocalTransport
 
-__all__ = ["MeasureSettings", "Transport", "LocalTransport", "CommandTransport", "AdbTransport", "BenchCommand", "BENCH_COMMANDS", "remote_transport"]
+__all__ = ["MeasureSettings", "Transport", "TRANSPORTS", "register_transport", "LocalTransport", "CommandTransport", "AdbTransport", "BenchCommand", "BENCH_COMMANDS", "remote_transport"]
 
 
 def make_transport(
@@ -20,17 +20,13 @@ def make_transport(
 ) -> Transport:
     """Local when ``remote`` is empty, else the remote kind for the prefix; ``bench_format``
     picks a known benchmark command, ``template`` overrides its command line."""
-    from nas.errors import RegistryError
-
     if not remote:
         return LocalTransport()
     bench = None
     if bench_format or template:
         kind = remote_transport(remote)
         name = bench_format or kind.bench.format
-        if name not in BENCH_COMMANDS:
-            raise RegistryError(f"unknown benchmark format {name!r}; known formats: {', '.join(BENCH_COMMANDS)}")
-        bench = BenchCommand(name, template or BENCH_COMMANDS[name].template)
+        bench = BenchCommand(name, template or BENCH_COMMANDS.get(name).template)
     return remote_transport(remote, workdir=workdir, bench=bench, python=python, cpus=cpus, iterations=iterations)
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from nas.errors import LatencyError
 from nas.latency.runner import MIN_ROUNDS
 from nas.latency.runtimes.base import LatencyRuntime
+from nas.registry import Registry, subclass_of
 
-__all__ = ["MeasureSettings", "Transport"]
+__all__ = ["MeasureSettings", "Transport", "TRANSPORTS", "register_transport"]
 
 
 @dataclass(frozen=True)
@@ -57,3 +59,11 @@ class Transport(ABC):
     @abstractmethod
     def measure(self, runtime: LatencyRuntime, names: list[str], settings: MeasureSettings) -> dict[str, list[float]]:
         """Time ``names`` with ``runtime``; name -> samples in ms."""
+
+
+TRANSPORTS: Registry[type[Transport]] = Registry("transport", subclass_of(Transport))
+
+
+def register_transport(name: str) -> Callable[[type[Transport]], type[Transport]]:
+    """Class decorator registering a transport under ``name`` (also its ``name`` attribute)."""
+    return TRANSPORTS.decorator(name, attribute="name")

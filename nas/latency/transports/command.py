@@ -4,7 +4,7 @@ The transport pushes the cached ``.pte`` files (and, for the ``nas-runner`` form
 runner script) into a working folder on the device, then runs the benchmark command
 template there and parses its output strictly (:mod:`nas.latency.parsers`).
 
-Kinds, chosen by the prefix's program name (registry :data:`REMOTE_KINDS`):
+Kinds, registered transports chosen by the prefix's program name (their ``program``):
 
 * ``adb``: push with ``<prefix> push FILE DIR/``, run with ``<prefix> shell CMD``;
   default format ``executor-runner``: ExecuTorch's C++ runner (build
@@ -34,9 +34,10 @@ from nas.latency import runner as runner_module
 from nas.latency.parsers import get_parser
 from nas.latency.runner import budgeted_rounds
 from nas.latency.runtimes.base import LatencyRuntime
-from nas.latency.transports.base import MeasureSettings, Transport
+from nas.latency.transports.base import TRANSPORTS, MeasureSettings, Transport, register_transport
+from nas.registry import Registry, instance_of
 
-__all__ = ["BenchCommand", "BENCH_COMMANDS", "CommandTransport", "AdbTransport", "REMOTE_KINDS", "remote_transport"]
+__all__ = ["BenchCommand", "BENCH_COMMANDS", "CommandTransport", "AdbTransport", "remote_transport"]
 
 RUNNER_NAME = "nas_runner.py"
 
@@ -58,21 +59,27 @@ class BenchCommand:
         return "{file}" in self.template
 
 
-BENCH_COMMANDS: dict[str, BenchCommand] = {
-    "nas-runner": BenchCommand(
-        "nas-runner",
-        "cd {dir} && {python} " + RUNNER_NAME + " --threads {threads} --warmup {warmup} --rounds {rounds} --seed {seed}"
-        " --budget-ms {budget_ms} --min-rounds {min_rounds} {files}",
-    ),
-    # ExecuTorch's portable runner with the XNNPACK backend linked in; on a big.LITTLE
-    # phone 'f0' pins it to cores 4-7 (the big cluster on most 4+4 SoCs)
-    "executor-runner": BenchCommand(
-        "executor-runner",
-        "cd {dir} && taskset {cpus} ./executor_runner --model_path {file} --num_executions {iterations}",
-    ),
-}
+BENCH_COMMANDS: Registry[BenchCommand] = Registry("benchmark format", instance_of(BenchCommand), plural="formats")
 
 
+def _register_bench(bench: BenchCommand) -> None:
+    BENCH_COMMANDS.register(bench.format, bench)
+
+
+_register_bench(BenchCommand(
+    "nas-runner",
+    "cd {dir} && {python} " + RUNNER_NAME + " --threads {threads} --warmup {warmup} --rounds {rounds} --seed {seed}"
+    " --budget-ms {budget_ms} --min-rounds {min_rounds} {files}",
+))
+# ExecuTorch's portable runner with the XNNPACK backend linked in; on a big.LITTLE
+# phone 'f0' pins it to cores 4-7 (the big cluster on most 4+4 SoCs)
+_register_bench(BenchCommand(
+    "executor-runner",
+    "cd {dir} && taskset {cpus} ./executor_runner --model_path {file} --num_executions {iterations}",
+))
+
+
+@register_transport("command")
 class CommandTransport(Transport):
     """A device behind a command prefix that takes one shell command string (``ssh HOST``).
 
@@ -86,7 +93,7 @@ class CommandTransport(Transport):
         timeout: seconds one device command may take before the device counts as gone.
     """
 
-    name = "command"
+    program: str | None = None  # the prefix program this kind serves; None: any other
     default_bench = "nas-runner"
     default_workdir = "/tmp/nas-latency"
 
@@ -215,10 +222,11 @@ class CommandTransport(Transport):
         return sum(values)
 
 
+@register_transport("adb")
 class AdbTransport(CommandTransport):
     """An Android phone: ``adb push`` files, ``adb shell`` commands."""
 
-    name = "adb"
+    program = "adb"
     default_bench = "executor-runner"
     default_workdir = "/data/local/tmp/nas"
 
@@ -239,11 +247,9 @@ class AdbTransport(CommandTransport):
         return fingerprint
 
 
-REMOTE_KINDS: dict[str, type[CommandTransport]] = {"adb": AdbTransport}
-
-
 def remote_transport(prefix: str, **kwargs: Any) -> CommandTransport:
     """The transport for a ``--remote`` prefix, by its program name (default: command)."""
     words = shlex.split(prefix)
     program = Path(words[0]).name if words else ""
-    return REMOTE_KINDS.get(program, CommandTransport)(prefix, **kwargs)
+    kinds = [kind for kind in TRANSPORTS.values() if issubclass(kind, CommandTransport) and kind.program == program]
+    return (kinds[0] if kinds else CommandTransport)(prefix, **kwargs)

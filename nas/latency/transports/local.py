@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from nas.latency.runner import interleaved
 from nas.latency.runtimes.base import LatencyRuntime
-from nas.latency.transports.base import MeasureSettings, Transport
+from nas.latency.transports.base import MeasureSettings, Transport, register_transport
 
 __all__ = ["LocalTransport"]
 
 
+@register_transport("local")
 class LocalTransport(Transport):
-    name = "local"
-
     def measure(self, runtime: LatencyRuntime, names: list[str], settings: MeasureSettings) -> dict[str, list[float]]:
         timers = runtime.timers(names)
         try:

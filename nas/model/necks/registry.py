@@ -1,4 +1,8 @@
-"""Neck registry: ``builder(in_shapes, spec) -> Neck``, one module per variant."""
+"""Neck registry: ``builder(in_shapes, spec) -> Neck``, one module per variant.
+
+The variants themselves are declared at the space layer (:mod:`nas.space.neck_variants`),
+where specs are validated; a builder registers against a declared name only.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ from collections.abc import Callable
 
 from torch import Tensor, nn
 
-from nas.errors import RegistryError, SpecError
+from nas.errors import SpecError
 from nas.model.shapes import ShapeSpec
+from nas.registry import Registry, callable_with
+from nas.space.neck_variants import NECK_VARIANTS
 from nas.space.spec import FEATURE_STRIDES, NeckSpec
 
 __all__ = ["Neck", "NECKS", "register_neck", "build_neck", "neck_names"]
@@ -31,21 +37,23 @@ class Neck(nn.Module):
 
 
 NeckBuilder = Callable[[dict[str, ShapeSpec], NeckSpec], Neck]
-NECKS: dict[str, NeckBuilder] = {}
+
+
+def _declared(name: str, builder: NeckBuilder) -> None:
+    if name not in NECK_VARIANTS:
+        raise ValueError(f"neck {name!r} is not a declared variant ({', '.join(NECK_VARIANTS)}); declare it in nas.space.neck_variants")
+
+
+NECKS: Registry[NeckBuilder] = Registry("neck variant", callable_with("in_shapes", "spec"), plural="variants", admit=_declared)
 
 
 def register_neck(name: str) -> Callable[[NeckBuilder], NeckBuilder]:
-    def wrap(builder: NeckBuilder) -> NeckBuilder:
-        if name in NECKS:
-            raise ValueError(f"neck {name!r} is registered twice")
-        NECKS[name] = builder
-        return builder
-
-    return wrap
+    """Decorator registering the builder of the declared variant ``name``."""
+    return NECKS.decorator(name)
 
 
 def neck_names() -> list[str]:
-    return list(NECKS)
+    return NECKS.names()
 
 
 def required_features(spec: NeckSpec) -> tuple[str, ...]:
@@ -57,10 +65,7 @@ def required_features(spec: NeckSpec) -> tuple[str, ...]:
 
 def build_neck(in_shapes: dict[str, ShapeSpec], spec: NeckSpec) -> Neck:
     """Build the neck ``spec`` names, checking the backbone provides what it reads."""
-    try:
-        builder = NECKS[spec.variant]
-    except KeyError:
-        raise RegistryError(f"unknown neck variant {spec.variant!r}; known variants: {', '.join(NECKS)}") from None
+    builder = NECKS.get(spec.variant)
     missing = [f for f in required_features(spec) if f not in in_shapes]
     if missing:
         have = ", ".join(f"{n} (stride {FEATURE_STRIDES[n]})" for n in in_shapes) or "none"
