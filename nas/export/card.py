@@ -4,24 +4,37 @@ from __future__ import annotations
 
 from typing import Any
 
+from nas.export.record import ProxyRecord, measured_record, shipped_record
 from nas.model.rcnn.config import RCNNConfig
 from nas.runs.rows import TrialRow
-from nas.train.proxy import DEFAULT_PROXY, PROXY_SCENE
 
 __all__ = ["model_card"]
 
 
-def _proxy_record() -> str:
-    """How well the default proxy ranks, as measured by bench/bench_proxy.py (docs/proxy.md):
-    the figures hold for that proxy and its scenes, so the text names both."""
-    proxy = DEFAULT_PROXY
-    h, w = proxy.input_size
-    return (f"Measured for the default proxy ({proxy.budget.steps} steps at {h}x{w} on the `{PROXY_SCENE}` "
-            "synthetic scenes; docs/proxy.md in the nas repository), it puts a single-level neck below FPN, "
-            "PANet and BiFPN as a 10x longer training does in 80% of such pairs. Beyond that, two seeds of "
-            "the same proxy trial differ by a median 3.6 GPS AP points, and its ranking agrees with the 10x "
-            "longer training only at Kendall tau 0.2-0.55 (0.42 over 24 networks). Train the shortlisted "
-            "networks fully before you choose one by accuracy.")
+def _proxy_record(proxy: dict[str, Any]) -> str:
+    """How well the run's proxy ranks (:mod:`nas.export.record`): its measured record when
+    one was measured for these settings, else a sentence saying it was not and for which
+    settings the record holds."""
+    record = measured_record(proxy)
+    if record is None:
+        return (f"How well it ranks was not measured for these settings: the proxy's measured record (docs/proxy.md "
+                f"in the nas repository) holds for {_measured_settings(shipped_record())} only. Train the shortlisted "
+                "networks fully before you choose one by accuracy.")
+    low, high = record.kendall_tau_range
+    factor = f"{record.long_factor:g}x"
+    return (f"Measured for this proxy ({_measured_settings(record)}; docs/proxy.md in the nas repository), it puts a "
+            f"single-level neck below FPN, PANet and BiFPN as a {factor} longer training does in "
+            f"{record.neck_pairs_ordered_alike:.0%} of such pairs. Beyond that, two seeds of the same proxy trial differ by "
+            f"a median {record.seed_median_abs_difference:g} GPS AP points, and its ranking agrees with the {factor} longer "
+            f"training only at Kendall tau {low:g}-{high:g} ({record.pooled_kendall_tau:g} over {record.pooled_over} "
+            "networks). Train the shortlisted networks fully before you choose one by accuracy.")
+
+
+def _measured_settings(record: ProxyRecord) -> str:
+    """The settings a record was measured with, in words."""
+    h, w = record.proxy["input_size"]
+    images = " and ".join(f"{n:,}" for n in record.images)
+    return f"{record.proxy['budget']['steps']} steps at {h}x{w}, {images} images of the `{record.scene}` synthetic scenes"
 
 
 def model_card(row: TrialRow, config: dict[str, Any], table_meta: dict[str, Any], files: list[str], on_front: bool,
@@ -80,7 +93,7 @@ with 0 at the bottom and right), then normalised per channel with mean {pixels.p
 
 The AP above comes from a short proxy training ({steps} steps at {h}x{w}) used to rank
 candidates, on the dataset `{config['data']}`: it is not the accuracy of a fully trained
-model, and it ranks architectures only coarsely. {_proxy_record()}
+model, and it ranks architectures only coarsely. {_proxy_record(proxy)}
 
 ## Reproduce the proxy training
 
