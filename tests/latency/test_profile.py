@@ -149,3 +149,14 @@ def test_one_writer_per_table(tmp_path) -> None:
             assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
             assert f"another process writing this table (nas profile or nas latency validate) is running on {out} (pid {holder.pid} " in done.stderr
     assert (out / "table.csv").read_bytes() == before and (out / TABLE_LOCK).is_file()
+
+
+def test_key_selection_takes_one_way_of_choosing_a_share() -> None:
+    """--fill and --samples each choose which ops to measure: both at once is refused when the
+    selection is made, before any work."""
+    from nas.errors import TableError
+    from nas.latency.profile import FillSettings, KeySelection
+
+    assert KeySelection() == KeySelection(samples=None, fill=None, seed=0, limit=None, build=True)  # every missing key
+    with pytest.raises(TableError, match="--fill and --samples choose the ops to measure in two different ways"):
+        KeySelection(samples=3, fill=FillSettings())

@@ -136,3 +136,12 @@ def test_another_space_is_refused_before_anything_runs(tmp_path) -> None:
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "was profiled for densepose_mobile" in done.stderr and "not for tiny_latency" in done.stderr, done.stderr
     assert {p.name: p.read_bytes() for p in table.iterdir() if p.is_file()} == before
+
+
+def test_report_parts_by_hand() -> None:
+    from nas.latency.validate import Correction, SpeedFactors
+
+    correction = Correction(**fit_correction([10.0, 20.0, 30.0], [10, 25, 12], [9.5, 17.75, 26.1]), kept=True)
+    assert correction.apply(20.0, 25) == pytest.approx(17.75)
+    assert list(correction.to_dict()) == ["scale", "per_op_ms", "offset_ms", "kept"]  # validation.json's order
+    assert SpeedFactors(["k"], [[0.98, 1.01], [1.03]]).span == (0.98, 1.03)
