@@ -129,18 +129,6 @@ def overhead(args: argparse.Namespace) -> dict[str, object]:
             "overhead_seconds_per_trial": per_trial, "target_seconds": 3.0, "meets_target": per_trial < 3.0}
 
 
-def _proposal_order(points: list[Point]) -> list[Point]:
-    """Finished trials in the order the sampler proposed them (trial number)."""
-    return sorted(points, key=lambda p: int(p.trial[1:]))
-
-
-def _hypervolume_curve(ordered: list[Point], ref: float) -> list[float]:
-    """Hypervolume after each finished trial of ``ordered`` (proposal order)."""
-    from nas.pareto.hypervolume import hypervolume
-
-    return [hypervolume([(p.gps_ap, p.cost) for p in ordered[:n]], 0.0, ref) for n in range(1, len(ordered) + 1)]
-
-
 def _tpe_good_set(ordered: list[Point], floor: float, n: int) -> list[list[float]]:
     """TPE's "good" trials (latency ms, GPS AP) after the first ``n`` of ``ordered``, told as
     a search with ``floor`` tells them (:func:`nas.analysis.tpe.tpe_good_set`): which
@@ -214,6 +202,7 @@ def efficiency(args: argparse.Namespace) -> dict[str, object]:
 def _efficiency_report(args: argparse.Namespace, runs: dict[str, int], folders: dict[str, Path], tmp: Path) -> dict[str, object]:
     """The efficiency report on the runs in ``folders``; a run whose folder is not on this
     machine is analysed from its kept trials (a stand-in folder under ``tmp``)."""
+    from nas.analysis.efficiency import hypervolume_curve, proposal_order
     from nas.errors import ResultsError
     from nas.pareto import analyse
 
@@ -244,8 +233,8 @@ def _efficiency_report(args: argparse.Namespace, runs: dict[str, int], folders: 
         ref = recorded["reference_ms"]  # the recorded random hypervolume's reference
     else:
         ref = max(p.cost for r in reports.values() for p in r.points) * 1.1  # one reference for all runs
-    ordered = {s: _proposal_order(r.points) for s, r in reports.items()}
-    curves = {s: _hypervolume_curve(points, ref) for s, points in ordered.items()}
+    ordered = {s: proposal_order(r.points) for s, r in reports.items()}
+    curves = {s: hypervolume_curve(points, ref) for s, points in ordered.items()}
     first_aps = {s: [p.gps_ap for p in points[: args.guided]] for s, points in ordered.items()}
     final = {s: (c[-1] if c else 0.0) for s, c in curves.items()}
     if recorded:
