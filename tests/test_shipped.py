@@ -1,11 +1,16 @@
-"""Shipped files found from any working directory; file-system errors as one CLI line."""
+"""Shipped files found from any working directory; file-system errors as one CLI line; the
+shipped latency tables hold exactly the keys the code derives."""
 
 from __future__ import annotations
 
+import csv
+import functools
+import json
 from pathlib import Path
 
 import pytest
 
+from nas.blocks import BLOCKS
 from nas.shipped import DEFAULT_SPACE, DEFAULT_TABLE, recorded_space, shipped
 from tests.conftest import REPO
 
@@ -40,3 +45,37 @@ def test_os_errors_exit_2_with_one_line(monkeypatch: pytest.MonkeyPatch, capsys:
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
     assert err[0].startswith("error: Permission denied (") and DEFAULT_SPACE in err[0]
+
+
+# -- the shipped tables still match the code that derives op keys ---------------------------
+SHIPPED_TABLES = sorted(p.parent for p in (REPO / "latency_tables").glob("*/table.csv"))
+
+
+@functools.lru_cache(maxsize=None)
+def _profiled_keys(space_path: Path, baselines: tuple[str, ...], rois: int) -> frozenset[str]:
+    """The keys ``nas profile`` enumerates for a space and its baselines (once per space)."""
+    from nas.latency.profile import _space_and_baseline_keys
+    from nas.space.search_space import SearchSpace
+
+    return frozenset(_space_and_baseline_keys(SearchSpace.from_yaml(space_path), baselines, rois))
+
+
+@pytest.mark.parametrize("table", SHIPPED_TABLES, ids=lambda p: p.name)
+def test_shipped_table_keys_are_the_keys_the_code_derives(table: Path) -> None:
+    """Every row of every shipped table is a key the code derives for the table's recorded
+    space (and baselines), and every such key has its row: op keys stay byte-identical."""
+    from nas.latency.opkinds import block_key, parse_block_key
+    from nas.space.search_space import SearchSpace
+
+    meta = json.loads((table / "meta.json").read_text())
+    space_path = recorded_space(table, meta["space"]["path"])
+    assert SearchSpace.from_yaml(space_path).hash == meta["space"]["hash"], "the table's space file changed"
+    with (table / "table.csv").open() as handle:
+        rows = [row["key"] for row in csv.DictReader(handle)]
+    assert len(rows) == len(set(rows)) == meta["space"]["keys"]
+    derived = _profiled_keys(space_path, tuple(meta["baselines"]), meta["rois"])
+    assert sorted(set(rows) - derived) == [] and sorted(derived - set(rows)) == []
+    # each block row also round-trips through the key parser and writer alone
+    for key in (k for k in rows if k.split("-", 1)[0] in BLOCKS):
+        block, in_shape, out_shape, stride, params = parse_block_key(key)
+        assert block_key(block, in_shape, out_shape, stride, tuple(params.items())) == key

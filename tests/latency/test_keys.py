@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
 
 from nas.latency.keys import Op, arch_ops, op_keys, space_keys
 from nas.latency.opkinds import block_key, build_op, parse_block_key, unit_layers
-from nas.latency.providers import OP_PROVIDERS
+from nas.latency.providers import OP_PROVIDERS, PARTS, op_providers, register_op_provider
 from nas.latency.units import find_units
 from nas.model.features import FeatureNetwork
 from nas.space.spec import ArchSpec
@@ -164,6 +167,26 @@ def test_space_keys_cover_sampled_archs(tiny_space, repo) -> None:
     full = set(space_keys(space))
     for seed in range(100, 160):
         assert set(op_keys(space.sample(seed))) <= full
+
+
+RECORDED_BLOCK_KEYS = json.loads((Path(__file__).parent / "recorded_block_keys.json").read_text())["reference_block_keys"]
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED_BLOCK_KEYS))
+def test_reference_block_keys_unchanged(name: str) -> None:
+    """Block op keys stay byte-identical, the options no shipped table uses included."""
+    from nas.blocks import BLOCKS
+    from nas.space.references import reference
+
+    keys = {k for k in op_keys(reference(name)) if k.split("-", 1)[0] in BLOCKS}
+    assert sorted(keys) == RECORDED_BLOCK_KEYS[name]
+
+
+def test_every_part_has_its_provider_in_execution_order() -> None:
+    assert [p.part for p in op_providers()] == list(PARTS) == ["stem", "backbone", "neck", "heads"]
+    with pytest.raises(ValueError, match="parts are stem, backbone, neck, heads"):
+        register_op_provider("tail", lambda arch, ctx: [], lambda space, ctx: set())
+    assert "tail" not in OP_PROVIDERS
 
 
 def test_head_provider_hook() -> None:

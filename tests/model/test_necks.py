@@ -10,15 +10,17 @@ import torch
 from nas.errors import SpecError
 from nas.model import FeatureNetwork, neck_names
 from nas.model.complexity import count_params
+from nas.model.necks import NECKS, register_neck
 from nas.space import decode
+from nas.space.neck_variants import NECK_VARIANTS
 from nas.space.spec import NeckSpec
 
 BACKBONE = "stem_k3_c16_s2_relu+ir_k3_e3_c24_n1_s2_relu+mix_k3.5_e3_c32_n1_s2_relu+fire_sq16_c64_n1_s2_relu+dw_k3_c96_n1_s2_relu"
 
 
 def _neck_token(variant: str, levels: tuple[int, int], depthwise: bool, repeats: int = 1) -> str:
-    if variant == "none":
-        return "none_c32_l4.4"
+    if not NECK_VARIANTS.get(variant).multi_level:
+        return f"{variant}_c32_l4.4"
     token = f"{variant}_c32_l{levels[0]}.{levels[1]}"
     return token + ("_dw" if depthwise else "") + (f"_r{repeats}" if repeats > 1 else "")
 
@@ -28,7 +30,7 @@ def _neck_token(variant: str, levels: tuple[int, int], depthwise: bool, repeats:
 @pytest.mark.parametrize("depthwise", [False, True])
 @pytest.mark.parametrize("size", [(128, 96), (100, 75)])
 def test_levels_channels_and_strides(variant: str, levels: tuple[int, int], depthwise: bool, size: tuple[int, int]) -> None:
-    repeats = 2 if variant == "bifpn" else 1
+    repeats = 2 if NECK_VARIANTS.get(variant).repeats else 1
     arch = decode(f"{BACKBONE}+{_neck_token(variant, levels, depthwise, repeats)}")
     model = FeatureNetwork(arch).eval()
     with torch.no_grad():
@@ -82,8 +84,20 @@ def test_neck_needing_a_missing_backbone_level_fails_clearly() -> None:
         FeatureNetwork(arch)
 
 
+def test_every_declared_variant_has_a_builder_and_only_those() -> None:
+    """The space layer declares the variants specs may name; the model builds each of them."""
+    assert sorted(NECKS) == sorted(NECK_VARIANTS) == sorted(neck_names())
+    with pytest.raises(ValueError, match="'unet' is not a declared variant"):
+        register_neck("unet")(lambda in_shapes, spec: None)
+    assert "unet" not in NECKS
+
+
 def test_neck_spec_validation() -> None:
     with pytest.raises(SpecError, match="unknown variant 'unet'"):
         NeckSpec("unet")
     with pytest.raises(SpecError, match="at least two levels"):
         NeckSpec("fpn", 64, 3, 3)
+    with pytest.raises(SpecError, match="neck 'none' has one level"):
+        NeckSpec("none", 64, 2, 5)
+    with pytest.raises(SpecError, match="neck 'panet': repeats apply to bifpn only"):
+        NeckSpec("panet", 64, 2, 5, repeats=2)
