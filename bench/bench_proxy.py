@@ -47,6 +47,7 @@ from nas.analysis.fidelity import VARIANT_SCORES, ALTERNATIVE_SCORES, as_now, fi
     taus_between_variants
 from nas.analysis.pooling import ReportError, pool_fidelity, pooled_report_name, read_fidelity_reports
 from nas.analysis.ranking import agreement, kendall_tau
+from nas.analysis.repeatability import repeat_summary
 from nas.data.synth.scene import SCENE_PRESETS
 from nas.errors import DataError
 from nas.io import atomic_write_json
@@ -640,11 +641,9 @@ def repeat(args: argparse.Namespace) -> None:
                   + " ".join(f"{x:.1f}" for x in scores["slices"]), flush=True)
             write(name, report)
     first, second = (str(t) for t in args.threads[:2])
-    pairs = [r for r in report["runs"].values() if first in r and second in r]
-    report["median_abs_change"] = {
-        where: statistics.median(abs(r[first][where] - r[second][where]) for r in pairs) for where in ("proxy_val", "all_val")}
-    report["median_slice_std"] = statistics.median(float(np.std(r[t]["slices"])) for r in pairs for t in (first, second))
-    print(f"over {len(pairs)} architecture(s), median |{first} - {second} thread(s)|: "
+    summary = repeat_summary(report["runs"], first, second)
+    report["median_abs_change"], report["median_slice_std"] = summary["median_abs_change"], summary["median_slice_std"]
+    print(f"over {summary['over']} architecture(s), median |{first} - {second} thread(s)|: "
           f"{report['median_abs_change']['proxy_val']:.1f} GPS AP points on the proxy's validation images, "
           f"{report['median_abs_change']['all_val']:.1f} on all; median spread (std) over validation slices of one model "
           f"{report['median_slice_std']:.1f}")

@@ -10,6 +10,7 @@ report gives the same figures whatever script reads it.
 - :mod:`nas.analysis.fidelity`: the figures of one proxy fidelity report (proxy against
   a longer training), and of the proxy variants ranked against it.
 - :mod:`nas.analysis.pooling`: several fidelity reports ranked together.
+- :mod:`nas.analysis.repeatability`: one training under two settings that should not matter.
 - :mod:`nas.analysis.efficiency`: a search's hypervolume after each trial.
 - :mod:`nas.analysis.tpe`: the trials multi-objective TPE counts as "good".
 
