@@ -54,7 +54,7 @@ def model_card(row: TrialRow, config: dict[str, Any], table_meta: dict[str, Any]
     fill = table_meta.get("fill")
     if isinstance(fill, dict) and fill.get("rows"):  # a table from nas profile --fill: some ops predicted, not timed
         device += f" ({fill['rows']} of the table's ops fitted from measured ones by `nas profile --fill`)"
-    train_proxy = (f"nas train '{row.arch}' --data {config['data']} --budget-steps {steps} --input {h} {w} "
+    train_proxy = (f"nas train '{row.arch}' --data {config['data']} --budget-steps {steps} --proxy-input {h} {w} "
                    f"--batch-size {proxy['batch_size']} --evals {proxy['evals']} --seed {proxy['seed']}"
                    + (f" --val-images {proxy['val_images']}" if proxy.get("val_images") else ""))
     return f"""# {row.baseline or row.trial}: architecture {row.arch_id}
@@ -107,6 +107,6 @@ Train on DensePose-COCO (a folder with `annotations/{{train,val}}.json`, `images
 `surface.npz`) for a full schedule at the deploy resolution, e.g.
 
 ```
-nas train '{row.arch}' --data DENSEPOSE_COCO --budget-epochs 24 --input {deploy.replace('x', ' ')} --batch-size 16 --evals 6 --out full_run
+nas train '{row.arch}' --data DENSEPOSE_COCO --budget-epochs 24 --proxy-input {deploy.replace('x', ' ')} --batch-size 16 --evals 6 --out full_run
 ```
 """
