@@ -18,7 +18,8 @@ from nas.errors import NasError
 
 __all__ = ["RENAMED", "renamed", "StepsAliasOpt", "InputAliasOpt", "SampleAliasOpt", "SampleSeedAliasOpt"]
 
-# (command, old spelling, the spelling that replaces it): accepted, hidden, for one release
+# (command, old spelling, the spelling that replaces it): accepted, hidden, through the
+# release after 0.1.0, then removed with their *AliasOpt below and tests/cli/test_options.py's cases
 RENAMED: tuple[tuple[str, str, str], ...] = (
     ("train", "--input", "--proxy-input"),
     ("search", "--steps", "--budget-steps"),
