@@ -49,7 +49,7 @@ from nas.blocks.options import BlockOption, format_float
 from nas.errors import SpecError
 from nas.layers.activations import ACTIVATIONS
 from nas.space.neck_variants import NECK_VARIANTS
-from nas.space.parts import ClassifierSpec, HeadSpec, NeckSpec, StageSpec, StemSpec
+from nas.space.parts import STAGE_FIELDS, ClassifierSpec, HeadSpec, NeckSpec, StageSpec, StemSpec
 
 __all__ = ["ArchParts", "SEP", "encode", "decode_fields", "format_float", "encode_stage", "decode_stage"]
 
@@ -63,7 +63,7 @@ _COMMON_LETTERS: dict[str, tuple[str, str]] = {
     "n": ("depth", "n<repeats>"),
     "s": ("stride", "s<stride>"),
 }
-_COMMON_FIELDS = {"channels", "depth", "stride", "act"}
+_COMMON_FIELDS = set(STAGE_FIELDS) - {"block"}
 
 
 class ArchParts(Protocol):
