@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from nas.export.record import ProxyRecord, measured_record, shipped_record
@@ -37,11 +39,23 @@ def _measured_settings(record: ProxyRecord) -> str:
     return f"{record.proxy['budget']['steps']} steps at {h}x{w}, {images} images of the `{record.scene}` synthetic scenes"
 
 
+def _from_run(path: str, run: str) -> str:
+    """``path`` relative to the run folder ``run``, so a card copied or committed with its run
+    names no folder of the machine that made it (``--data`` and the table usually sit beside
+    the run's parent, e.g. ``../../data/proxy``)."""
+    try:
+        return Path(os.path.relpath(path, run)).as_posix()
+    except ValueError:  # another drive on Windows: no relative form
+        return path
+
+
 def model_card(row: TrialRow, config: dict[str, Any], table_meta: dict[str, Any], files: list[str], on_front: bool,
                calibration: str | None = None) -> str:
     """``calibration``: what the int8 program was calibrated on and how close it stays to
     fp32 (None: no int8 program)."""
     proxy = config["proxy"]
+    run = config["out"]
+    data, table = _from_run(config["data"], run), _from_run(config["table"], run)
     pixels = RCNNConfig()
     deploy = row.arch.rsplit('+in', 1)[-1]
     int8_note = ("" if calibration is None else
@@ -54,19 +68,19 @@ def model_card(row: TrialRow, config: dict[str, Any], table_meta: dict[str, Any]
     fill = table_meta.get("fill")
     if isinstance(fill, dict) and fill.get("rows"):  # a table from nas profile --fill: some ops predicted, not timed
         device += f" ({fill['rows']} of the table's ops fitted from measured ones by `nas profile --fill`)"
-    train_proxy = (f"nas train '{row.arch}' --data {config['data']} --budget-steps {steps} --proxy-input {h} {w} "
+    train_proxy = (f"nas train '{row.arch}' --data {data} --budget-steps {steps} --proxy-input {h} {w} "
                    f"--batch-size {proxy['batch_size']} --evals {proxy['evals']} --seed {proxy['seed']}"
                    + (f" --val-images {proxy['val_images']}" if proxy.get("val_images") else ""))
     return f"""# {row.baseline or row.trial}: architecture {row.arch_id}
 
-{"Pareto-optimal (GPS AP vs latency) in" if on_front else "Chosen from"} search run `{config['out']}`.
+{"Pareto-optimal (GPS AP vs latency) in" if on_front else "Chosen from"} search run `{Path(run).name}` (paths below are relative to the run folder).
 
 | | |
 |---|---|
 | GPS AP (proxy) | {row.gps_ap:.2f} |
 | GPSm AP (proxy) | {row.gpsm_ap:.2f} |
 | GPS AP50 / AP75 | {row.gps_ap50:.2f} / {row.gps_ap75:.2f} |
-| Predicted latency | {row.latency_ms:.2f} ms (batch 1, {deploy} input) on {device}; table `{config['table']}` |
+| Predicted latency | {row.latency_ms:.2f} ms (batch 1, {deploy} input) on {device}; table `{table}` |
 | Parameters | {row.params / 1e6:.3f} M (whole DensePose R-CNN) |
 | MACs | {row.macs / 1e6:.1f} M (backbone + neck at the deploy input) |
 | Trial | `{row.trial}`, {row.steps} steps, {row.wall_seconds:.0f} s wall on {row.node} |
@@ -92,10 +106,12 @@ with 0 at the bottom and right), then normalised per channel with mean {pixels.p
 ## Caveat
 
 The AP above comes from a short proxy training ({steps} steps at {h}x{w}) used to rank
-candidates, on the dataset `{config['data']}`: it is not the accuracy of a fully trained
+candidates, on the dataset `{data}`: it is not the accuracy of a fully trained
 model, and it ranks architectures only coarsely. {_proxy_record(proxy)}
 
 ## Reproduce the proxy training
+
+From the run folder:
 
 ```
 {train_proxy} --out proxy_run

@@ -101,3 +101,17 @@ def test_model_card_says_the_latency_table_is_part_fitted() -> None:
     filled = _whole_card(_small_proxy(10, [128, 96]), {**meta, "fill": {"rows": 3508}})
     assert "--fill" not in plain and "42.00 ms" in plain
     assert "3508 of the table's ops fitted from measured ones by `nas profile --fill`" in filled
+
+
+def test_card_names_paths_relative_to_the_run_folder() -> None:
+    """A card copied or committed with its run names no folder of the machine that made it."""
+    arch = reference("densemobile")
+    row = TrialRow("t0001", 1, "search", "", arch.to_string(), arch.id, "finished", steps=10, progress=1.0,
+                   latency_ms=42.0, params=1_000_000, macs=2_000_000, gps_ap=10.0, gps_ap50=20.0, gps_ap75=5.0, gpsm_ap=11.0)
+    config = {"out": "/home/u/nas/results/run1", "table": "/home/u/nas/latency_tables/t", "data": "/home/u/nas/data/d",
+              "proxy": _small_proxy(10, [128, 96])}
+    text = card.model_card(row, config, {"device": "cpu"}, ["model.pt"], on_front=True)
+    assert "/home/u" not in text
+    assert "search run `run1` (paths below are relative to the run folder)" in text
+    assert "table `../../latency_tables/t`" in text
+    assert "--data ../../data/d --budget-steps 10" in text

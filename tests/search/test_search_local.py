@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import optuna
 import pytest
@@ -151,6 +152,9 @@ def test_export_front(asha_run, tmp_path):
     assert f"{row.latency_ms:.2f} ms" in card and row.arch in card and "nas train" in card
     index = json.loads((tmp_path / "export" / "index.json").read_text())
     assert index["exported"][0]["trial"] == row.trial
+    # paths relative to the export folder (index) and to the run folder (card), none of this machine's
+    assert (tmp_path / "export" / index["run"]).resolve() == out.resolve() and not Path(index["run"]).is_absolute()
+    assert str(out.parent.parent) not in card
     _failed_export_leaves_no_partial_folder(out, tmp_path / "export", folder)
     _damaged_weights_are_refused_before_any_write(out, tmp_path, row.trial)
 
