@@ -57,7 +57,7 @@ from nas.space.references import reference
 from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
 from nas.train import train
-from nas.train.config import SETTINGS_BEFORE_THEY_EXISTED, TrainConfig
+from nas.train.config import TrainConfig, as_recorded_now
 from nas.train.proxy import DEFAULT_PROXY, PROXY_DATA_IMAGES, PROXY_SCENE, benchmark_data, proxy_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -556,7 +556,7 @@ def variants(args: argparse.Namespace) -> None:
     report["long_gps_ap"], report["long_reference"] = long, reference_name
     held_variants = report.setdefault("variants", {})
     # a setting added to TrainConfig after a variant was run is absent from its record
-    if name in held_variants and {**config.to_dict(), **SETTINGS_BEFORE_THEY_EXISTED, **held_variants[name]["config"]} != config.to_dict():
+    if name in held_variants and {**config.to_dict(), **as_recorded_now(held_variants[name]["config"])} != config.to_dict():
         raise SystemExit(f"{path.relative_to(ROOT)} holds a variant {name} with other settings: move the report away first")
     if data is not None:
         entry = held_variants.setdefault(name, {"config": config.to_dict(), "data": identity, "metrics": {}, "wall_seconds": {}})

@@ -54,10 +54,10 @@ SHIPPED_TABLES = sorted(p.parent for p in (REPO / "latency_tables").glob("*/tabl
 @functools.lru_cache(maxsize=None)
 def _profiled_keys(space_path: Path, baselines: tuple[str, ...], rois: int) -> frozenset[str]:
     """The keys ``nas profile`` enumerates for a space and its baselines (once per space)."""
-    from nas.latency.profile import _space_and_baseline_keys
+    from nas.latency.profile import space_and_baseline_keys
     from nas.space.search_space import SearchSpace
 
-    return frozenset(_space_and_baseline_keys(SearchSpace.from_yaml(space_path), baselines, rois))
+    return frozenset(space_and_baseline_keys(SearchSpace.from_yaml(space_path), baselines, rois))
 
 
 @pytest.mark.parametrize("table", SHIPPED_TABLES, ids=lambda p: p.name)

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nas.analysis.ranking import defined, kendall_tau, two_draws
-from nas.train.config import SETTINGS_BEFORE_THEY_EXISTED
+from nas.train.config import as_recorded_now
 
 __all__ = ["as_now", "long_reference", "VARIANT_SCORES", "ALTERNATIVE_SCORES", "fidelity_summary", "alternative_scores_summary",
            "redraw_summary", "seed_redraw_all_val_summary", "score_taus", "taus_between_variants"]
@@ -38,7 +38,7 @@ def as_now(value: Any) -> Any:
     """A report's value as recorded now: a training config (a dict with a ``budget``)
     recorded before a setting existed had that setting's neutral value; anything else
     is returned as it is."""
-    return {**SETTINGS_BEFORE_THEY_EXISTED, **value} if isinstance(value, dict) and "budget" in value else value
+    return as_recorded_now(value) if isinstance(value, dict) and "budget" in value else value
 
 
 def long_reference(report: Mapping[str, Any]) -> tuple[list[str], dict[str, float], str]:

@@ -29,7 +29,7 @@ def info(
     from nas.space.references import resolve_arch
 
     arch = resolve_arch(spec)
-    problem = None if input_size is None else run_input_problem(input_size)
+    problem = None if input_size is None else run_input_problem(input_size, "--input")
     if problem:
         raise SpecError(problem)
     summary = summarize(arch, input_size, classifier)

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from nas.train.config import SETTINGS_BEFORE_THEY_EXISTED
+from nas.train.config import as_recorded_now
 
 __all__ = ["ProxyRecord", "measured_record", "shipped_record", "RECORD_FILE"]
 
@@ -60,7 +60,7 @@ class ProxyRecord:
 
 
 def _settings(proxy: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in {**SETTINGS_BEFORE_THEY_EXISTED, **proxy}.items() if k not in _NOT_SETTINGS}
+    return {k: v for k, v in as_recorded_now(proxy).items() if k not in _NOT_SETTINGS}
 
 
 @cache

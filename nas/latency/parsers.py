@@ -14,10 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from nas.errors import DeviceError, RegistryError
+from nas.errors import DeviceError
 from nas.latency.runner import END, ERROR, PREFIX
+from nas.registry import Registry, callable_with
 
-__all__ = ["parse_nas_runner", "parse_executor_runner", "PARSERS", "get_parser"]
+__all__ = ["parse_nas_runner", "parse_executor_runner", "PARSERS"]
 
 
 def _excerpt(text: str, lines: int = 5) -> str:
@@ -81,14 +82,8 @@ def parse_executor_runner(output: str, files: list[str]) -> dict[str, list[float
     return {files[0]: [total / count]}
 
 
-PARSERS: dict[str, Callable[[str, list[str]], dict[str, list[float]]]] = {
-    "nas-runner": parse_nas_runner,
-    "executor-runner": parse_executor_runner,
-}
-
-
-def get_parser(name: str) -> Callable[[str, list[str]], dict[str, list[float]]]:
-    try:
-        return PARSERS[name]
-    except KeyError:
-        raise RegistryError(f"unknown benchmark output format {name!r}; known formats: {', '.join(PARSERS)}") from None
+# benchmark output format name -> parser ``(output, files) -> {file: [ms, ...]}``
+PARSERS: Registry[Callable[[str, list[str]], dict[str, list[float]]]] = Registry(
+    "benchmark output format", callable_with("output", "files"), plural="formats")
+PARSERS.register("nas-runner", parse_nas_runner)
+PARSERS.register("executor-runner", parse_executor_runner)

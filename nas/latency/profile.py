@@ -36,7 +36,7 @@ from nas.latency.transports.base import MeasureSettings, Transport
 from nas.space.references import DENSEPOSE_BASELINES, reference
 from nas.space.search_space import SearchSpace
 
-__all__ = ["FillSettings", "KeySelection", "KindFit", "ProfileReport", "profile_space", "profile_keys", "open_table", "tool_version", "table_lock", "TABLE_LOCK"]
+__all__ = ["FillSettings", "KeySelection", "KindFit", "ProfileReport", "profile_space", "profile_keys", "space_and_baseline_keys", "open_table", "tool_version", "table_lock", "TABLE_LOCK"]
 
 TABLE_LOCK = "writer.lock"
 
@@ -238,7 +238,7 @@ def profile_space(
             drift (:mod:`nas.latency.speed`); chosen when the table is created (0: none).
     """
     space = SearchSpace.from_yaml(space_path)
-    keys = _space_and_baseline_keys(space, baselines, rois)
+    keys = space_and_baseline_keys(space, baselines, rois)
     meta = _new_meta(space_path, space, keys, runtime, transport, settings, rois, baselines, chunk)
     with table_lock(Path(out)):
         table = open_table(Path(out), meta)
@@ -259,8 +259,9 @@ def profile_space(
         return ProfileReport(len(keys), already, run.measured, run.build_s, run.measure_s, len(table.fitted), kinds)
 
 
-def _space_and_baseline_keys(space: SearchSpace, baselines: Sequence[str], rois: int) -> list[str]:
-    """The space's keys, then those only the baselines (deployed at the space's input) add."""
+def space_and_baseline_keys(space: SearchSpace, baselines: Sequence[str], rois: int) -> list[str]:
+    """Every key `nas profile` times for ``space`` (shipped tables hold exactly these): the
+    space's keys, then those only the baselines (deployed at the space's input) add."""
     keys = space_keys(space, rois)
     known = set(keys)
     for name in baselines:

@@ -15,7 +15,7 @@ from nas.search.objective import Objective
 from nas.search.samplers import SAMPLERS
 from nas.space.references import DENSEPOSE_BASELINES
 from nas.train.budget import Budget
-from nas.train.config import SETTINGS_BEFORE_THEY_EXISTED, TrainConfig
+from nas.train.config import TrainConfig, as_recorded_now
 
 __all__ = ["SearchConfig", "proxy_from_dict"]
 
@@ -25,7 +25,7 @@ FORMAT = "nas-search-run"
 def proxy_from_dict(data: dict[str, Any]) -> TrainConfig:
     """Inverse of ``TrainConfig.to_dict`` (budget and input size back to their types); a
     run recorded before a setting existed resumes with that setting as it then was."""
-    data = {**SETTINGS_BEFORE_THEY_EXISTED, **data}
+    data = as_recorded_now(data)
     data["budget"] = Budget(**data["budget"])
     data["input_size"] = tuple(data["input_size"])
     return TrainConfig(**data)
@@ -71,8 +71,7 @@ class SearchConfig:
     def __post_init__(self) -> None:
         if self.trials < 0:
             raise SearchError(f"--trials must be >= 0, got {self.trials}")
-        if self.sampler not in SAMPLERS:
-            raise SearchError(f"unknown sampler {self.sampler!r}; known: {', '.join(SAMPLERS)}")
+        SAMPLERS.get(self.sampler)  # an unknown sampler fails here, listing the known ones
         if self.max_latency_ms is not None and not 0 < self.max_latency_ms < math.inf:
             raise SearchError(f"--max-latency-ms must be positive and finite, got {self.max_latency_ms}")
         if not (0 < self.cpus_per_trial < math.inf and 0 <= self.gpus_per_trial < math.inf):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from nas.errors import NasError
 from nas.train.budget import Budget
 
-__all__ = ["TrainConfig", "TrainConfigError", "RUN_INPUT_RANGE", "run_input_problem", "SETTINGS_BEFORE_THEY_EXISTED"]
+__all__ = ["TrainConfig", "TrainConfigError", "RUN_INPUT_RANGE", "run_input_problem", "SETTINGS_BEFORE_THEY_EXISTED", "as_recorded_now"]
 
 _DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
 
@@ -19,17 +20,23 @@ _DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
 RUN_INPUT_RANGE = (16, 8192)
 
 
-def run_input_problem(size: tuple[int, ...] | list[int]) -> str | None:
-    """What is wrong with ``size`` as an ``--input H W`` to run at, or None."""
+def run_input_problem(size: tuple[int, ...] | list[int], option: str = "--proxy-input") -> str | None:
+    """What is wrong with ``size`` as the input ``H W`` to run at, given as ``option``, or None."""
     low, high = RUN_INPUT_RANGE
     if len(size) == 2 and all(low <= int(v) <= high for v in size):
         return None
-    return f"--input {' '.join(map(str, size))}: height and width must be in {low}..{high}"
+    return f"{option} {' '.join(map(str, size))}: height and width must be in {low}..{high}"
 
 
 # What a setting added after a record was written had been before it existed (the
 # behaviour the record was made with): records without the key read as this.
 SETTINGS_BEFORE_THEY_EXISTED: dict[str, Any] = {"ema_decay": 0.0}
+
+
+def as_recorded_now(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A recorded training config (``TrainConfig.to_dict()``) with every setting it predates
+    filled in with its neutral value, so records of different ages compare."""
+    return {**SETTINGS_BEFORE_THEY_EXISTED, **config}
 
 
 class TrainConfigError(NasError, ValueError):

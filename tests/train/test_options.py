@@ -33,7 +33,7 @@ def test_options_given_replace_the_base_settings() -> None:
 def test_bad_options_are_refused_as_the_config_refuses_them() -> None:
     with pytest.raises(BudgetError, match="exactly one"):
         build_proxy_config(ProxyOptions(budget_steps=2, budget_epochs=1.0), DEFAULT_PROXY)
-    with pytest.raises(TrainConfigError, match=r"--input 0 10: height and width must be in 16\.\.8192; --lr must be positive"):
+    with pytest.raises(TrainConfigError, match=r"--proxy-input 0 10: height and width must be in 16\.\.8192; --lr must be positive"):
         build_proxy_config(ProxyOptions(input_size=(0, 10), lr=0.0), DEFAULT_PROXY)
 
 

@@ -44,7 +44,7 @@ def test_config_ranges_are_checked() -> None:
     from nas.train.config import TrainConfigError
 
     assert TrainConfig(input_size=(16, 8192)).input_size == (16, 8192)  # the limits themselves pass
-    with pytest.raises(TrainConfigError, match=r"--input 0 10: height and width must be in 16\.\.8192"):
+    with pytest.raises(TrainConfigError, match=r"--proxy-input 0 10: height and width must be in 16\.\.8192"):
         TrainConfig(input_size=(0, 10))
     with pytest.raises(TrainConfigError, match="--batch-size must be at least 1, got 0; --lr must be positive and finite"):
         TrainConfig(batch_size=0, lr=0.0)
@@ -160,6 +160,6 @@ def test_cli_train_bad_inputs(tmp_path, capsys) -> None:
     assert "exactly one budget" in capsys.readouterr().err
     # checked before the data: a traceback from the first conv used to be the answer
     assert main(["train", "densemobile", "--data", str(tmp_path), "--budget-steps", "2", "--input", "0", "10"]) == 2
-    assert "--input 0 10: height and width must be in 16..8192" in capsys.readouterr().err
+    assert "--proxy-input 0 10: height and width must be in 16..8192" in capsys.readouterr().err
     assert main(["train", "densemobile", "--data", str(tmp_path), "--ema-decay", "1"]) == 2
     assert "--ema-decay is a decay per step in [0, 1) (0: off), got 1.0" in capsys.readouterr().err

@@ -31,7 +31,7 @@ from typing import Any
 
 from nas.errors import DeviceError, LatencyError
 from nas.latency import runner as runner_module
-from nas.latency.parsers import get_parser
+from nas.latency.parsers import PARSERS
 from nas.latency.runner import budgeted_rounds
 from nas.latency.runtimes.base import LatencyRuntime
 from nas.latency.transports.base import TRANSPORTS, MeasureSettings, Transport, register_transport
@@ -47,7 +47,7 @@ class BenchCommand:
     """A benchmark command template and the parser of its output.
 
     Attributes:
-        format: parser name (:data:`nas.latency.parsers.PARSERS`).
+        format: parser name (a name in :data:`nas.latency.parsers.PARSERS`).
         template: shell command run on the device (placeholders in the module doc).
     """
 
@@ -112,7 +112,7 @@ class CommandTransport(Transport):
             raise LatencyError("--remote needs a command prefix, e.g. 'adb -s SERIAL' or 'ssh HOST'")
         self.workdir = workdir or self.default_workdir
         self.bench = bench or BENCH_COMMANDS[self.default_bench]
-        self.parse = get_parser(self.bench.format)
+        self.parse = PARSERS.get(self.bench.format)
         self.python, self.cpus, self.iterations, self.timeout = python, cpus, iterations, timeout
         self._present: set[str] | None = None
 
