@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
 
 __all__ = ["ResultsStore", "journal_storage"]
 
+# config.json entries that name files or folders (the run's own, its data, space and table):
+# absolute as a search writes them, or relative to the run folder in a run committed or
+# moved with its inputs (results/demo-example)
+RUN_PATHS = ("out", "data", "space", "table")
 _ARROW_TYPES = {"int": pa.int64(), "float": pa.float64(), "str": pa.string()}
 
 
@@ -91,6 +96,10 @@ class ResultsStore:
             raise ResultsError(f"{self.config_path} is corrupt (not JSON: {exc})") from None
         if not isinstance(data, dict):
             raise ResultsError(f"{self.config_path} is corrupt: expected a JSON object")
+        for key in RUN_PATHS:  # a relative path was written relative to the run folder
+            value = data.get(key)
+            if isinstance(value, str) and value and not os.path.isabs(value):
+                data[key] = os.path.normpath(self.root / value)
         return data
 
     # -- rows ------------------------------------------------------------------------

@@ -91,3 +91,19 @@ def test_the_runs_package_exports_what_it_lists():
 
     assert dir(nas.runs) == sorted(nas.runs.__all__)
     assert all(getattr(nas.runs, name) is not None for name in nas.runs.__all__)
+
+
+def test_relative_config_paths_are_read_relative_to_the_run_folder(tmp_path, monkeypatch):
+    """A run committed or moved with its inputs (results/demo-example) records them
+    relative to itself; absolute paths are kept as written."""
+    import json
+    import os
+
+    run = tmp_path / "results" / "example"
+    run.mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"out": ".", "table": "../../tables/t", "data": "/abs/data", "trials": 3}))
+    monkeypatch.chdir(tmp_path)
+    config = ResultsStore("results/example").load_config()
+    assert config["out"] == os.path.join("results", "example")
+    assert config["table"] == "tables/t"  # from the working folder: the run's ../../tables/t
+    assert config["data"] == "/abs/data" and config["trials"] == 3
