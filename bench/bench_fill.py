@@ -14,7 +14,7 @@
   timing and fitting: issue 4's "cold" figure), then ``nas latency validate`` of that
   table on this machine (its own minutes are not part of the profile's). With
   ``--measure-sampled`` it then measures every op of the validated networks
-  (``nas profile --sample N``) and runs ``compare``.
+  (``nas profile --samples N``) and runs ``compare``.
 * ``compare --keep DIR``: on a kept cold run whose validated networks' ops are all
   measured now, the networks' sums over the filled table against their sums over
   measured rows only and against their end-to-end latency: how much of the validation's
@@ -126,9 +126,9 @@ def cold(args: argparse.Namespace) -> dict[str, object]:
                   f"MAPE {plain['mape']:.1f}%, Spearman {plain['spearman']:.3f}", flush=True)
             if args.measure_sampled:
                 sample = [sys.executable, "-m", "nas", "profile", "--space", str(args.space), "--runtime", "executorch", "--threads", "1",
-                          "--sample", str(args.samples), "--workers", str(args.workers), "--out", str(out)]
+                          "--samples", str(args.samples), "--workers", str(args.workers), "--out", str(out)]
                 if subprocess.run(sample, env=env, cwd=ROOT, check=False).returncode != 0:
-                    raise SystemExit("nas profile --sample failed")
+                    raise SystemExit("nas profile --samples failed")
                 report["compare"] = compare_kept(Path(tmp))
         return report
 
@@ -148,7 +148,7 @@ def compare_kept(folder: Path) -> dict[str, object]:
         keys = op_keys(ArchSpec.from_string(row["arch"]), table.rois)
         unmeasured = [k for k in keys if k not in table]
         if unmeasured:
-            raise SystemExit(f"{len(unmeasured)} ops of {row['id']} are not measured yet: run nas profile --sample {validation['samples']} on {folder / 'table'}")
+            raise SystemExit(f"{len(unmeasured)} ops of {row['id']} are not measured yet: run nas profile --samples {validation['samples']} on {folder / 'table'}")
         filled.append(float(row["sum_ms"]))
         measured.append(sum(table.rows[k].median_ms for k in keys))
         e2e.append(float(row["measured_ms"]))
