@@ -56,24 +56,12 @@ class ResultsStore:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
+        # the run's files
+        self.config_path = self.root / "config.json"
+        self.parquet_path = self.root / "trials.parquet"
+        self.csv_path = self.root / "trials.csv"
+        self.journal_path = self.root / "study.journal"
         self._rows: dict[str, TrialRow] | None = None
-
-    # -- paths -----------------------------------------------------------------------
-    @property
-    def config_path(self) -> Path:
-        return self.root / "config.json"
-
-    @property
-    def parquet_path(self) -> Path:
-        return self.root / "trials.parquet"
-
-    @property
-    def csv_path(self) -> Path:
-        return self.root / "trials.csv"
-
-    @property
-    def journal_path(self) -> Path:
-        return self.root / "study.journal"
 
     def trial_dir(self, trial: str) -> Path:
         return self.root / "trials" / trial
