@@ -32,7 +32,6 @@ Choice = Any
 Chooser = Callable[[str, Sequence[Choice]], Choice]
 
 
-
 def searchable_options(block: str) -> dict[str, BlockOption]:
     """YAML option name -> declaration, for the options of ``block`` a search space offers."""
     return {o.search.name: o for o in get_block(block).options if o.search is not None}
