@@ -1,7 +1,9 @@
-"""File I/O shared by the package: atomic writes and checked JSON reads.
+"""File I/O shared by the package: atomic writes and checked reads.
 
 Atomic writes go to a sibling temporary file renamed into place, so a crash or Ctrl-C
-mid-write leaves either the old file or no file, never half of one.
+mid-write leaves either the old file or no file, never half of one. Checked reads turn a
+file a user gave that is too large or not UTF-8 text into one error naming the file and
+where in it, instead of a decoding traceback or minutes of parsing.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_save_npz", "read_json"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_save_npz", "read_json", "read_text"]
 
 
 def _read_umask() -> int:
@@ -72,6 +74,28 @@ def read_json(path: str | os.PathLike[str], error: type[Exception], what: str) -
             return json.load(fh)
     except (OSError, ValueError) as exc:
         raise error(f"{path}: not a readable JSON file ({exc})") from None
+
+
+def read_text(path: str | os.PathLike[str], error: type[Exception], what: str, max_bytes: int) -> str:
+    """The UTF-8 text of ``path``, a ``what`` a user gave (``"search space file"``: said
+    after "a", so it should start with a consonant sound).
+
+    A file over ``max_bytes`` is refused before it is read (a space or spec of that size
+    would make parsing and sampling explode); bytes that are not UTF-8 raise ``error``
+    naming the file, the line and the offending byte. Existence is the caller's check:
+    its message says which file was expected.
+    """
+    path = Path(path)
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise error(f"{path} is too large ({size:,} bytes; a {what} may have at most {max_bytes:,}): is it the right file?")
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise error(f"{path} is not UTF-8 text: line {line} holds byte 0x{data[exc.start]:02x} (a {what} must be UTF-8; "
+                    "is it a binary file, or saved in another encoding?)") from None
 
 
 def atomic_save_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:

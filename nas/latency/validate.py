@@ -109,7 +109,7 @@ def check_samples(samples: int) -> None:
     """Refuse fewer than :data:`MIN_SAMPLES` architectures."""
     if samples < MIN_SAMPLES:
         raise LatencyError(f"--samples must be at least {MIN_SAMPLES} (one half fits the correction, the other scores it), "
-                           f"got {samples}; 50 gives the figures the README quotes")
+                           f"got {samples}; docs/results.md quotes figures for 50")
 
 
 def sample_archs(space: SearchSpace, n: int, seed: int = 0) -> list[ArchSpec]:

@@ -289,11 +289,19 @@ def _decode_cls(token: str) -> ClassifierSpec:
         raise SpecError(f"in token {token!r}: {exc}") from None
 
 
+# The longest reference string is ~500 characters and a spec of MAX_STAGES stages a few
+# thousand: a far longer text is not a spec, and its errors would echo all of it.
+MAX_SPEC_CHARS = 8192
+
+
 def decode_fields(text: str) -> dict[str, Any]:
     """Parse an architecture string (see the module docstring for the grammar) into the
     keyword arguments of :class:`~nas.space.spec.ArchSpec`."""
     if not isinstance(text, str) or not text.strip():
         raise SpecError("empty architecture string; expected tokens joined by '+', starting with stem_...")
+    if len(text) > MAX_SPEC_CHARS:
+        raise SpecError(f"an architecture string of {len(text):,} characters ({text[:40]!r}...) is longer than any spec "
+                        f"can be ({MAX_SPEC_CHARS:,} at most)")
     tokens = text.strip().split(SEP)
     if not tokens[0].startswith("stem_") and tokens[0] != "stem":
         raise SpecError(f"first token {tokens[0]!r} must be the stem, e.g. stem_k3_c32_s2_relu")

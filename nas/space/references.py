@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 
 from nas.errors import SpecError
+from nas.io import read_text
 from nas.space.codec import SEP
 from nas.space.spec import ArchSpec, decode
 
@@ -44,6 +45,8 @@ _RESNET50 = [
 # DensePose R-CNN R50-FPN (detectron2 model zoo): FPN-256 P2-P6, 8 x 512 head convs,
 # RoIAlign 28 -> 56 output, 1024-wide box head
 _R50_FPN_TAIL = ["fpn_c256_l2.6", "head_n8_c512_k3_r28_o56_b1024"]
+# An arch.json is a few KB; a much larger file is not one (and would be slow to check).
+MAX_ARCH_FILE_BYTES = 1 << 20
 _DENSEPOSE_HEAD = "head_n4_c128_k3_r14_o56_b256"  # light head of the mobile baselines
 _DEPLOY = "in512x384"
 
@@ -149,7 +152,7 @@ def resolve_arch(text: str) -> ArchSpec:
         path = Path(text)
         if not path.is_file():
             raise SpecError(f"architecture file {text} does not exist")
-        return ArchSpec.from_json(path.read_text())
+        return ArchSpec.from_json(read_text(path, SpecError, "spec file (arch.json)", MAX_ARCH_FILE_BYTES))
     if SEP not in text and not text.startswith("stem_"):
         raise _unknown_name(text, " (or give a spec string)")
     # A spec string, or one that starts like a spec: the codec names the bad or missing token.

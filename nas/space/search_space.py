@@ -22,12 +22,16 @@ import yaml
 from nas.blocks import BLOCKS, get_block
 from nas.blocks.options import BlockOption
 from nas.errors import NasError, SearchSpaceError
+from nas.io import read_text
 from nas.layers.activations import ACTIVATIONS
 from nas.space.neck_variants import NECK_VARIANTS
 from nas.space.spec import ArchSpec, HeadSpec, NeckSpec, StageSpec, StemSpec
 
 __all__ = ["SearchSpace", "StageChoices", "BlockChoices"]
 
+# The default space is 2 KB; a YAML file this size describes far more than any space needs,
+# and parsing a much larger one takes minutes.
+MAX_SPACE_BYTES = 1 << 20
 Choice = Any
 Chooser = Callable[[str, Sequence[Choice]], Choice]
 
@@ -91,7 +95,7 @@ class SearchSpace:
         if not path.is_file():
             raise SearchSpaceError(f"search space file {path} does not exist")
         try:
-            data = yaml.safe_load(path.read_text())
+            data = yaml.safe_load(read_text(path, SearchSpaceError, "search space file", MAX_SPACE_BYTES))
         except yaml.YAMLError as exc:
             raise SearchSpaceError(f"{path}: not valid YAML: {exc}".replace("\n", " ")) from None
         if data is None:

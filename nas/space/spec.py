@@ -21,7 +21,11 @@ from nas.space.neck_variants import NECK_VARIANTS
 from nas.space.parts import FEATURE_STRIDES, ClassifierSpec, HeadSpec, NeckSpec, StageSpec, StemSpec, require
 
 # the parts are re-exported: ``from nas.space.spec import StageSpec`` is the usual import
-__all__ = ["ArchSpec", "decode", "encode", "NECK_VARIANTS", "FEATURE_STRIDES", "StemSpec", "StageSpec", "NeckSpec", "HeadSpec", "ClassifierSpec"]
+__all__ = ["ArchSpec", "decode", "encode", "NECK_VARIANTS", "FEATURE_STRIDES", "StemSpec", "StageSpec", "NeckSpec", "HeadSpec", "ClassifierSpec", "MAX_STAGES"]
+
+# Stages an architecture may have: the references have at most 12 and the default space
+# 8; thousands would take minutes and gigabytes to build before any check could say so.
+MAX_STAGES = 64
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,8 @@ class ArchSpec:
     def __post_init__(self) -> None:
         object.__setattr__(self, "stages", tuple(self.stages))
         object.__setattr__(self, "input_size", tuple(int(v) for v in self.input_size))
-        require(len(self.stages) >= 1, "an architecture needs at least one stage")
+        require(1 <= len(self.stages) <= MAX_STAGES,
+                f"an architecture has 1..{MAX_STAGES} stages, got {len(self.stages)}")
         h, w = self.input_size
         require(32 <= h <= 4096 and 32 <= w <= 4096, f"input size {h}x{w} out of range 32..4096")
         for stage in self.stages:

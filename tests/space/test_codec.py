@@ -122,3 +122,31 @@ def test_specs_are_frozen() -> None:
 def test_options_a_block_does_not_take_are_rejected_at_construction() -> None:
     with pytest.raises(SpecError, match="does not take option 'expansion'"):
         StageSpec("fire", 32, squeeze=8, expansion=6.0)
+
+
+def test_a_spec_of_too_many_stages_is_refused_before_anything_is_built() -> None:
+    """A few thousand stages took minutes and gigabytes to build; the limit is far above
+    any reference (12 stages at most) and the default space (8)."""
+    from nas.space.spec import MAX_STAGES
+
+    assert max(len(reference(name).stages) for name in REFERENCES) <= 12 < MAX_STAGES
+    base = reference("densemobile")
+    stage = StageSpec("ir", 32, kernels=(3,), expansion=6.0)
+    ArchSpec(base.stem, (stage,) * MAX_STAGES, base.neck, base.head)  # at the limit: accepted
+    with pytest.raises(SpecError, match=rf"an architecture has 1\.\.{MAX_STAGES} stages, got {MAX_STAGES + 1}"):
+        ArchSpec(base.stem, (stage,) * (MAX_STAGES + 1), base.neck, base.head)
+    data = base.to_dict()
+    data["stages"] = data["stages"][:1] * 3504
+    with pytest.raises(SpecError, match="got 3504"):
+        ArchSpec.from_json(json.dumps(data))
+
+
+def test_a_string_longer_than_any_spec_is_refused_with_an_excerpt() -> None:
+    from nas.space.codec import MAX_SPEC_CHARS
+
+    tokens = reference("densemobile").to_string().split("+")
+    text = "+".join([tokens[0], *tokens[1:-3] * 2000, *tokens[-3:]])  # ~84,000 characters
+    assert len(text) > MAX_SPEC_CHARS
+    with pytest.raises(SpecError, match=r"an architecture string of [\d,]+ characters \('stem_k3_c32") as caught:
+        decode(text)
+    assert len(str(caught.value)) < 200  # an excerpt, not the input echoed back
