@@ -53,12 +53,21 @@ def _mount() -> None:
 _mount()
 
 
+def _usage_error(exc: Exception) -> str:
+    """A usage error in one line, like every other error (the parser's own report is a
+    usage line, a hint and the message on three): the message, then where help is."""
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    ctx = getattr(exc, "ctx", None)
+    where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    return " ".join(message.split()).rstrip(".") + where
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns the process exit code."""
     try:
         # Without standalone mode typer returns, rather than raises, the code of a
         # typer.Exit, and turns Ctrl-C into Exit(130): that code is the process's too.
-        code = app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False, prog_name="nas")  # "nas" in usage, also for python -m nas
     except Interrupted as exc:
         typer.echo(f"interrupted: {exc}", err=True)
         return 130
@@ -81,12 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         where = f" ({exc.filename})" if exc.filename else ""
         typer.echo(f"error: {exc.strerror or exc}{where}; check the paths given and their permissions", err=True)
         return 2
-    except typer.TyperException as exc:  # usage errors: missing or bad arguments
-        show = getattr(exc, "show", None)
-        if show is not None:
-            show()
-        else:
-            typer.echo(f"error: {exc}", err=True)
+    except typer.TyperException as exc:  # usage errors: missing, unknown or out-of-range arguments
+        typer.echo(f"error: {_usage_error(exc)}", err=True)
         return int(getattr(exc, "exit_code", 2))
     if isinstance(code, int) and code:
         if code == 130:

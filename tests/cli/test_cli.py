@@ -110,6 +110,24 @@ def test_out_of_range_options_are_usage_errors(capsys, argv: list[str], option: 
     assert code == 2 and f"Invalid value for '{option}'" in err and "Traceback" not in err + out
 
 
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["space", "sample", str(DEFAULT_SPACE), "-n", "0"],
+         "error: Invalid value for '-n' / '--num': Input should be greater than or equal to 1 (see 'nas space sample --help')"),
+        (["demo", "--trials", "x"], "error: Invalid value for '--trials': "),
+        (["arch", "info"], "error: Missing argument 'spec' (see 'nas arch info --help')"),
+        (["train", "densemobile", "--no-such-option"], "error: No such option: --no-such-option"),
+        (["no-such-command"], "error: No such command 'no-such-command' (see 'nas --help')"),
+    ],
+)
+def test_usage_errors_are_one_error_line_like_any_other(capsys, argv: list[str], expected: str) -> None:
+    """The parser's own report was three lines (usage, a hint, the message)."""
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and err.startswith(expected), err
+
+
 def test_ctrl_c_exits_130_with_one_line(tmp_path) -> None:
     """Ctrl-C (SIGINT to the whole process group, workers included) mid-way through a
     command: exit code 130 and 'interrupted', not 0 (typer returned the code, main dropped
