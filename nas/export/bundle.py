@@ -28,6 +28,7 @@ from nas.runs.rows import FINISHED, TrialRow
 from nas.runs.front import front_trials
 from nas.runs.store import ResultsStore
 from nas.space.spec import ArchSpec
+from nas.train.checkpoint import load_failure, load_tensors, refused_content
 
 __all__ = ["Exported", "choose", "export_run"]
 
@@ -117,9 +118,12 @@ def _relative(path: Path, start: Path) -> str:
 def _read_weights(path: Path) -> dict[str, Any]:
     """A trial's ``model.pt`` (``{"state_dict": ...}``); a damaged file raises ExportError."""
     try:
-        saved = torch.load(path, weights_only=True)
+        saved = load_tensors(path)
     except Exception as exc:  # empty or truncated (EOFError), not a zip, foreign pickle content, ...
-        raise ExportError(f"cannot read {path} ({type(exc).__name__}: {exc}): the weights of trial {path.parent.name} "
+        refused = refused_content(path, exc)
+        if refused:
+            raise ExportError(refused) from None
+        raise ExportError(f"cannot read {path} ({load_failure(exc)}): the weights of trial {path.parent.name} "
                           "are damaged (copy them again from where the run was made, or train the architecture again)") from None
     if not isinstance(saved, dict) or "state_dict" not in saved:
         raise ExportError(f"{path} holds no 'state_dict': not the weights a search trial writes")
