@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_save_npz", "read_json", "read_text"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_save_npz", "read_json", "read_text", "relative_path"]
 
 
 def _read_umask() -> int:
@@ -96,6 +96,16 @@ def read_text(path: str | os.PathLike[str], error: type[Exception], what: str, m
         line = data.count(b"\n", 0, exc.start) + 1
         raise error(f"{path} is not UTF-8 text: line {line} holds byte 0x{data[exc.start]:02x} (a {what} must be UTF-8; "
                     "is it a binary file, or saved in another encoding?)") from None
+
+
+def relative_path(path: str | os.PathLike[str], start: str | os.PathLike[str]) -> str:
+    """``path`` as seen from the folder ``start``, with ``/`` separators, so a file written
+    into a run (a model card, an export index) names no folder of the machine that wrote it;
+    the path as given where there is no relative form (another drive on Windows)."""
+    try:
+        return Path(os.path.relpath(path, start)).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def atomic_save_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:

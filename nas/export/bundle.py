@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from nas.errors import ExportError
 from nas.export.calibration import CHECK_IMAGES, calibration_inputs, program_agreement
 from nas.export.card import model_card
 from nas.export.pte import deployable, lower
-from nas.io import atomic_write_text
+from nas.io import atomic_write_text, relative_path
 from nas.runs.rows import FINISHED, TrialRow
 from nas.runs.front import front_trials
 from nas.runs.store import ResultsStore
@@ -102,17 +101,8 @@ def export_run(run: str | Path, out: str | Path, top: int | None = None, dtypes:
         log(f"exported {row.trial}: GPS AP {row.gps_ap:.2f}, {row.latency_ms:.2f} ms -> {folder}")
     index = [{"trial": e.trial, "folder": e.folder.name, "files": e.files, **{k: getattr(r, k) for k in ("arch", "arch_id", "gps_ap", "gpsm_ap", "latency_ms", "params", "macs")}}
              for e, r in zip(exported, chosen)]
-    atomic_write_text(out / "index.json", json.dumps({"run": _relative(store.root, out), "exported": index}, indent=2) + "\n")
+    atomic_write_text(out / "index.json", json.dumps({"run": relative_path(store.root, out), "exported": index}, indent=2) + "\n")
     return exported
-
-
-def _relative(path: Path, start: Path) -> str:
-    """``path`` as seen from ``start`` (the export folder), so an index copied or committed
-    with its run names no folder of the machine that made it."""
-    try:
-        return Path(os.path.relpath(path, start)).as_posix()
-    except ValueError:  # another drive on Windows: no relative form
-        return str(path)
 
 
 def _read_weights(path: Path) -> dict[str, Any]:

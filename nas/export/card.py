@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from nas.export.record import ProxyRecord, measured_record, shipped_record
+from nas.io import relative_path
 from nas.model.rcnn.config import RCNNConfig
 from nas.runs.rows import TrialRow
 
@@ -39,23 +39,15 @@ def _measured_settings(record: ProxyRecord) -> str:
     return f"{record.proxy['budget']['steps']} steps at {h}x{w}, {images} images of the `{record.scene}` synthetic scenes"
 
 
-def _from_run(path: str, run: str) -> str:
-    """``path`` relative to the run folder ``run``, so a card copied or committed with its run
-    names no folder of the machine that made it (``--data`` and the table usually sit beside
-    the run's parent, e.g. ``../../data/proxy``)."""
-    try:
-        return Path(os.path.relpath(path, run)).as_posix()
-    except ValueError:  # another drive on Windows: no relative form
-        return path
-
-
 def model_card(row: TrialRow, config: dict[str, Any], table_meta: dict[str, Any], files: list[str], on_front: bool,
                calibration: str | None = None) -> str:
     """``calibration``: what the int8 program was calibrated on and how close it stays to
     fp32 (None: no int8 program)."""
     proxy = config["proxy"]
     run = config["out"]
-    data, table = _from_run(config["data"], run), _from_run(config["table"], run)
+    # relative to the run folder: a card copied or committed with its run (the data and
+    # table usually sit beside the run's parent: ../../data/proxy)
+    data, table = relative_path(config["data"], run), relative_path(config["table"], run)
     pixels = RCNNConfig()
     deploy = row.arch.rsplit('+in', 1)[-1]
     int8_note = ("" if calibration is None else
