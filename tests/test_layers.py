@@ -33,7 +33,7 @@ from tests.conftest import REPO
 Line = tuple[tuple[str, ...], bool]  # (parts, whether parts of the line may import each other)
 
 LAYERS: tuple[Line, ...] = (
-    (("nas", "errors", "io", "lock", "_lazy", "registry", "shipped"), True),  # shared utilities
+    (("nas", "errors", "interrupts", "io", "lock", "_lazy", "registry", "shipped"), True),  # shared utilities
     (("layers",), False),
     (("blocks",), False),
     (("space",), False),

@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from nas.errors import ResultsError
+from nas.interrupts import interrupts_deferred
 from nas.io import atomic_write_bytes, atomic_write_text
 from nas.runs.rows import COLUMNS, TrialRow
 
@@ -158,5 +159,14 @@ def journal_storage(store: ResultsStore) -> JournalStorage:
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
+    class WholeAppends(JournalFileBackend):
+        """Appends that Ctrl-C cannot cut: lock, write and release run whole (see
+        :mod:`nas.interrupts`), so an interrupted driver leaves neither a stale lock nor
+        a half line, and stops with its resume hint."""
+
+        def append_logs(self, logs: list[dict[str, Any]]) -> None:
+            with interrupts_deferred():
+                super().append_logs(logs)
+
     store.root.mkdir(parents=True, exist_ok=True)
-    return JournalStorage(JournalFileBackend(str(store.journal_path)))
+    return JournalStorage(WholeAppends(str(store.journal_path)))
