@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_save_npz", "read_json", "read_text", "relative_path"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_save_npz", "read_json", "read_text", "read_yaml", "relative_path"]
 
 
 def _read_umask() -> int:
@@ -96,6 +96,40 @@ def read_text(path: str | os.PathLike[str], error: type[Exception], what: str, m
         line = data.count(b"\n", 0, exc.start) + 1
         raise error(f"{path} is not UTF-8 text: line {line} holds byte 0x{data[exc.start]:02x} (a {what} must be UTF-8; "
                     "is it a binary file, or saved in another encoding?)") from None
+
+
+def read_yaml(path: str | os.PathLike[str], error: type[Exception], what: str, max_bytes: int) -> Any:
+    """The YAML document of ``path`` (read as :func:`read_text` does), parsed safely.
+
+    A mapping that gives a key twice is refused, naming the key and both lines: YAML
+    parsers keep the last value silently, so a setting written twice would quietly lose
+    one of them. Invalid YAML raises ``error`` with the parser's line and column.
+    """
+    import yaml
+
+    class _UniqueKeys(yaml.SafeLoader):
+        pass
+
+    def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            line = key_node.start_mark.line + 1
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise error(f"{path}: line {line} gives {key!r} again (first on line {seen[key]}); "
+                            f"a {what} names each key once: remove one of them")
+            seen[key] = line
+        return loader.construct_mapping(node, deep=deep)
+
+    _UniqueKeys.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    text = read_text(path, error, what, max_bytes)
+    try:
+        return yaml.load(text, Loader=_UniqueKeys)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise error(f"{path}: not valid YAML{where}: {' '.join(problem.split())}") from None
 
 
 def relative_path(path: str | os.PathLike[str], start: str | os.PathLike[str]) -> str:

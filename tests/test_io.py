@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nas.io import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json
+from nas.io import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json, read_yaml
 
 
 def test_round_trip_and_no_temporary_left(tmp_path: Path) -> None:
@@ -51,3 +51,19 @@ def test_a_folder_in_the_way_is_named(tmp_path: Path) -> None:
         atomic_write_bytes(tmp_path / "out.png", b"x")
     assert err.value.filename == str(tmp_path / "out.png")
     assert list(tmp_path.iterdir()) == [tmp_path / "out.png"]  # nothing else written
+
+
+def test_read_yaml_refuses_a_key_given_twice_at_any_depth(tmp_path: Path) -> None:
+    path = tmp_path / "d.yaml"
+    path.write_text("train:\n  images: a\n  annotations: x.json\n  images: b\n")
+    with pytest.raises(ValueError, match=r"line 4 gives 'images' again \(first on line 2\); a descriptor names each key once"):
+        read_yaml(path, ValueError, "descriptor", 1000)
+    path.write_text("a: 1\nb: {c: 2, d: [1, 2]}\n")
+    assert read_yaml(path, ValueError, "descriptor", 1000) == {"a": 1, "b": {"c": 2, "d": [1, 2]}}
+
+
+def test_read_yaml_names_line_and_column_of_invalid_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "d.yaml"
+    path.write_text("a: 1\nb: [1,\n")
+    with pytest.raises(ValueError, match=r"d.yaml: not valid YAML at line 3, column 1: expected the node content"):
+        read_yaml(path, ValueError, "descriptor", 1000)

@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from nas.blocks import BLOCKS, get_block
 from nas.blocks.options import BlockOption
 from nas.errors import NasError, SearchSpaceError
-from nas.io import read_text
+from nas.io import read_yaml
 from nas.layers.activations import ACTIVATIONS
 from nas.space.neck_variants import NECK_VARIANTS
 from nas.space.spec import ArchSpec, HeadSpec, NeckSpec, StageSpec, StemSpec
@@ -94,10 +93,7 @@ class SearchSpace:
                                    "search_spaces/densepose_mobile.yaml")
         if not path.is_file():
             raise SearchSpaceError(f"search space file {path} does not exist")
-        try:
-            data = yaml.safe_load(read_text(path, SearchSpaceError, "search space file", MAX_SPACE_BYTES))
-        except yaml.YAMLError as exc:
-            raise SearchSpaceError(f"{path}: not valid YAML: {exc}".replace("\n", " ")) from None
+        data = read_yaml(path, SearchSpaceError, "search space file", MAX_SPACE_BYTES)
         if data is None:
             raise SearchSpaceError(f"{path} is empty; a search space file describes stem, stages, blocks, neck and head "
                                    "(see search_spaces/densepose_mobile.yaml)")
