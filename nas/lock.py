@@ -29,10 +29,11 @@ class FolderBusyError(NasError, RuntimeError):
 
 
 @contextmanager
-def folder_lock(folder: Path, name: str, what: str, then: str) -> Iterator[None]:
+def folder_lock(folder: Path, name: str, what: str, then: str, target: Path | None = None) -> Iterator[None]:
     """Hold the lock file ``folder/name`` for the ``with`` block; if another process holds
-    it, raise :class:`FolderBusyError` naming ``what`` runs there, its pid and host, and
-    ``then`` (what to do once it has ended)."""
+    it, raise :class:`FolderBusyError` naming ``what`` runs there (on ``target``, default
+    ``folder``: a lock beside a folder guards that folder), its pid and host, and ``then``
+    (what to do once it has ended)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
@@ -41,7 +42,7 @@ def folder_lock(folder: Path, name: str, what: str, then: str) -> Iterator[None]
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             holder = path.read_text(errors="replace").strip() or "a process that wrote no details"
-            raise FolderBusyError(f"another {what} is running on {folder} ({holder}); wait for it to end or stop it, "
+            raise FolderBusyError(f"another {what} is running on {target or folder} ({holder}); wait for it to end or stop it, "
                                   f"then {then}") from None
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())

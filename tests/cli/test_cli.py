@@ -136,11 +136,13 @@ def test_ctrl_c_exits_130_with_one_line(tmp_path) -> None:
     import signal
     import time
 
+    from nas.data.synth.staging import staging_folder
+
     out = tmp_path / "d"
     proc = subprocess.Popen([sys.executable, "-m", "nas", "data", "synth", "--images", "2000", "--out", str(out), "--workers", "2", "--no-progress"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    def images_written() -> int:
-        return len(list((out / "images").glob("*.jpg"))) if (out / "images").is_dir() else 0
+    def images_written() -> int:  # rendered into a staging folder, renamed to --out when whole
+        return len(list((staging_folder(out) / "images").glob("*.jpg")))
 
     deadline = time.time() + 120
     while images_written() < 5 and time.time() < deadline:
@@ -150,7 +152,7 @@ def test_ctrl_c_exits_130_with_one_line(tmp_path) -> None:
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, (stdout, stderr)
     assert stderr.strip().splitlines()[-1] == "interrupted" and "Traceback" not in stderr
-    assert not (out / "annotations").exists()
+    assert not (out / "annotations").exists() and not staging_folder(out).exists()
 
 
 def test_a_file_read_past_its_end_is_an_error_not_an_abort(capsys, monkeypatch) -> None:

@@ -10,7 +10,9 @@ Layout of the output folder::
 
 Image ``k`` (id ``k``, 1-based) is rendered from ``SeedSequence([seed, k])`` alone, so
 the dataset is the same for any number of workers; annotation ids are assigned in
-image order after rendering. Every file is written atomically.
+image order after rendering. The dataset is rendered into a staging folder and renamed
+into place whole, by one writer at a time (:mod:`nas.data.synth.staging`): an interrupted
+or concurrent run leaves the old dataset or the new one, never a mix.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from tqdm import tqdm
 from nas.io import atomic_write_bytes, atomic_write_json
 from nas.data.synth.body import body_template
 from nas.data.synth.scene import RenderedScene, SceneConfig, render_scene
+from nas.data.synth.staging import check_replaceable, resolve_out, staged_dataset
 from nas.errors import DataError
 
 __all__ = ["SynthConfig", "SynthSummary", "generate_dataset", "render_image", "split_of", "image_file_name"]
@@ -167,7 +170,7 @@ def generate_dataset(
     """Render ``config.images`` images and write the dataset folder ``out``.
 
     Args:
-        out: output folder (created if needed).
+        out: output folder (created if needed; replaced whole, so it may hold only a dataset).
         config: what to generate.
         workers: processes rendering in parallel (the output does not depend on it).
         progress: show a tqdm progress bar on stderr.
@@ -177,19 +180,28 @@ def generate_dataset(
         A summary with the paths written and the counts.
 
     Raises:
-        DataError: ``out`` already holds a dataset and ``overwrite`` is false, or the
-            arguments are invalid.
+        DataError: ``out`` already holds a dataset and ``overwrite`` is false, holds
+            other files, is empty or the current folder, or the arguments are invalid.
+        FolderBusyError: another process is writing a dataset to ``out``.
     """
     if workers < 1:
         raise DataError(f"--workers must be at least 1, got {workers}")
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise DataError(f"--out {out} is a file, not a folder; choose a folder for the dataset")
-    all_json = out / "annotations.json"
-    train_json = out / "annotations" / "train.json"
-    val_json = out / "annotations" / "val.json"
-    if not overwrite and (train_json.exists() or val_json.exists() or all_json.exists()):
-        raise DataError(f"{out} already holds a dataset; pass --overwrite or choose another --out folder")
+    given = Path(out)
+    target = resolve_out(out)
+    check_replaceable(target, overwrite)  # before the lock: a plain mistake needs no folder made
+    with staged_dataset(target) as stage:
+        check_replaceable(target, overwrite)  # again under the lock: another writer may have finished since
+        counts = _write_dataset(stage, config, workers, progress)
+    all_json = given / "annotations.json"
+    train_json = given / "annotations" / "train.json"
+    val_json = given / "annotations" / "val.json"
+    return SynthSummary(out=given, all_json=all_json, train_json=train_json, val_json=val_json, surface=given / "surface.npz",
+                        images=config.images, **counts)
+
+
+def _write_dataset(out: Path, config: SynthConfig, workers: int, progress: bool) -> dict[str, int]:
+    """Render and write the whole dataset into the (staging) folder ``out``; the counts of
+    :class:`SynthSummary` but the image count."""
     image_dir = out / "images"
     image_dir.mkdir(parents=True, exist_ok=True)
     template = body_template()  # built before forking so workers share it
@@ -214,10 +226,7 @@ def generate_dataset(
             bar.update(1)
     finally:
         bar.close()
-    atomic_write_json(train_json, _coco(config, "train", images["train"], anns["train"]))
-    atomic_write_json(val_json, _coco(config, "val", images["val"], anns["val"]))
-    atomic_write_json(all_json, _coco(config, "all", images["train"] + images["val"], anns["train"] + anns["val"]))
-    return SynthSummary(
-        out=out, all_json=all_json, train_json=train_json, val_json=val_json, surface=out / "surface.npz", images=config.images,
-        train_images=len(images["train"]), val_images=len(images["val"]), annotations=ann_id, dp_annotations=n_dp,
-    )
+    atomic_write_json(out / "annotations" / "train.json", _coco(config, "train", images["train"], anns["train"]))
+    atomic_write_json(out / "annotations" / "val.json", _coco(config, "val", images["val"], anns["val"]))
+    atomic_write_json(out / "annotations.json", _coco(config, "all", images["train"] + images["val"], anns["train"] + anns["val"]))
+    return {"train_images": len(images["train"]), "val_images": len(images["val"]), "annotations": ann_id, "dp_annotations": n_dp}
