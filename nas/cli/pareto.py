@@ -22,9 +22,12 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the front (arch strings and metrics) as JSON.")] = False,
     ) -> None:
         """Compute the Pareto front (GPS AP up, cost down) of RUN's finished trials, with its baselines."""
-        from nas.pareto import analyse, front_lines, plot_html, plot_png, versus_baseline
+        from nas.pareto import analyse, front_lines, left_out_note, plot_html, plot_png, versus_baseline
 
         report = analyse(run, axis=axis, ref_cost=ref)
+        note = left_out_note(report)
+        if note:  # on stderr: --json output stays one JSON document
+            typer.echo(note, err=True)
         folder = plots or run
         suffix = "" if axis == "latency" else f"_{axis}"
         png = plot_png(report, folder / f"pareto{suffix}.png")

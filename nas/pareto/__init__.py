@@ -9,6 +9,6 @@ from nas.pareto.analysis import AXES, ParetoReport, Point, analyse
 from nas.pareto.html import plot_html
 from nas.pareto.hypervolume import hypervolume
 from nas.pareto.plot import plot_png
-from nas.pareto.summary import front_lines, versus_baseline
+from nas.pareto.summary import front_lines, left_out_note, versus_baseline
 
-__all__ = ["AXES", "ParetoReport", "Point", "analyse", "hypervolume", "front_lines", "plot_html", "plot_png", "versus_baseline"]
+__all__ = ["AXES", "ParetoReport", "Point", "analyse", "hypervolume", "front_lines", "left_out_note", "plot_html", "plot_png", "versus_baseline"]

@@ -66,6 +66,10 @@ class ParetoReport:
     excluded: dict[str, int] = field(default_factory=dict)  # status -> count of search trials not placed
     device: str = ""
     nodes: list[str] = field(default_factory=list)  # the nodes finished trials and baselines ran on
+    # finished trials and baselines not placed for want of a GPS AP (missing, or undefined:
+    # negative, as the evaluator writes it with no person to score) or of a cost on the axis
+    no_score: list[str] = field(default_factory=list)
+    no_cost: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +77,7 @@ class ParetoReport:
             "reference": {"gps_ap": self.reference[0], "cost": self.reference[1]}, "device": self.device,
             "front": [p.to_dict() for p in self.front], "baselines": [p.to_dict() for p in self.baselines],
             "finished": len(self.points), "excluded": self.excluded, "nodes": self.nodes,
+            "left_out": {"no_score": self.no_score, "no_cost": self.no_cost},
         }
 
 
@@ -108,7 +113,8 @@ def analyse(run: str | Path, axis: str = "latency", ref_cost: float | None = Non
         raise ResultsError(f"{store.root} has no trials yet (no trials.parquet or trials.csv, or they are empty)")
     search = [r for r in rows if r.kind == "search"]
     points = [_point(r, axis) for r in search if r.status == FINISHED]
-    indices = front_indices([(p.gps_ap, p.cost) for p in points])
+    # an undefined AP (negative) is no score: never a point on the front
+    indices = front_indices([(p.gps_ap if p.gps_ap >= 0 else math.nan, p.cost) for p in points])
     front = [points[i] for i in indices]
     baselines = []
     for row in rows:
@@ -133,5 +139,8 @@ def analyse(run: str | Path, axis: str = "latency", ref_cost: float | None = Non
     except (OSError, ValueError, KeyError):
         device = str(config.get("table", ""))
     nodes = sorted({r.node for r in rows if r.status == FINISHED and r.node})
+    placed = points + baselines
+    no_score = [p.trial for p in placed if not (math.isfinite(p.gps_ap) and p.gps_ap >= 0)]
+    no_cost = [p.trial for p in placed if p.trial not in no_score and not math.isfinite(p.cost)]
     return ParetoReport(str(store.root), axis, AXES[axis][1], front, points, baselines,
-                        hypervolume([(p.gps_ap, p.cost) for p in points], 0.0, ref_cost), (0.0, ref_cost), excluded, device, nodes)
+                        hypervolume([(p.gps_ap, p.cost) for p in points], 0.0, ref_cost), (0.0, ref_cost), excluded, device, nodes, no_score, no_cost)

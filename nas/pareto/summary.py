@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from nas.pareto.analysis import ParetoReport
 
-__all__ = ["front_lines", "versus_baseline"]
+__all__ = ["front_lines", "left_out_note", "versus_baseline"]
+
+# trial names a note lists before it says "and N more"
+NOTE_NAMES = 8
 
 
 def front_lines(report: ParetoReport) -> list[str]:
@@ -22,6 +25,17 @@ def front_lines(report: ParetoReport) -> list[str]:
         lines.append(f"trained on {len(report.nodes)} nodes ({', '.join(report.nodes)}): nodes of other CPU models or thread "
                      "counts score the same network a few GPS AP points apart (docs/search.md); the node of each trial is in trials.csv")
     return lines
+
+
+def left_out_note(report: ParetoReport) -> str | None:
+    """One line saying which finished trials were not placed for want of a score or a cost
+    (e.g. an evaluation that returned no AP), or None when every one was placed."""
+    parts = []
+    for names, what in ((report.no_score, "a GPS AP"), (report.no_cost, f"a {report.cost_label.split(' (')[0]}")):
+        if names:
+            shown = ", ".join(names[:NOTE_NAMES]) + (f" and {len(names) - NOTE_NAMES} more" if len(names) > NOTE_NAMES else "")
+            parts.append(f"{len(names)} finished trial{'s' if len(names) > 1 else ''} without {what} ({shown})")
+    return f"note: left out {' and '.join(parts)}" if parts else None
 
 
 def versus_baseline(report: ParetoReport, baseline: str = "densemobile", speedup: float = 2.0, ap_drop: float = 2.0) -> str:

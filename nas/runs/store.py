@@ -3,6 +3,7 @@
 Layout::
 
     config.json        the resolved search configuration (what ``--resume`` reuses)
+    dataset.json       the dataset's fingerprint (what ``--resume`` checks; nas.search.dataset)
     trials.parquet     one row per trial (:class:`nas.runs.rows.TrialRow`), the truth
     trials.csv         the same rows as CSV, for a quick look
     study.journal      the Optuna study (JournalStorage; ``optuna-dashboard study.journal``)
@@ -15,8 +16,10 @@ driver killed at any instant leaves the previous complete table behind.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
+import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -101,16 +104,26 @@ class ResultsStore:
                 except (pa.ArrowInvalid, OSError) as exc:
                     raise ResultsError(f"{self.parquet_path} is corrupt ({exc}); trials.csv holds the same rows") from None
                 rows = [TrialRow.from_dict(record) for record in records]
+                source, where = self.parquet_path, [f"row {n}" for n in range(1, len(rows) + 1)]
             elif self.csv_path.is_file():  # a copied or trimmed run folder (results/demo-example)
                 rows = self._csv_rows()
+                source, where = self.csv_path, [f"row {n} (line {n + 1})" for n in range(1, len(rows) + 1)]
             else:
-                rows = []
-            self._rows = {row.trial: row for row in rows}
+                rows, source, where = [], self.csv_path, []
+            self._rows = {}
+            for row, at in zip(rows, where):
+                problem = _damage(row) or (f"trial {row.trial} is given twice" if row.trial in self._rows else None)
+                if problem:
+                    self._rows = None
+                    raise ResultsError(f"{source} {at}: {problem}; the file is damaged or was edited: fix or remove "
+                                       "that row, or restore the file from a copy")
+                self._rows[row.trial] = row
         return self._rows
 
     def _csv_rows(self) -> list[TrialRow]:
         """The rows of trials.csv, read when trials.parquet is absent; an empty cell is a
         missing value (-1, NaN or an empty string by the column's type)."""
+        _check_csv_shape(self.csv_path)
         try:
             frame = pd.read_csv(self.csv_path, dtype=str, keep_default_na=False)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -149,6 +162,38 @@ class ResultsStore:
         pq.write_table(table, sink)
         atomic_write_bytes(self.parquet_path, sink.getvalue())
         atomic_write_text(self.csv_path, frame.to_csv(index=False))
+
+
+def _damage(row: TrialRow) -> str | None:
+    """What no search writes in ``row``: a latency (predicted from a table of times) that
+    is negative or infinite. Missing values (NaN) are not damage: a trial not yet
+    predicted has none, and AP may be undefined (see :mod:`nas.pareto.analysis`)."""
+    if not math.isnan(row.latency_ms) and not 0 <= row.latency_ms < math.inf:
+        return f"trial {row.trial}: latency_ms {row.latency_ms:g} is not a time (ms, at least 0)"
+    return None
+
+
+def _check_csv_shape(path: Path) -> None:
+    """Refuse a trials.csv cut mid-row or with a row of the wrong width: pandas would fill
+    the missing cells as missing values and a shortened number would read as another."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ResultsError(f"{path} is not UTF-8 text (byte {exc.start}); restore it from a copy") from None
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None:
+        return
+    row = 0
+    for row, record in enumerate(reader, start=1):
+        if record and len(record) != len(header):
+            trial = f" (trial {record[0][:40]})" if record[0] else ""
+            raise ResultsError(f"{path} row {row} (line {reader.line_num}){trial} has {len(record)} of the header's "
+                               f"{len(header)} fields: the file is cut or damaged; restore it from a copy "
+                               "(trials.parquet, when the run has one, holds the same rows)")
+    if row and not text.endswith("\n"):
+        raise ResultsError(f"{path} ends in the middle of row {row} (line {reader.line_num}, no line end after it): the file "
+                           "was cut; restore it from a copy, or end the file with a line break if that row is whole")
 
 
 def journal_storage(store: ResultsStore) -> JournalStorage:
