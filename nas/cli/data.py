@@ -1,4 +1,4 @@
-"""``nas data ...``: synthetic DensePose generation and visualisation."""
+"""``nas data ...``: synthetic DensePose generation, dataset checks and visualisation."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from typing import Optional
 
 import typer
 
-app = typer.Typer(help="DensePose datasets: generate synthetic data, draw annotations.", no_args_is_help=True)
+app = typer.Typer(help="DensePose datasets: generate synthetic data, check a dataset, draw annotations.",
+                  no_args_is_help=True)
+
+LAYOUTS = ("folder", "densepose-coco")
 
 
 @app.command("synth")
@@ -22,19 +25,107 @@ def synth(
                                "proxy (one large person facing the camera, plain background: what searches train on) "
                                "or medium (up to 2 people turned up to 90 degrees, occluders, clutter)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a dataset already in --out."),
+    layout: str = typer.Option("folder", "--layout", help="folder: images/, annotations/{train,val}.json, surface.npz; "
+                               "densepose-coco: DensePose-COCO's own layout (train2014/, val2014/, "
+                               "annotations/densepose_coco_2014_{train,minival}.json, the evaluation files made from "
+                               "the synthetic body) plus dataset.yaml, the descriptor to give --data."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Render a synthetic DensePose-COCO dataset: images/, annotations/{train,val}.json, surface.npz."""
     from nas.data.synth.generate import SynthConfig, generate_dataset
     from nas.data.synth.scene import scene_preset
+    from nas.errors import DataError
 
+    if layout not in LAYOUTS:
+        raise DataError(f"unknown --layout {layout!r}; choose from {', '.join(LAYOUTS)}")
     cfg = SynthConfig(images=images, size=size, seed=seed, val_fraction=val_fraction, scene=scene_preset(preset))
+    if layout == "densepose-coco":
+        _synth_official(out, cfg, workers, progress, overwrite)
+        return
     s = generate_dataset(out, cfg, workers=workers, progress=progress, overwrite=overwrite)
     typer.echo(
         f"wrote {s.images} images ({s.train_images} train, {s.val_images} val), {s.annotations} annotations "
         f"({s.dp_annotations} with DensePose) to {s.out}"
     )
     typer.echo(f"  {s.all_json}\n  {s.train_json}\n  {s.val_json}\n  {s.surface}")
+
+
+def _synth_official(out: Path, cfg: object, workers: int, progress: bool, overwrite: bool) -> None:
+    """Render into a staging folder, then write DensePose-COCO's layout at ``out``."""
+    import shutil
+
+    from nas.data.official import check_out_folder, hidden_folder_beside, write_official_layout
+    from nas.data.synth.generate import SynthConfig, generate_dataset
+
+    assert isinstance(cfg, SynthConfig)
+    check_out_folder(out, overwrite)  # before minutes of rendering
+    stage = hidden_folder_beside(out, "synth")
+    try:
+        synth_dir = stage / "synth"  # inside the stage, so the generator's own lock and staging files go with it
+        s = generate_dataset(synth_dir, cfg, workers=workers, progress=progress)
+        w = write_official_layout(synth_dir, out, move=True, overwrite=overwrite)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    typer.echo(f"wrote {s.images} images ({w.train_images} train, {w.val_images} val), {s.annotations} annotations "
+               f"({s.dp_annotations} with DensePose) to {w.out} in DensePose-COCO's layout")
+    typer.echo(f"  {w.train_json}\n  {w.val_json}\n  {w.surface}/\n  {w.descriptor}  (give it to --data)")
+
+
+_MAX_ERROR_LINES = 100  # problems printed one per line; the rest are counted (--json lists all)
+
+
+@app.command("check")
+def check(
+    data: Path = typer.Argument(..., help="Dataset: a folder written by `nas data synth`, or a descriptor YAML."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary (and any problems) as JSON."),
+    images: bool = typer.Option(True, "--images/--no-images", help="Read every image file's header (existence, format, "
+                                "size); --no-images checks the annotation files and the surface only."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar over the image files."),
+) -> None:
+    """Validate a dataset and summarise it: images per split, people with and without DensePose points, crowd regions,
+    points per person, missing images, the body surface. Each problem is one 'error:' line (exit 2)."""
+    import json
+
+    from nas.data.check import inspect_dataset
+
+    report = inspect_dataset(data, images=images, progress=progress)
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        for line in _summary_lines(report):
+            typer.echo(line)
+    if report.ok:
+        return
+    for problem in report.problems[:_MAX_ERROR_LINES]:
+        typer.echo(f"error: {problem}", err=True)
+    rest = len(report.problems) - _MAX_ERROR_LINES
+    if rest > 0:
+        typer.echo(f"error: {rest} more problems not shown (`nas data check {data} --json` lists them all)", err=True)
+    raise typer.Exit(2)
+
+
+def _summary_lines(report: object) -> list[str]:
+    from nas.data.check import DatasetReport
+
+    assert isinstance(report, DatasetReport)
+    lines = [f"dataset {report.origin} ({report.form})"]
+    for s in report.splits:
+        missing = "" if s.images_missing is None else f" ({s.images_missing} missing)"
+        points = ("no DensePose points" if s.points_min is None
+                  else f"points per person: median {s.points_median:g}, min {s.points_min}")
+        lines.append(f"  {s.name}: {s.images} images{missing}, {s.people} people ({s.people_with_points} with DensePose "
+                     f"points, {s.people_without_points} without), {s.crowd_regions} crowd regions; {points}")
+        lines.append(f"    {s.annotations} over {s.images_dir}")
+    kind = "DensePose's evaluation files" if report.surface_kind == "densepose" else "surface.npz"
+    if report.surface_vertices is None:
+        lines.append(f"  surface: {kind} at {report.surface} (not readable)")
+    else:
+        flips = "flips on" if report.surface_symmetry else "no symmetry: flips off"
+        lines.append(f"  surface: {kind}, {report.surface_vertices} vertices, {flips} ({report.surface})")
+    checked = "image files checked" if report.images_checked else "image files not checked (--no-images)"
+    verdict = "no problems found" if report.ok else f"{len(report.problems)} problem{'s' if len(report.problems) > 1 else ''}"
+    lines.append(f"{verdict}; {checked}")
+    return lines
 
 
 @app.command("show")

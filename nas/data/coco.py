@@ -38,6 +38,10 @@ __all__ = [
     "DensePoseCoco",
     "load_densepose_coco",
     "decode_coarse_masks",
+    "decode_box_mask",
+    "parse_densepose_fields",
+    "parse_bbox",
+    "annotation_where",
 ]
 
 DP_BOX_SIZE = 256
@@ -254,6 +258,13 @@ def load_densepose_coco(
                         width=int(img["width"]), instances=insts)
         )
     return DensePoseCoco(path=path, images=images, skipped=skipped)
+
+
+# The per-annotation checks of load_densepose_coco, for nas.data.check, which runs them
+# over a whole file collecting every problem instead of stopping at the first.
+parse_densepose_fields = _parse_dp
+parse_bbox = _parse_bbox
+annotation_where = _where
 
 
 def decode_coarse_masks(dp: DensePosePoints, image_id: int, ann_id: int) -> np.ndarray:

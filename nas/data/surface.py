@@ -12,7 +12,8 @@ evaluator and the flip augmentation ask:
 Two sources are supported: the synthetic body's ``surface.npz`` (:meth:`BodySurface.load`;
 geodesics are shortest paths on its mesh graph, computed per source vertex on demand
 and cached) and the official DensePose evaluation files (:meth:`BodySurface.from_densepose_files`;
-geodesics read from the precomputed ``Pdist_matrix.pkl``).
+geodesics read from the precomputed ``Pdist_matrix.pkl``, flips from
+``UV_symmetry_transforms.mat`` when it is there).
 """
 
 from __future__ import annotations
@@ -33,13 +34,19 @@ from nas.data.parts import FINE_FLIP, N_FINE_PARTS
 from nas.data.safe_pickle import load_numpy_pickle
 from nas.errors import DataError
 
-__all__ = ["BodySurface", "SURFACE_FORMAT", "DENSEPOSE_EVAL_FILES"]
+__all__ = ["BodySurface", "SURFACE_FORMAT", "DENSEPOSE_EVAL_FILES", "SYMMETRY_FILE", "UV_TABLE_SIZE"]
 
 SURFACE_FORMAT = "nas-body-surface-v1"
 """Value of the ``format`` entry of a ``surface.npz`` written by :meth:`BodySurface.save`."""
 
 DENSEPOSE_EVAL_FILES = ("SMPL_subdiv.mat", "SMPL_SUBDIV_TRANSFORM.mat", "Pdist_matrix.pkl")
 """The official DensePose evaluation files read by :meth:`BodySurface.from_densepose_files`."""
+
+SYMMETRY_FILE = "UV_symmetry_transforms.mat"
+"""DensePose's optional flip tables beside the evaluation files (``U_transforms``, ``V_transforms``)."""
+
+UV_TABLE_SIZE = 256
+"""Side of each flip table: cell ``[floor(V * 255), floor(U * 255)]`` holds the mirrored U (or V)."""
 
 # Geodesic rows kept in memory for the graph backend (each row: 4 bytes per vertex).
 _ROW_CACHE_SIZE = 4096
@@ -61,6 +68,10 @@ class BodySurface:
         pdist: condensed all-pairs geodesic distances over ``pdist_index`` targets
             (DensePose's ``Pdist_matrix`` layout; precomputed backend).
         pdist_index: ``(N,)`` 0-based row of each vertex in ``pdist``.
+        uv_symmetry: ``(24, 2, 256, 256)`` flip tables (DensePose's
+            ``UV_symmetry_transforms.mat``): ``uv_symmetry[I - 1, 0]`` is the U and
+            ``[I - 1, 1]`` the V on part ``FINE_FLIP[I]`` of the point of part ``I`` in cell
+            ``[floor(V * 255), floor(U * 255)]``; used by :meth:`flip_iuv` instead of ``mirror``.
         name: where the surface came from, used in messages.
     """
 
@@ -75,6 +86,7 @@ class BodySurface:
         edge_length: np.ndarray | None = None,
         pdist: np.ndarray | None = None,
         pdist_index: np.ndarray | None = None,
+        uv_symmetry: np.ndarray | None = None,
         name: str = "body surface",
     ) -> None:
         self.name = name
@@ -83,6 +95,7 @@ class BodySurface:
         self.uv = np.asarray(uv, dtype=np.float64).reshape(n, 2)
         self.xyz = None if xyz is None else np.asarray(xyz, dtype=np.float64).reshape(n, 3)
         self.mirror = None if mirror is None else np.asarray(mirror, dtype=np.int64).reshape(n)
+        self.uv_symmetry = None if uv_symmetry is None else np.asarray(uv_symmetry, dtype=np.float64)
         self._check()
         self._graph: csr_matrix | None = None
         if edges is not None:
@@ -121,6 +134,13 @@ class BodySurface:
                 raise DataError(f"{self.name}: mirror map points outside the {n} vertices")
             if not np.array_equal(self.mirror[self.mirror], np.arange(n)):
                 raise DataError(f"{self.name}: mirror map is not an involution (mirror[mirror[i]] != i)")
+        t = self.uv_symmetry
+        if t is not None:
+            shape = (N_FINE_PARTS, 2, UV_TABLE_SIZE, UV_TABLE_SIZE)
+            if t.shape != shape:
+                raise DataError(f"{self.name}: U/V flip tables have shape {t.shape}, expected {shape}")
+            if not np.isfinite(t).all():
+                raise DataError(f"{self.name}: U/V flip tables hold NaN or infinity")
 
     @property
     def num_vertices(self) -> int:
@@ -129,8 +149,8 @@ class BodySurface:
 
     @property
     def has_symmetry(self) -> bool:
-        """Whether a left/right mirror map is known (flip augmentation needs it)."""
-        return self.mirror is not None
+        """Whether points can be flipped: a left/right mirror map or U/V flip tables are known."""
+        return self.mirror is not None or self.uv_symmetry is not None
 
     @property
     def part_swap(self) -> np.ndarray:
@@ -286,17 +306,23 @@ class BodySurface:
     def flip_iuv(self, part: Any, u: Any, v: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Map (I, U, V) points to where a horizontal mirror of the body puts them.
 
-        Parts swap left <-> right; U, V follow the vertex mirror map. When a part's
+        Parts swap left <-> right. With U/V flip tables (DensePose's files) each point
+        takes the table entry of its part at ``[floor(V * 255), floor(U * 255)]``, as
+        DensePose's own training code does (so flipping twice returns U, V to within the
+        1/255 table cell). Otherwise U, V follow the vertex mirror map: when a part's
         mirror is an exact affine map of its chart (true for the synthetic body) it is
-        applied analytically, so flipping twice is the identity; otherwise each point
-        takes the U, V of the mirrored nearest vertex. Part 0 (background) stays 0.
+        applied analytically, so flipping twice is the identity; else each point takes
+        the U, V of the mirrored nearest vertex. Part 0 (background) stays 0.
 
         Raises:
-            DataError: the surface has no symmetry map.
+            DataError: the surface has neither a symmetry map nor flip tables.
         """
-        if self.mirror is None:
-            raise DataError(f"{self.name}: no left/right symmetry map, so points cannot be flipped")
         p, uu, vv = np.broadcast_arrays(np.asarray(part, dtype=np.int64), np.asarray(u, dtype=np.float64), np.asarray(v, dtype=np.float64))
+        if self.uv_symmetry is not None:
+            return self._flip_by_tables(p, uu, vv)
+        if self.mirror is None:
+            raise DataError(f"{self.name}: no left/right symmetry map, so points cannot be flipped "
+                            f"(DensePose's evaluation files flip only with {SYMMETRY_FILE} beside them)")
         p_out = np.zeros(p.shape, dtype=np.int64)
         u_out = uu.astype(np.float64).copy()
         v_out = vv.astype(np.float64).copy()
@@ -314,6 +340,19 @@ class BodySurface:
                 u_out[sel] = self.uv[k, 0]
                 v_out[sel] = self.uv[k, 1]
         return p_out, u_out, v_out
+
+    def _flip_by_tables(self, p: np.ndarray, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        assert self.uv_symmetry is not None
+        last = UV_TABLE_SIZE - 1
+        ok = (p >= 1) & (p <= N_FINE_PARTS)
+        pk = np.where(ok, p, 1) - 1
+        # truncation of U * 255, as DensePose indexes its tables; clipped so U = 1 is cell 255
+        col = np.clip(np.floor(u * last), 0, last).astype(np.int64)
+        row = np.clip(np.floor(v * last), 0, last).astype(np.int64)
+        u_out = np.where(ok, self.uv_symmetry[pk, 0, row, col], u)
+        v_out = np.where(ok, self.uv_symmetry[pk, 1, row, col], v)
+        p_out = np.where(ok, FINE_FLIP[np.where(ok, p, 0)], 0)
+        return p_out.astype(np.int64), np.clip(u_out, 0.0, 1.0), np.clip(v_out, 0.0, 1.0)
 
     # --------------------------------------------------------------------- io
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -386,8 +425,10 @@ class BodySurface:
         Reads ``SMPL_subdiv.mat`` (``Part_ID_subdiv``, ``U_subdiv``, ``V_subdiv`` and,
         if present, ``vertex``), ``SMPL_SUBDIV_TRANSFORM.mat`` (``index``, 1-based row
         of each vertex in the geodesic matrix) and ``Pdist_matrix.pkl`` (condensed
-        geodesic distances, read with a numpy-only unpickler). No symmetry map is
-        available from these files, so flip augmentation is off with this surface.
+        geodesic distances, read with a numpy-only unpickler) and, when it is there,
+        ``UV_symmetry_transforms.mat`` (``U_transforms``, ``V_transforms``: 24 tables of
+        256x256 each, see ``uv_symmetry``), which makes flip augmentation work; without it
+        the surface has no symmetry and flips are off.
 
         Raises:
             DataError: a file is missing, unsafe or malformed.
@@ -442,4 +483,31 @@ class BodySurface:
         pdist = np.asarray(obj["Pdist_matrix"])
         if pdist.dtype.kind != "f":
             raise DataError(f"{pkl}: 'Pdist_matrix' must hold floats, got {pdist.dtype}")
-        return cls(part, np.stack([u, v], axis=1), xyz, None, pdist=pdist.reshape(-1), pdist_index=index - 1, name=str(d))
+        tables = _read_uv_symmetry(d / SYMMETRY_FILE, mat) if (d / SYMMETRY_FILE).is_file() else None
+        return cls(part, np.stack([u, v], axis=1), xyz, None, pdist=pdist.reshape(-1), pdist_index=index - 1,
+                   uv_symmetry=tables, name=str(d))
+
+
+def _read_uv_symmetry(path: Path, mat: Any) -> np.ndarray:
+    """``(24, 2, 256, 256)`` flip tables from DensePose's ``UV_symmetry_transforms.mat``,
+    where ``U_transforms`` and ``V_transforms`` are MATLAB cell arrays of 24 matrices."""
+    data = mat(path.name)
+    shape = (UV_TABLE_SIZE, UV_TABLE_SIZE)
+    out = np.empty((N_FINE_PARTS, 2, *shape), dtype=np.float64)
+    for c, key in enumerate(("U_transforms", "V_transforms")):
+        if key not in data:
+            raise DataError(f"{path}: missing variable {key!r} (24 tables of {shape[0]}x{shape[1]})")
+        cells = np.asarray(data[key], dtype=object).reshape(-1)
+        if cells.size != N_FINE_PARTS:
+            raise DataError(f"{path}: {key!r} holds {cells.size} tables, expected {N_FINE_PARTS} (one per part)")
+        for k, cell in enumerate(cells):
+            try:
+                table = np.asarray(cell, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise DataError(f"{path}: {key}[{k}] is not a numeric table") from None
+            if table.shape != shape:
+                raise DataError(f"{path}: {key}[{k}] has shape {table.shape}, expected {shape}")
+            out[k, c] = table
+    if not np.isfinite(out).all():
+        raise DataError(f"{path}: the U/V flip tables hold NaN or infinity")
+    return out
