@@ -79,3 +79,21 @@ def test_shipped_table_keys_are_the_keys_the_code_derives(table: Path) -> None:
     for key in (k for k in rows if k.split("-", 1)[0] in BLOCKS):
         block, in_shape, out_shape, stride, params = parse_block_key(key)
         assert block_key(block, in_shape, out_shape, stride, tuple(params.items())) == key
+
+
+@pytest.mark.parametrize("table", SHIPPED_TABLES, ids=lambda p: p.name)
+def test_shipped_tables_time_every_default_baseline_from_measured_rows(table: Path) -> None:
+    """A search on a shipped table places every default baseline (fnl_mobile included)
+    at the space's input, from rows measured on the table's device (none fitted)."""
+    from dataclasses import replace
+
+    from nas.latency.table import LatencyTable
+    from nas.space.references import DENSEPOSE_BASELINES, reference
+
+    loaded = LatencyTable.load(table)
+    meta = json.loads((table / "meta.json").read_text())
+    assert set(meta["baselines"]) == set(DENSEPOSE_BASELINES)
+    for name in DENSEPOSE_BASELINES:
+        arch = replace(reference(name), input_size=tuple(meta["space"]["deploy_input"]))
+        prediction = loaded.predict(arch)
+        assert prediction.sum_ms > 0 and prediction.fitted == frozenset()

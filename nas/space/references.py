@@ -11,6 +11,15 @@ MobileNetV3's, and fire modules use an identity residual where shapes allow. Mix
 two 24-channel blocks use ungrouped 1x1 convs: with timm's grouped ones (``a1.1_p1.1``)
 the network counts 240M MACs, 6% under the paper's 256M; ungrouped it counts 4.14M
 parameters and 259M MACs, within 1.2% of both published figures.
+
+SPNASNet-100 (Stamoulis et al. 2019, the Pixel-1 network of Single-Path NAS) counts
+4,421,616 parameters with its 1280-wide head conv and an ImageNet classifier (published:
+4.42M), 333M fvcore MACs at 224x224. ``fnl_mobile`` is the best mobile model of "Making
+DensePose fast and light" (Rakhimov et al. 2021): SPNASNet-100 without its head conv,
+one BiFPN layer of 64 channels over P2-P5 with depthwise-separable convs, and the light
+head of the other mobile baselines. What the grammar cannot say (their backbone taps
+the expanded features inside the blocks, their P6, their BiFPN's ReLU and strided-conv
+downsampling, their DeepLab head) is listed in docs/space.md.
 """
 
 from __future__ import annotations
@@ -33,6 +42,20 @@ _MOBILENET_V2_STAGES = [
     "ir_k3_e6_c96_n3_s1_relu6",
     "ir_k3_e6_c160_n3_s2_relu6",
     "ir_k3_e6_c320_n1_s1_relu6",
+]
+_SPNASNET_100_STAGES = [
+    # SPNASNet-100 (Stamoulis et al. 2019, searched for the Pixel 1): ReLU throughout; a
+    # group whose first block differs from the rest (k5 e6, then k3 e3) is two tokens
+    "dw_k3_c16_n1_s1_relu",
+    "ir_k3_e3_c24_n3_s2_relu",
+    "ir_k5_e6_c40_n1_s2_relu",
+    "ir_k3_e3_c40_n3_s1_relu",
+    "ir_k5_e6_c80_n1_s2_relu",
+    "ir_k3_e3_c80_n3_s1_relu",
+    "ir_k5_e6_c96_n1_s1_relu",
+    "ir_k5_e3_c96_n3_s1_relu",
+    "ir_k5_e6_c192_n4_s2_relu",
+    "ir_k3_e6_c320_n1_s1_relu",
 ]
 _RESNET50 = [
     # ResNet-50 v1.5 (stride on the 3x3 conv, as torchvision)
@@ -100,6 +123,12 @@ REFERENCES: dict[str, list[str]] = {
         "conv_k1_c1536_n1_s1_relu",
         "fpn_c64_l2.5", _DENSEPOSE_HEAD, _DEPLOY,
     ],
+    "spnasnet_100": [
+        "stem_k3_c32_s2_relu",
+        *_SPNASNET_100_STAGES,
+        "conv_k1_c1280_n1_s1_relu",
+        "fpn_c64_l2.5", _DENSEPOSE_HEAD, _DEPLOY,
+    ],
     "resnet50": [*_RESNET50, *_R50_FPN_TAIL, _DEPLOY],
     # -- DensePose baselines ------------------------------------------------------------
     "densemobile": [
@@ -119,11 +148,19 @@ REFERENCES: dict[str, list[str]] = {
         "fire_sq64_c512_n2_s2_dw_relu",
         "fpn_c128_l2.5", _DENSEPOSE_HEAD, _DEPLOY,
     ],
+    "fnl_mobile": [
+        # "Making DensePose fast and light" (Rakhimov et al. 2021), best mobile model:
+        # SPNASNet-100 features (no 1280 conv) + one 64-channel BiFPN layer over P2-P5 with
+        # depthwise-separable convs + the light head (departures: docs/space.md)
+        "stem_k3_c32_s2_relu",
+        *_SPNASNET_100_STAGES,
+        "bifpn_c64_l2.5_dw", _DENSEPOSE_HEAD, _DEPLOY,
+    ],
     "r50_fpn": [*_RESNET50, *_R50_FPN_TAIL, _DEPLOY],
 }
 
-# The baselines every search trains beside its candidates.
-DENSEPOSE_BASELINES = ("densemobile", "densesqueeze", "r50_fpn")
+# The baselines every search trains beside its candidates (and `nas profile` times).
+DENSEPOSE_BASELINES = ("densemobile", "densesqueeze", "fnl_mobile", "r50_fpn")
 
 
 def reference_names() -> list[str]:

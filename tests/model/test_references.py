@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
 from nas.model import FeatureNetwork, ImageClassifier
 from nas.model.complexity import count_macs, count_params
+from nas.model.rcnn import build_densepose_rcnn
+from nas.space.parts import NeckSpec, StageSpec
 from nas.space.references import DENSEPOSE_BASELINES, REFERENCES, reference, resolve_arch
 from nas.errors import SpecError
 
@@ -28,6 +32,40 @@ def test_classification_reference_matches_published_size(name: str) -> None:
     assert count_macs(model, torch.randn(1, 3, 224, 224)) == pytest.approx(macs, rel=0.02)
 
 
+# name: parameters as published, where no MAC count is published beside them
+PUBLISHED_PARAMS = {
+    "spnasnet_100": 4.42e6,  # Single-Path NAS, the Pixel 1 network (Stamoulis et al. 2019)
+}
+_HEAD_CONV_1280 = StageSpec("conv", 1280, kernels=(1,), act="relu")  # SPNASNet's ImageNet head conv
+
+
+@pytest.mark.parametrize("name", list(PUBLISHED_PARAMS))
+def test_classification_reference_matches_published_params(name: str) -> None:
+    assert count_params(ImageClassifier(reference(name), 1000)) == pytest.approx(PUBLISHED_PARAMS[name], rel=0.02)
+
+
+def test_fnl_mobile_is_spnasnet_100_with_a_64_channel_bifpn() -> None:
+    """The published mobile DensePose model: SPNASNet-100's features (its part matches the
+    published 4.42M with the ImageNet head put back) + one depthwise BiFPN-64 layer, P2-P5."""
+    fnl = reference("fnl_mobile")
+    assert reference("spnasnet_100").stages == (*fnl.stages, _HEAD_CONV_1280)
+    classifier = ImageClassifier(replace(fnl, stages=(*fnl.stages, _HEAD_CONV_1280)), 1000)
+    assert count_params(classifier) == pytest.approx(4.42e6, rel=0.02)
+    assert fnl.neck == NeckSpec("bifpn", channels=64, min_level=2, max_level=5, depthwise=True, repeats=1)
+    assert fnl.head == reference("densemobile").head  # the light head every mobile baseline shares
+    assert "fnl_mobile" in DENSEPOSE_BASELINES
+
+
+def test_fnl_mobile_detects_at_a_small_input() -> None:
+    torch.manual_seed(0)
+    model = build_densepose_rcnn(reference("fnl_mobile")).eval()
+    with torch.no_grad():
+        (out,) = model(torch.rand(1, 3, 128, 96))
+    head = reference("fnl_mobile").head
+    assert out["iuv"].shape[1:] == (3, head.out, head.out) and len(out["boxes"]) == len(out["scores"]) == len(out["iuv"])
+    assert torch.isfinite(out["iuv"]).all()
+
+
 def test_mobilenet_v2_is_exactly_torchvision_sized() -> None:
     """3,504,872 parameters is torchvision's mobilenet_v2 count to the unit."""
     assert count_params(ImageClassifier(reference("mobilenet_v2"), 1000)) == 3_504_872
@@ -46,6 +84,7 @@ def test_densepose_baselines_give_pyramids(name: str) -> None:
 def test_baselines_order_by_size() -> None:
     size = {n: count_params(FeatureNetwork(reference(n))) for n in DENSEPOSE_BASELINES}
     assert size["densesqueeze"] < size["densemobile"] < size["r50_fpn"]
+    assert size["densesqueeze"] < size["fnl_mobile"] < size["r50_fpn"] / 9
 
 
 def test_resolve_accepts_names_strings_json_and_files(tmp_path) -> None:
