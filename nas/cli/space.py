@@ -52,23 +52,40 @@ def show(path: PathArg, as_json: Annotated[bool, typer.Option("--json")] = False
     console.print("head: " + ", ".join(f"{k} {_fmt(v)}" for k, v in space.head.items()))
 
 
+# Most architectures one `space sample` draws: ~0.3 ms each (one core), so ~30 s and ~26 MB
+# of spec strings; far more than a user reads, a search trains (hundreds to thousands) or
+# `nas latency validate` measures (tens). A larger -n is a typo or a runaway script, and
+# --json holds the whole list in memory before printing it.
+MAX_SAMPLES = 100_000
+
+
 @app.command("sample")
 def sample(
     path: PathArg,
-    n: Annotated[int, typer.Option("-n", "--num", min=1, help="How many architectures.")] = 5,
+    n: Annotated[int, typer.Option("-n", "--num", min=1, help=f"How many architectures (at most {MAX_SAMPLES:,}).")] = 5,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of {id, arch}.")] = False,
 ) -> None:
-    """Print sampled spec strings, one per line."""
+    """Print sampled spec strings, one per line (each as soon as it is drawn)."""
     import numpy as np
 
+    from nas.errors import SearchSpaceError
     from nas.space.search_space import SearchSpace
 
+    if n > MAX_SAMPLES:
+        raise SearchSpaceError(f"-n {n} is more than one `nas space sample` draws ({MAX_SAMPLES:,}, about 30 s); "
+                               "for more, run it again with other --seed values")
     space = SearchSpace.from_yaml(path)
     rng = np.random.default_rng(seed)
-    archs = [space.sample(rng) for _ in range(n)]
+    archs = (space.sample(rng) for _ in range(n))
     if as_json:
         print_json([{"id": a.id, "arch": a.to_string()} for a in archs])
         return
-    for arch in archs:
-        typer.echo(arch.to_string())
+    try:
+        for arch in archs:
+            typer.echo(arch.to_string())
+    except BrokenPipeError:  # `| head`: the reader has all it wants
+        import os
+        import sys
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit

@@ -21,7 +21,7 @@ def test_synth_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["data", "synth", "--out", str(out), "--images", "3", "--no-progress"]) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert main(["data", "synth", "--out", str(out), "--images", "0", "--overwrite", "--no-progress"]) == 2
-    assert "--images must be at least 1" in capsys.readouterr().err
+    assert "--images must be within 1..100,000, got 0" in capsys.readouterr().err
     assert main(["data", "synth", "--out", str(out), "--images", "2", "--preset", "crowds", "--overwrite", "--no-progress"]) == 2
     assert "unknown scene preset 'crowds'; choose from coco, proxy" in capsys.readouterr().err
     assert (out / "surface.npz").is_file()  # the refused run left the dataset as it was

@@ -38,6 +38,16 @@ from nas.errors import DataError
 
 __all__ = ["SynthConfig", "SynthSummary", "generate_dataset", "render_image", "split_of", "image_file_name"]
 
+# Most images one dataset holds: about four times DensePose-COCO's training set (~26k
+# images with DensePose). Every image's annotations (~15 KB of JSON each, several times
+# that as Python objects) are held until the JSON files are written at the end, and the
+# render queue is built up front, so a count off by orders of magnitude would exhaust the
+# memory before the first image; a larger set is several datasets (other --seed values).
+MAX_IMAGES = 100_000
+# Rendering processes per CPU core at most: more only queue for the cores (and each holds
+# a copy of the body template), so a larger --workers is a typo.
+MAX_WORKERS_PER_CORE = 4
+
 GENERATOR_VERSION = 1
 """Bumped whenever the same seed would render different images."""
 
@@ -65,8 +75,9 @@ class SynthConfig:
     scene: SceneConfig = field(default_factory=SceneConfig)
 
     def __post_init__(self) -> None:
-        if self.images < 1:
-            raise DataError(f"--images must be at least 1, got {self.images}")
+        if not 1 <= self.images <= MAX_IMAGES:
+            raise DataError(f"--images must be within 1..{MAX_IMAGES:,}, got {self.images}; a larger set is several "
+                            "datasets (other --seed values)")
         if not 32 <= self.size <= 4096:
             raise DataError(f"--size must be within 32..4096 px, got {self.size}")
         if not 0.0 <= self.val_fraction < 1.0:
@@ -184,8 +195,10 @@ def generate_dataset(
             other files, is empty or the current folder, or the arguments are invalid.
         FolderBusyError: another process is writing a dataset to ``out``.
     """
-    if workers < 1:
-        raise DataError(f"--workers must be at least 1, got {workers}")
+    cores = os.cpu_count() or 1
+    if not 1 <= workers <= MAX_WORKERS_PER_CORE * cores:
+        raise DataError(f"--workers must be within 1..{MAX_WORKERS_PER_CORE * cores} ({MAX_WORKERS_PER_CORE} per CPU core "
+                        f"of this machine's {cores}), got {workers}")
     given = Path(out)
     target = resolve_out(out)
     check_replaceable(target, overwrite)  # before the lock: a plain mistake needs no folder made
