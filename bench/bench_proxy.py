@@ -1,20 +1,21 @@
 """Benchmarks of the proxy (issue 5): cost of one trial, discrimination between
 architectures, and fidelity of the proxy ranking to a 10x longer training.
 
-    python bench/bench_proxy.py cost           [--data DIR]
-    python bench/bench_proxy.py discrimination [--data DIR] [--seeds 0 1] [--samples 3] [--resume]
-    python bench/bench_proxy.py fidelity       [--data DIR] [--archs 12] [--sample-seed 2] [--factor 10] [--resume]
+    python bench/bench_proxy.py cost           [--data DATA]
+    python bench/bench_proxy.py discrimination [--data DATA] [--seeds 0 1] [--samples 3] [--resume]
+    python bench/bench_proxy.py fidelity       [--data DATA] [--archs 12] [--sample-seed 2] [--factor 10] [--resume]
                                                [--repeat-long K] [--jobs J] [--analyse-only]
-    python bench/bench_proxy.py stability      [--data DIR] [--archs 12] [--seeds 0 1] [--resume]
-    python bench/bench_proxy.py variants       [--data DIR] [--steps 150] [--lr 0.003] [--batch 4] [--input 256 192]
+    python bench/bench_proxy.py stability      [--data DATA] [--archs 12] [--seeds 0 1] [--resume]
+    python bench/bench_proxy.py variants       [--data DATA] [--steps 150] [--lr 0.003] [--batch 4] [--input 256 192]
                                                [--ema DECAY] [--threads N] [--analyse-only]
-    python bench/bench_proxy.py repeat         [--data DIR] [--pick 5 8] [--threads 1 2] [--ema DECAY]
+    python bench/bench_proxy.py repeat         [--data DATA] [--pick 5 8] [--threads 1 2] [--ema DECAY]
     python bench/bench_proxy.py pooled         [--reports NAME ...] [--resamples 10000]
 
 ``pooled`` trains nothing: it ranks the architectures of several fidelity reports (other
 samples, same data and settings) together. Each other command prints its figures and
 writes a JSON report to bench/reports/ (fidelity also a PNG of proxy against long GPS AP;
-its long runs are scored on the whole validation split too). Without --data a
+its long runs are scored on the whole validation split too). --data takes a dataset
+folder or a descriptor YAML (nas.data.source). Without --data a
 synthetic dataset of nas.train.proxy.PROXY_DATA_IMAGES images (the proxy scene preset) is
 rendered once into .cache/bench_proxy_data (``--images N``: N images, into
 .cache/bench_proxy_data_N; ``--scene medium``: another scene preset, suffix _medium).
@@ -48,6 +49,7 @@ from nas.analysis.fidelity import VARIANT_SCORES, ALTERNATIVE_SCORES, as_now, fi
 from nas.analysis.pooling import ReportError, pool_fidelity, pooled_report_name, read_fidelity_reports
 from nas.analysis.ranking import agreement, kendall_tau
 from nas.analysis.repeatability import repeat_summary
+from nas.data.source import DatasetSource
 from nas.data.synth.scene import SCENE_PRESETS
 from nas.errors import DataError
 from nas.io import atomic_write_json
@@ -127,11 +129,10 @@ def whole_val_scores(model: torch.nn.Module, data: Path, config: TrainConfig) ->
     the proxy is ranked against is measured on all of them."""
     from nas.eval import evaluate
     from nas.train import Evaluator, resolve_device
-    from nas.train.data import DatasetPaths
     from nas.train.predict import predict
 
     device = resolve_device(config.device)
-    everything = Evaluator(DatasetPaths.from_dir(data), replace(config, val_images=None), device)
+    everything = Evaluator(DatasetSource.load(data), replace(config, val_images=None), device)
     model.eval()
     results = predict(model, everything.dataset, device)  # type: ignore[arg-type]
     ids = everything.image_ids
@@ -152,9 +153,9 @@ def write(name: str, report: dict[str, Any]) -> None:
 def data_identity(data: Path) -> dict[str, Any]:
     """What a report's trials were trained and scored on: image counts and a digest of the
     annotations, so a resumed report never mixes trials of two datasets (``--data``)."""
-    digest, identity = hashlib.sha256(), {}
+    digest, identity, source = hashlib.sha256(), {}, DatasetSource.load(data)
     for split in ("train", "val"):
-        raw = (data / "annotations" / f"{split}.json").read_bytes()
+        raw = source.split(split).annotations.read_bytes()
         digest.update(raw)
         identity[f"{split}_images"] = len(json.loads(raw)["images"])
     return {**identity, "annotations_sha256": digest.hexdigest()[:16]}
@@ -508,9 +509,8 @@ def gt_box_scores(model: torch.nn.Module, data: Path, config: TrainConfig) -> di
     """Every AP and AR of ``model``'s DensePose head run on the ground-truth boxes of the
     training's own evaluation images (``gt_gps_ap``, ``gt_iou_ap75``, ...; percent)."""
     from nas.train import Evaluator, resolve_device
-    from nas.train.data import DatasetPaths
 
-    scores = Evaluator(DatasetPaths.from_dir(data), config, resolve_device(config.device), box_source="gt")(model)  # type: ignore[arg-type]
+    scores = Evaluator(DatasetSource.load(data), config, resolve_device(config.device), box_source="gt")(model)  # type: ignore[arg-type]
     return {f"gt_{k}": v for k, v in scores.items() if k.startswith(("gps_", "gpsm_", "iou_"))}
 
 
@@ -611,15 +611,14 @@ def repeat(args: argparse.Namespace) -> None:
     if any(not 0 <= i < len(archs) for i in args.pick):
         raise SystemExit(f"--pick {' '.join(map(str, args.pick))}: positions run 0..{len(archs) - 1} in {fidelity_path.relative_to(ROOT)}")
     from nas.train import Evaluator, resolve_device
-    from nas.train.data import DatasetPaths
 
     # the validation sets, read once: all images, and disjoint slices of the proxy's size
-    paths, config = DatasetPaths.from_dir(data), proxy_config(ema_decay=args.ema)
+    source, config = DatasetSource.load(data), proxy_config(ema_decay=args.ema)
     device = resolve_device(config.device)
-    everything = Evaluator(paths, replace(config, val_images=None), device)
+    everything = Evaluator(source, replace(config, val_images=None), device)
     total = len(everything.image_ids)
     proxy_images = min(config.val_images or total, total)  # a proxy without a limit evaluates on all
-    slices = [Evaluator(paths, config, device, images=range(k, k + proxy_images)) for k in range(0, total - proxy_images + 1, proxy_images)]
+    slices = [Evaluator(source, config, device, images=range(k, k + proxy_images), surface=everything.surface) for k in range(0, total - proxy_images + 1, proxy_images)]
     name = report_name("proxy_repeat", identity, args)
     if config.ema_decay:  # the report of the last weights (--ema 0) keeps its earlier name
         name += f"_ema{config.ema_decay:g}"
@@ -687,7 +686,7 @@ def main() -> None:
     pool.add_argument("--resamples", type=positive_int, default=10_000, help="bootstrap resamples of the architectures")
     for name in ("cost", "discrimination", "fidelity", "stability", "variants", "repeat"):
         p = sub.add_parser(name)
-        p.add_argument("--data", default=None)
+        p.add_argument("--data", default=None, help="dataset folder or descriptor YAML (default: the benchmark's own synthetic set)")
         p.add_argument("--images", type=positive_int, default=PROXY_DATA_IMAGES,
                        help="without --data: images of the benchmark's own synthetic set (80%% train)")
         p.add_argument("--scene", choices=tuple(SCENE_PRESETS), default=PROXY_SCENE,

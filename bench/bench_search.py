@@ -76,7 +76,16 @@ def _inputs(args: argparse.Namespace, work: Path) -> tuple[str, str, str]:
     from tests.search.conftest import TINY_SPACE, write_table
 
     table = write_table(work / "table", TINY_SPACE, baselines=())
-    data = Path(args.data) if args.data else work / "data"
+    if args.data:  # a dataset folder or descriptor, used as it is
+        from nas.data.source import DatasetSource
+        from nas.errors import DataError
+
+        try:
+            DatasetSource.load(args.data)
+        except DataError as err:
+            raise SystemExit(f"--data {err}") from None
+        return str(TINY_SPACE), str(table), str(Path(args.data).resolve())
+    data = work / "data"
     if not (data / "annotations" / "train.json").is_file():
         generate_dataset(data, SynthConfig(images=12, size=128, seed=0), workers=2, progress=False)
     return str(TINY_SPACE), str(table), str(data)
@@ -494,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny space, synthetic table, tiny proxy")
     parser.add_argument("--space", default="search_spaces/densepose_mobile.yaml")
     parser.add_argument("--table", default="latency_tables/cpu-executorch-xnnpack-t1")
-    parser.add_argument("--data", default=None)
+    parser.add_argument("--data", default=None, help="dataset folder or descriptor YAML (default: rendered synthetic data)")
     parser.add_argument("--out", default=None,
                         help="efficiency: run folders, reused when present (default results/bench-efficiency, with -Nimg / -Ssteps / -seedN / -floorX / -hardT for "
                              "other --images / --steps / --seed / --min-gps-ap / --target-ms)")

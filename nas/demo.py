@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from nas.errors import Interrupted, SearchError
+from nas.errors import DataError, Interrupted, SearchError
 from nas.shipped import DEFAULT_SPACE, DEFAULT_TABLE, recorded_space, shipped
 from nas.train.proxy import DEFAULT_PROXY, PROXY_DATA_IMAGES, PROXY_SCENE, proxy_data_config
 
@@ -36,8 +36,8 @@ class DemoSettings:
     """The demo's knobs (defaults fit 20 minutes on this repository's 2-core machine).
 
     Attributes:
-        data: dataset folder, rendered with ``images`` synthetic images of the proxy scene
-            preset when absent.
+        data: dataset folder or descriptor YAML (:mod:`nas.data.source`); a folder is
+            rendered with ``images`` synthetic images of the proxy scene preset when absent.
         table: latency table; ``space`` defaults to the space recorded in its meta.json.
         out: run folder.
         trials: searched architectures (baselines come on top).
@@ -69,14 +69,21 @@ def _space_of(table: Path) -> str:
     return str(found if found is not None and found.is_file() else shipped(DEFAULT_SPACE))
 
 
-def _ensure_data(folder: Path, images: int, seed: int, echo: Callable[[str], None]) -> None:
-    if (folder / "annotations" / "train.json").is_file():
-        echo(f"data: {folder} (existing)")
+def _ensure_data(given: Path, images: int, seed: int, echo: Callable[[str], None]) -> None:
+    """A descriptor or a dataset folder is used as it is (the search checks it); a folder
+    without annotations is rendered."""
+    from nas.data.source import DESCRIPTOR_SUFFIXES  # here: the CLI imports this module on every start
+
+    if given.is_file() or (given / "annotations" / "train.json").is_file():
+        echo(f"data: {given} (existing)")
         return
+    if given.suffix.lower() in DESCRIPTOR_SUFFIXES:  # not rendered into a folder named like a descriptor
+        raise DataError(f"dataset descriptor {given} does not exist; give an existing descriptor, or a folder to render "
+                        f"synthetic data into (default {DemoSettings.data})")
     from nas.data import generate_dataset
 
-    echo(f"data: rendering {images} synthetic DensePose images ({PROXY_SCENE} scenes) into {folder}")
-    generate_dataset(folder, proxy_data_config(images, seed), workers=2, progress=True)
+    echo(f"data: rendering {images} synthetic DensePose images ({PROXY_SCENE} scenes) into {given}")
+    generate_dataset(given, proxy_data_config(images, seed), workers=2, progress=True)
 
 
 def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> SearchSummary:

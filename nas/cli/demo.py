@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
     def demo_command(
         ctx: typer.Context,
         out: Annotated[str, typer.Option("--out", help="Run folder (re-running continues it).")] = defaults.out,
-        data: Annotated[str, typer.Option("--data", help="Dataset folder (rendered when absent).")] = defaults.data,
+        data: Annotated[str, typer.Option("--data", help="Dataset folder or descriptor YAML (a folder is rendered when absent).")] = defaults.data,
         table: Annotated[str, typer.Option("--table", help="Latency table (default: the shipped one).")] = defaults.table,
         space: Annotated[Optional[str], typer.Option("--space", help="Search space (default: the table's).")] = None,
         trials: Annotated[int, typer.Option("--trials", min=1, help="Searched architectures (baselines on top).")] = defaults.trials,

@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="Folder to write one sub-folder per architecture into.")],
         top: Annotated[Optional[int], typer.Option("--top", min=1, help="Export the K best front architectures (default: the whole front).")] = None,
         int8: Annotated[bool, typer.Option("--int8", help="Also write an int8 program (PT2E XNNPACK quantizer, calibrated on training images).")] = False,
-        calibration_data: Annotated[Optional[Path], typer.Option("--calibration-data", help="Dataset folder whose training images calibrate int8 (default: the run's --data).")] = None,
+        calibration_data: Annotated[Optional[Path], typer.Option("--calibration-data", help="Dataset folder or descriptor YAML whose training images calibrate int8 (default: the run's --data).")] = None,
     ) -> None:
         """Write arch.json, model.pt, model_fp32.pte (XNNPACK) and MODEL_CARD.md per front architecture of RUN."""
         from nas.export import export_run

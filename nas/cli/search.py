@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="Run folder (results/RUN): config, trials.parquet/csv, Optuna journal, logs, weights.")],
         space: Annotated[Optional[Path], typer.Option("--space", help=f"Search space YAML (default: {DEFAULT_SPACE}).")] = None,
         table: Annotated[Optional[Path], typer.Option("--table", help="Latency table folder of the target device (profiled for --space).")] = None,
-        data: Annotated[Optional[Path], typer.Option("--data", help="DensePose dataset folder (nas data synth writes one).")] = None,
+        data: Annotated[Optional[Path], typer.Option("--data", help="Dataset folder or descriptor YAML (a folder as nas data synth writes it; a descriptor names each split's annotation file and image folder and the body surface).")] = None,
         trials: Annotated[Optional[int], typer.Option("--trials", min=0, help="Architectures to train (rejected ones are not counted; 0: the baselines only). With --resume: a new total.")] = None,
         sampler: Annotated[str, typer.Option("--sampler", help="tpe, nsga2 or random.")] = "tpe",
         objective: Annotated[str, typer.Option("--objective", help="pareto (GPS AP up, latency down) or reward (MnasNet ACC x (LAT/T)^w).")] = "pareto",
@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
         address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster: auto or HOST:PORT (default: a local Ray instance).")] = None,
         cpus_per_trial: Annotated[Optional[float], typer.Option("--cpus-per-trial", help="CPUs per trial (default 1).")] = None,
         gpus_per_trial: Annotated[Optional[float], typer.Option("--gpus-per-trial", help="GPUs per trial (default 0).")] = None,
-        resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out (after a crash or kill) to its requested trials.")] = False,
+        resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out (after a crash or kill) to its requested trials; refused when its dataset changed since.")] = False,
     ) -> None:
         """Search architectures of SPACE: proxy-train and evaluate each, latency from TABLE."""
         from dataclasses import replace

@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
     def train_command(
         ctx: typer.Context,
         spec: Annotated[str, typer.Argument(help="Spec string, reference name or arch.json.")],
-        data: Annotated[Path, typer.Option("--data", help="Dataset folder (annotations/{train,val}.json, images/, surface.npz).")],
+        data: Annotated[Path, typer.Option("--data", help="Dataset folder or descriptor YAML (a folder as nas data synth writes it; a descriptor names each split's annotation file and image folder and the body surface).")],
         budget_steps: Annotated[Optional[int], typer.Option("--budget-steps", help="Train for N optimiser steps.")] = None,
         budget_epochs: Annotated[Optional[float], typer.Option("--budget-epochs", help="Train for E passes over the training set.")] = None,
         budget_seconds: Annotated[Optional[float], typer.Option("--budget-seconds", help="Train for S seconds (evaluation not counted).")] = None,

@@ -37,27 +37,28 @@ def normalise(images: Tensor, config: RCNNConfig | None = None) -> Tensor:
 
 
 def calibration_inputs(
-    data_dir: str | Path, input_size: tuple[int, int], count: int = CALIBRATION_IMAGES, seed: int = 0, split: str = "train"
+    data: str | Path, input_size: tuple[int, int], count: int = CALIBRATION_IMAGES, seed: int = 0, split: str = "train"
 ) -> list[tuple[Tensor, ...]]:
-    """``count`` images of the ``split`` ("train" or "val") of the dataset at ``data_dir``
-    (a seeded choice), each a one-element input tuple ``(1, 3, H, W)`` at ``input_size`` = (H, W).
+    """``count`` images of the ``split`` ("train" or "val") of the dataset ``data`` (a
+    folder or a descriptor YAML, see :mod:`nas.data.source`; a seeded choice), each a
+    one-element input tuple ``(1, 3, H, W)`` at ``input_size`` = (H, W).
 
     Raises:
-        ExportError: the folder is not a readable dataset, or the split holds no image.
+        ExportError: ``data`` is not a readable dataset, or the split holds no image.
     """
     from nas.data import DensePoseDataset
-    from nas.train.data import DatasetPaths
+    from nas.data.source import DatasetSource
 
     if count < 1:
         raise ExportError(f"calibration needs at least one image, got count={count}")
     try:
-        paths = DatasetPaths.from_dir(data_dir)
-        annotations = {"train": paths.train, "val": paths.val}[split]
-        dataset = DensePoseDataset(annotations, paths.images, input_size=input_size, train=False, surface=paths.surface)
+        chosen_split = DatasetSource.load(data).split(split)
+        # evaluation mode: resized only, no flips, so no body surface is needed
+        dataset = DensePoseDataset(chosen_split.annotations, chosen_split.images, input_size=input_size, train=False)
     except DataError as err:
         raise ExportError(f"int8 calibration images: {err}") from None
     if len(dataset) == 0:
-        raise ExportError(f"int8 calibration images: {annotations} lists no image")
+        raise ExportError(f"int8 calibration images: {chosen_split.annotations} lists no image")
     chosen = np.random.default_rng(seed).choice(len(dataset), size=min(count, len(dataset)), replace=False)
     return [(normalise(dataset[int(i)][0].unsqueeze(0)),) for i in sorted(chosen)]
 

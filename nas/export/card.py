@@ -111,10 +111,17 @@ From the run folder:
 
 ## Train it fully
 
-Train on DensePose-COCO (a folder with `annotations/{{train,val}}.json`, `images/`,
-`surface.npz`) for a full schedule at the deploy resolution, e.g.
+Train on DensePose-COCO for a full schedule at the deploy resolution. `--data` takes a
+descriptor YAML naming each split's annotation file and image folder and the body surface
+(DensePose's evaluation files), e.g. `densepose_coco.yaml`:
 
 ```
-nas train '{row.arch}' --data DENSEPOSE_COCO --budget-epochs 24 --proxy-input {deploy.replace('x', ' ')} --batch-size 16 --evals 6 --out full_run
+train: {{annotations: annotations/densepose_coco_2014_train.json, images: train2014}}
+val: {{annotations: annotations/densepose_coco_2014_minival.json, images: val2014}}
+surface: densepose_eval
+```
+
+```
+nas train '{row.arch}' --data densepose_coco.yaml --budget-epochs 24 --proxy-input {deploy.replace('x', ' ')} --batch-size 16 --evals 6 --out full_run
 ```
 """

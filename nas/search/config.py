@@ -37,7 +37,7 @@ class SearchConfig:
 
     Attributes:
         space, table, data, out: search-space YAML, latency table folder, dataset folder
-            and the run folder.
+            or descriptor YAML (:mod:`nas.data.source`) and the run folder.
         trials: architectures to train (rejected ones are not counted: they cost nothing).
         sampler: a key of :data:`nas.search.samplers.SAMPLERS`.
         objective: what Optuna optimises.

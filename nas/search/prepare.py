@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from nas.data.source import DatasetSource
 from nas.errors import MissingKeysError, SearchError, SpecError, TableError
 from nas.latency.table import LatencyTable
 from nas.search.config import SearchConfig
 from nas.space.references import reference
 from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
-from nas.train.data import DatasetPaths
 
 __all__ = ["Inputs", "load_inputs", "check_table_space"]
 
@@ -20,6 +20,7 @@ class Inputs:
     space: SearchSpace
     table: LatencyTable
     baselines: list[tuple[str, ArchSpec]]
+    data: DatasetSource
 
 
 def check_table_space(table: LatencyTable, space: SearchSpace, space_path: str) -> None:
@@ -37,7 +38,7 @@ def load_inputs(config: SearchConfig) -> Inputs:
     except TableError as exc:
         raise SearchError(f"--table: {exc}") from None
     check_table_space(table, space, config.space)
-    DatasetPaths.from_dir(config.data)
+    data = DatasetSource.load(config.data)
     baselines: list[tuple[str, ArchSpec]] = []
     for name in config.baselines:
         try:
@@ -50,4 +51,4 @@ def load_inputs(config: SearchConfig) -> Inputs:
         except MissingKeysError as exc:
             raise SearchError(f"baseline {name}: {exc}") from None
         baselines.append((name, arch))
-    return Inputs(space, table, baselines)
+    return Inputs(space, table, baselines, data)

@@ -4,6 +4,7 @@ A run is resumable at any instant because its truth lives in two durable files: 
 Optuna journal (every ask/tell appended) and ``trials.parquet`` (every outcome, written
 before the matching tell). A new driver session (``--resume``):
 
+0. refuses a dataset changed since the run began (:mod:`nas.search.dataset`);
 1. settles journal trials still RUNNING (the previous driver died while they ran): one
    with a row is told its recorded outcome; one without is told FAIL and its parameters
    re-enqueued, so the same architecture runs again (not lost, counted once);
@@ -29,6 +30,7 @@ from nas.runs.rows import FINISHED
 from nas.runs.store import ResultsStore, journal_storage
 from nas.search.cluster import alive_nodes, check_address, connect, disconnect
 from nas.search.config import SearchConfig
+from nas.search.dataset import check_dataset, record_dataset
 from nas.search.prepare import Inputs, load_inputs
 from nas.search.progress import Progress, TrialStartPrinter
 from nas.search.samplers import make_sampler
@@ -179,6 +181,7 @@ def run_search(config: SearchConfig) -> SearchSummary:
         if store.exists():  # another driver created it since the check above
             raise SearchError(f"{store.root} already holds a search run; continue it with --resume or choose another --out")
         store.save_config(config.to_dict())
+        record_dataset(store.root, inputs.data)
         try:
             return _drive(config, inputs, store, session=0)
         finally:
@@ -204,12 +207,12 @@ def _resume(store: ResultsStore, config: SearchConfig, trials: int | None) -> Se
             raise SearchError(f"--trials {trials} with --resume is the run's new total, but {store.root} already has {done} "
                               f"trial(s) done; give {done} or more (its requested total is {config.trials})")
         config = replace(config, trials=trials)
-        store.save_config(config.to_dict())
     inputs = load_inputs(config)
+    check_dataset(store.root, inputs.data)  # before anything is changed: a refused resume leaves the run as it was
+    if trials is not None:
+        store.save_config(config.to_dict())
     check_address(config.address)
     try:
         return _drive(config, inputs, store, session=_session(store))
     finally:
         disconnect()
-
-

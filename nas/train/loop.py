@@ -17,6 +17,7 @@ import torch
 from tqdm import tqdm
 
 from nas.data import DensePoseDataset, collate
+from nas.data.source import DatasetSource
 from nas.errors import NasError
 from nas.io import atomic_write_json
 from nas.space.spec import ArchSpec
@@ -108,18 +109,19 @@ def _progress_bar(session: TrainingSession, state: TrainState, total: int | None
 
 def train(
     arch: ArchSpec,
-    data_dir: str | Path,
+    data: str | Path | DatasetSource,
     config: TrainConfig | None = None,
     out_dir: str | Path | None = None,
     resume: bool = False,
     report: Reporter | None = None,
     progress: bool = True,
 ) -> TrainResult:
-    """Train ``arch``'s DensePose R-CNN on ``data_dir`` under ``config.budget`` and evaluate it.
+    """Train ``arch``'s DensePose R-CNN on ``data`` under ``config.budget`` and evaluate it.
 
     Args:
         arch: the architecture.
-        data_dir: dataset folder (``annotations/{train,val}.json``, ``images/``, ``surface.npz``).
+        data: dataset folder (``annotations/{train,val}.json``, ``images/``, ``surface.npz``) or
+            descriptor YAML (see :mod:`nas.data.source`), or one already loaded.
         config: training settings (defaults: :class:`TrainConfig`).
         out_dir: where ``checkpoint.pt`` and ``metrics.json`` go (None: nothing written).
         resume: continue from ``out_dir/checkpoint.pt`` when it exists.
@@ -131,7 +133,7 @@ def train(
         (see :class:`~nas.train.result.TrainResult`).
     """
     config = config or TrainConfig()
-    session = set_up(arch, data_dir, config)
+    session = set_up(arch, data, config)
     out = Path(out_dir) if out_dir is not None else None
     ckpt_path = out / CHECKPOINT if out is not None else None
     state = session.resume(ckpt_path) if resume and ckpt_path is not None and ckpt_path.exists() else TrainState()

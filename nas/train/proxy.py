@@ -49,21 +49,22 @@ def proxy_data_config(images: int = PROXY_DATA_IMAGES, seed: int = 0, scene: str
 
 
 def benchmark_data(given: str | Path | None, cache: Path, images: int = PROXY_DATA_IMAGES, scene: str = PROXY_SCENE) -> Path:
-    """The dataset a benchmark of the proxy trains on: ``given`` (a dataset folder, checked
-    for its annotations), else the proxy's synthetic set of ``images`` images of the
-    ``scene`` preset in ``cache/bench_proxy_data`` (suffixed ``_N`` for another image
-    count and ``_SCENE`` for another scene, so each kind has one folder that every
-    benchmark reuses), rendered on first use. A missing annotation file of ``given`` is a
-    :class:`nas.errors.DataError`."""
-    from nas.errors import DataError
-
+    """The dataset a benchmark of the proxy trains on: ``given`` (a dataset folder or a
+    descriptor YAML, checked as :meth:`nas.data.source.DatasetSource.load` does), else the
+    proxy's synthetic set of ``images`` images of the ``scene`` preset in
+    ``cache/bench_proxy_data`` (suffixed ``_N`` for another image count and ``_SCENE`` for
+    another scene, so each kind has one folder that every benchmark reuses), rendered on
+    first use. A ``given`` dataset that is missing or incomplete is a
+    :class:`nas.errors.DataError` naming what is missing."""
     if given:
-        folder = Path(given)
-        for split in ("train", "val"):
-            if not (folder / "annotations" / f"{split}.json").is_file():
-                raise DataError(f"{given}: no annotations/{split}.json; give a dataset folder (`nas data synth`) "
-                                "or none for the benchmark's own synthetic set")
-        return folder
+        from nas.data.source import DatasetSource
+        from nas.errors import DataError
+
+        try:
+            DatasetSource.load(given)
+        except DataError as err:
+            raise DataError(f"{err}; or give none for the benchmark's own synthetic set") from None
+        return Path(given)
     name = "bench_proxy_data" + (f"_{images}" if images != PROXY_DATA_IMAGES else "") + (f"_{scene}" if scene != PROXY_SCENE else "")
     out = cache / name
     if not (out / "annotations" / "val.json").exists():  # a render cut short is rendered again

@@ -10,12 +10,12 @@ from pathlib import Path
 import torch
 
 from nas.data import DensePoseDataset
+from nas.data.source import DatasetSource
 from nas.errors import NasError
 from nas.model.rcnn import DensePoseRCNN, build_densepose_rcnn
 from nas.space.spec import ArchSpec
 from nas.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from nas.train.config import TrainConfig
-from nas.train.data import DatasetPaths
 from nas.train.ema import WeightAverage
 from nas.train.evaluator import Evaluator
 from nas.train.state import TrainState
@@ -95,8 +95,9 @@ class TrainingSession:
         return TrainState.from_dict(saved)
 
 
-def set_up(arch: ArchSpec, data_dir: str | Path, config: TrainConfig) -> TrainingSession:
-    """Threads, device, data, seeded model, optimiser and weight average of a run."""
+def set_up(arch: ArchSpec, data: str | Path | DatasetSource, config: TrainConfig) -> TrainingSession:
+    """Threads, device, data (a dataset folder or descriptor, see :mod:`nas.data.source`),
+    seeded model, optimiser and weight average of a run."""
     if config.threads is not None:
         torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
@@ -106,13 +107,15 @@ def set_up(arch: ArchSpec, data_dir: str | Path, config: TrainConfig) -> Trainin
         # backward with denormal gradients takes 74x longer. Flushing them to zero changes
         # values no float32 sum can see.
         torch.set_flush_denormal(True)
-    paths = DatasetPaths.from_dir(data_dir)
+    source = data if isinstance(data, DatasetSource) else DatasetSource.load(data)
+    surface = source.open_surface()  # read once: flips of the training images and the evaluation use it
     torch.manual_seed(config.seed)
     model = build_densepose_rcnn(arch).to(device)
-    train_set = DensePoseDataset(paths.train, paths.images, input_size=config.input_size, train=True, mask_size=config.mask_size)
+    train_set = DensePoseDataset(source.train.annotations, source.train.images, input_size=config.input_size, train=True,
+                                 surface=surface, mask_size=config.mask_size)
     if len(train_set) == 0:
-        raise NasError(f"{paths.train} has no image with DensePose annotations to train on")
-    evaluator = Evaluator(paths, config, device)
+        raise NasError(f"{source.train.annotations} has no image with DensePose annotations to train on")
+    evaluator = Evaluator(source, config, device, surface=surface)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     use_amp = config.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)

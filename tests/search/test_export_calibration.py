@@ -6,16 +6,16 @@ import pytest
 import torch
 
 from nas.data import DensePoseDataset
+from nas.data.source import DatasetSource
 from nas.errors import ExportError
 from nas.export.calibration import calibration_inputs, feature_agreement, normalise
-from nas.train.data import DatasetPaths
 
 
 def test_calibration_inputs_are_normalised_training_images(tiny_dataset):
     batches = calibration_inputs(tiny_dataset, (96, 64), count=3, seed=1)
     assert len(batches) == 3 and all(len(b) == 1 and b[0].shape == (1, 3, 96, 64) and b[0].is_contiguous() for b in batches)
-    paths = DatasetPaths.from_dir(tiny_dataset)
-    dataset = DensePoseDataset(paths.train, paths.images, input_size=(96, 64), train=False, surface=paths.surface)
+    train = DatasetSource.load(tiny_dataset).train
+    dataset = DensePoseDataset(train.annotations, train.images, input_size=(96, 64), train=False)
     images = [dataset[i][0] for i in range(len(dataset))]
     for (x,) in batches:  # each is one of the dataset's images, normalised
         assert any(torch.allclose(x, normalise(img.unsqueeze(0))) for img in images)

@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from nas.data import DensePoseDataset, SynthConfig, generate_dataset
+from nas.data.source import DatasetSource
 from nas.model.rcnn import build_densepose_rcnn
 from nas.space import decode
 from nas.train import Evaluator, TrainConfig
-from nas.train.data import DatasetPaths
 from nas.train.predict import predict
 
 ARCH = decode(
@@ -54,7 +54,7 @@ def test_evaluator_scores_the_head_on_gt_boxes(data_dir: Path, val_set) -> None:
     torch.manual_seed(0)
     model = build_densepose_rcnn(ARCH)
     config = TrainConfig(input_size=(96, 80), val_images=None, device="cpu")
-    metrics = Evaluator(DatasetPaths.from_dir(data_dir), config, torch.device("cpu"), box_source="gt")(model)
+    metrics = Evaluator(DatasetSource.load(data_dir), config, torch.device("cpu"), box_source="gt")(model)
     people = [a for a in val_set[1] if not a.get("iscrowd") and "dp_x" in a]
     assert metrics["detections"] == len(people)  # one per person, whatever an untrained detector would find
     assert metrics["iou_ap"] >= 0.0 and metrics["gps_ap"] >= 0.0  # defined: every person has a box

@@ -79,9 +79,9 @@ def test_train_reports_metrics_at_each_evaluation_point(tiny_dataset, tmp_path) 
     assert (tmp_path / "checkpoint.pt").exists()
     # an Evaluator over the same two validation images, given as a range, scores the same
     from nas.train import Evaluator
-    from nas.train.data import DatasetPaths
+    from nas.data.source import DatasetSource
 
-    paths, model = DatasetPaths.from_dir(tiny_dataset), result.model.eval()
+    paths, model = DatasetSource.load(tiny_dataset), result.model.eval()
     again = Evaluator(paths, _config(val_images=None), torch.device("cpu"), images=range(0, 2))(model)
     assert again["gps_ap"] == result.metrics["gps_ap"] and again["detections"] == result.metrics["detections"]
     count = len(Evaluator(paths, _config(val_images=None), torch.device("cpu")).image_ids)
@@ -155,7 +155,7 @@ def test_cli_train_bad_inputs(tmp_path, capsys) -> None:
     assert "lacks" in capsys.readouterr().err
     (tmp_path / "train.json").write_text("{}")
     assert main(["train", "densemobile", "--data", str(tmp_path / "train.json")]) == 2
-    assert "train.json is a file, not a dataset folder" in capsys.readouterr().err
+    assert "train.json is a file but not a dataset descriptor (a .yaml or .yml file)" in capsys.readouterr().err
     assert main(["train", "densemobile", "--data", str(tmp_path), "--budget-steps", "2", "--budget-epochs", "1"]) == 2
     assert "exactly one budget" in capsys.readouterr().err
     # checked before the data: a traceback from the first conv used to be the answer
