@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
         reward: Annotated[str, typer.Option("--reward", help="Reward exponent: soft (w=-0.07) or hard (0 under T, -1 over).")] = "soft",
         min_gps_ap: Annotated[Optional[float], typer.Option("--min-gps-ap", help="Pareto objective: GPS AP (points) under which a finished candidate did not learn within the proxy; the sampler treats it as infeasible (default 1; 0: off). Rows and front unchanged.")] = None,
         max_latency_ms: Annotated[Optional[float], typer.Option("--max-latency-ms", help="Reject architectures predicted slower, before training.")] = None,
-        baseline: Annotated[Optional[list[str]], typer.Option("--baseline", help="Reference trained in the same run (repeatable; default densemobile, densesqueeze, r50_fpn).")] = None,
+        baseline: Annotated[Optional[list[str]], typer.Option("--baseline", help="Reference trained in the same run (repeatable; default densemobile, densesqueeze, fnl_mobile, r50_fpn).")] = None,
         no_baselines: Annotated[bool, typer.Option("--no-baselines", help="Train no baselines.")] = False,
         asha: Annotated[bool, typer.Option("--asha", help="Stop poor trials early at the proxy's evaluation points (stopped trials never enter the front).")] = False,
         budget_steps: Annotated[Optional[int], typer.Option("--budget-steps", min=1, help="Proxy budget in optimiser steps (default: the default proxy's).")] = None,
