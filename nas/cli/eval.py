@@ -48,17 +48,39 @@ def eval_command(
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as one JSON object."),
     modes: str = typer.Option("gps,gpsm,iou", "--modes", help="Comma-separated modes among gps, gpsm, iou."),
     wrong_part: str = typer.Option(
-        "zero", "--wrong-part", help="Score of a point predicted on another part: zero, or geodesic (DensePose's)."
+        "geodesic", "--wrong-part",
+        help="A point predicted on another part: geodesic (official: distance to that part's nearest vertex) or zero.",
+    ),
+    placement: str = typer.Option(
+        "official", "--placement",
+        help="Point placement: official (box + dp*size/255, truncated to the box's pixels) "
+        "or frame256 (DensePose-COCO's 256-cell frame scaled to the map).",
+    ),
+    masks: str = typer.Option(
+        "official", "--masks",
+        help="Person masks: official (dp_masks part labels resized bilinearly, > 0.5) "
+        "or nearest (nearest resampling, segmentation or box without dp_masks).",
+    ),
+    ignore_rule: str = typer.Option(
+        "official", "--ignore-rule",
+        help="Box-IoU >= 0.8 ignore rule: official (decided at the last threshold, applied to all) or per-threshold.",
     ),
 ) -> None:
-    """Evaluate DensePose results: AP/AR for GPS, GPSm and IOU, as DensePose-COCO does."""
+    """Evaluate DensePose results: AP/AR for GPS, GPSm and IOU, as DensePose's official evaluator does.
+
+    Each of --wrong-part, --placement, --masks and --ignore-rule can select this
+    project's stricter definition instead (see docs/eval.md).
+    """
     import time
 
-    from nas.eval import evaluate, format_summary
+    from nas.eval import OPTION_CHOICES, evaluate, format_summary
 
     chosen = [m.strip().lower() for m in modes.split(",") if m.strip()]
-    if wrong_part not in ("zero", "geodesic"):
-        raise EvalError(f"--wrong-part must be zero or geodesic, got {wrong_part!r}")
+    options = {"wrong_part": wrong_part, "placement": placement, "masks": masks, "ignore_rule": ignore_rule}
+    for name, value in options.items():
+        if value not in OPTION_CHOICES[name]:
+            flag = "--" + name.replace("_", "-")
+            raise EvalError(f"{flag} must be one of {', '.join(OPTION_CHOICES[name])} (first: official), got {value!r}")
     # The inputs first: a missing --gt should not be reported as a missing surface beside it.
     for flag, path in (("--gt", gt), ("--pred", pred)):
         if path.is_dir():
@@ -67,12 +89,14 @@ def eval_command(
             raise EvalError(f"{flag} {path} not found (give the path of an existing JSON file)")
     body = _load_surface(gt, surface)
     t0 = time.perf_counter()
-    metrics = evaluate(gt, pred, body, modes=chosen, wrong_part=wrong_part)  # type: ignore[arg-type]
+    metrics = evaluate(gt, pred, body, modes=chosen, **options)  # type: ignore[arg-type]
     seconds = time.perf_counter() - t0
     if as_json:
         typer.echo(json.dumps({**metrics, "eval_seconds": round(seconds, 3)}))
         return
-    typer.echo(f"{pred} against {gt} (surface: {body.name}), {seconds:.2f} s")
+    departs = [f"--{k.replace('_', '-')} {v}" for k, v in options.items() if v != OPTION_CHOICES[k][0]]
+    rules = "official rules" if not departs else "official rules except " + ", ".join(departs)
+    typer.echo(f"{pred} against {gt} (surface: {body.name}; {rules}), {seconds:.2f} s")
     typer.echo(format_summary(metrics))
 
 

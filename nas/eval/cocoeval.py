@@ -13,6 +13,14 @@ DensePose differs from box/mask evaluation:
   over the detection's box). An image (or area range) without any person to evaluate
   has all its detections ignored, as in DensePose's evaluator.
 
+  ``ignore_rule="official"`` applies the box rule as DensePose's code does: once,
+  after matching, to the detections unmatched at the last threshold (0.95), against
+  the ground truth unmatched there; the best box-IoU >= 0.8 candidate's ignore flag
+  (an ignore region's True, a person's False) then becomes the detection's flag at
+  every threshold, and an ignore region so taken is marked matched at 0.95.
+  ``"per-threshold"`` applies it at each threshold to the detections unmatched at that
+  threshold, and only ever sets the flag.
+
 Greedy matching is COCO's: detections in score order take the unmatched ground truth
 of highest similarity >= the threshold (a similarity of exactly 0 never matches).
 Parameters are DensePose's: thresholds 0.50:0.05:0.95, 20 detections per image, area
@@ -29,7 +37,9 @@ import numpy as np
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
+from nas.eval.options import OPTION_CHOICES, IgnoreRule
 from nas.eval.pairs import Mode, PairScores
+from nas.errors import EvalError
 
 __all__ = ["DensePoseCOCOeval", "STAT_NAMES", "MAX_DETS", "AREA_RANGES"]
 
@@ -46,6 +56,19 @@ STAT_NAMES: tuple[str, ...] = ("ap", "ap50", "ap75", "apm", "apl", "ar", "ar50",
 """Summary statistics per mode, in :meth:`DensePoseCOCOeval.stats_dict` order."""
 
 
+def _box_ignore_candidate(box_row: np.ndarray, matched: np.ndarray, crowd: np.ndarray) -> int:
+    """Index of the ground truth of highest box IoU >= 0.8 with a detection among those
+    not yet matched (crowds always eligible; the last of equal IoUs wins), or -1."""
+    best, m = _IGNORE_BOX_IOU, -1
+    for g in range(box_row.size):
+        if matched[g] and not crowd[g]:
+            continue
+        if box_row[g] < best:
+            continue
+        best, m = box_row[g], g
+    return m
+
+
 class DensePoseCOCOeval(COCOeval):
     """COCOeval with DensePose's similarities and ignore rules (one mode per instance).
 
@@ -55,13 +78,23 @@ class DensePoseCOCOeval(COCOeval):
         scores: per (image, category) similarity matrices from :func:`compute_pair_scores`.
         mode: ``"gps"``, ``"gpsm"`` or ``"iou"``.
         image_ids: images to evaluate.
+        ignore_rule: ``"official"`` or ``"per-threshold"`` (module docstring).
     """
 
     def __init__(
-        self, coco_gt: COCO, coco_dt: COCO, scores: dict[tuple[int, int], PairScores], mode: Mode, image_ids: list[int]
+        self,
+        coco_gt: COCO,
+        coco_dt: COCO,
+        scores: dict[tuple[int, int], PairScores],
+        mode: Mode,
+        image_ids: list[int],
+        ignore_rule: IgnoreRule = "official",
     ) -> None:
+        if ignore_rule not in OPTION_CHOICES["ignore_rule"]:
+            raise EvalError(f"ignore_rule must be one of {', '.join(OPTION_CHOICES['ignore_rule'])}, got {ignore_rule!r}")
         super().__init__(coco_gt, coco_dt, iouType="bbox")
         self.mode: Mode = mode
+        self.ignore_rule: IgnoreRule = ignore_rule
         self.pair_scores = scores
         self._box: dict[tuple[int, int], np.ndarray] = {}
         p = self.params
@@ -140,21 +173,24 @@ class DensePoseCOCOeval(COCOeval):
                     dt_ign[t, d] = g_ign[m]
                     dtm[t, d] = m + 1
                     gtm[t, m] = d + 1
+            if self.ignore_rule == "per-threshold":
+                for d in range(D):
+                    if not dtm[t, d]:
+                        m = _box_ignore_candidate(box[d], gtm[t], crowd)
+                        if m > -1 and g_ign[m]:
+                            dt_ign[t, d] = True
+                            dtm[t, d] = m + 1
+                            gtm[t, m] = d + 1
+        if self.ignore_rule == "official":
+            last = T - 1
             for d in range(D):
-                if dtm[t, d]:
-                    continue
-                best = _IGNORE_BOX_IOU
-                m = -1
-                for g in range(G):
-                    if gtm[t, g] and not crowd[g]:
-                        continue
-                    if box[d, g] < best:
-                        continue
-                    best, m = box[d, g], g
-                if m > -1 and g_ign[m]:
-                    dt_ign[t, d] = True
-                    dtm[t, d] = m + 1
-                    gtm[t, m] = d + 1
+                if not dtm[last, d]:
+                    m = _box_ignore_candidate(box[d], gtm[last], crowd)
+                    if m > -1:
+                        dt_ign[:, d] = g_ign[m]  # also un-ignores, as the official code
+                        if g_ign[m]:
+                            dtm[last, d] = m + 1
+                            gtm[last, m] = d + 1
         d_out = np.array([not aRng[0] <= d["area"] <= aRng[1] for d in dts], dtype=bool).reshape(1, D)
         dt_ign |= (dtm == 0) & np.repeat(d_out, T, axis=0)
         return {

@@ -13,8 +13,8 @@ from pycocotools.coco import COCO
 from nas.data.surface import BodySurface
 from nas.errors import EvalError
 from nas.eval.cocoeval import STAT_NAMES, DensePoseCOCOeval
-from nas.eval.gps import WrongPart
 from nas.eval.groundtruth import GroundTruth, load_ground_truth
+from nas.eval.options import EvalOptions, IgnoreRule, MaskRule, Placement, WrongPart
 from nas.eval.pairs import MODES, Mode, compute_pair_scores
 from nas.eval.results import DensePoseResult, load_densepose_results
 
@@ -88,9 +88,16 @@ def evaluate(
     *,
     modes: Sequence[Mode] = MODES,
     image_ids: Iterable[int] | None = None,
-    wrong_part: WrongPart = "zero",
+    wrong_part: WrongPart = "geodesic",
+    placement: Placement = "official",
+    masks: MaskRule = "official",
+    ignore_rule: IgnoreRule = "official",
 ) -> dict[str, float]:
     """DensePose-COCO evaluation of detections with per-box I, U, V.
+
+    By default every rule is DensePose's official evaluator's; each of the last four
+    arguments can select this project's stricter definition instead
+    (:mod:`nas.eval.options` describes both sides).
 
     Args:
         gt: DensePose-COCO annotations: a JSON path, a pycocotools ``COCO``, the parsed
@@ -101,8 +108,16 @@ def evaluate(
         modes: which of ``"gps"``, ``"gpsm"``, ``"iou"`` to evaluate.
         image_ids: images to evaluate (default: all images of ``gt``; images without
             detections count their people as missed).
-        wrong_part: ``"zero"`` (default): a point predicted on another part scores 0;
-            ``"geodesic"``: it scores by the geodesic distance, as DensePose's evaluator.
+        wrong_part: ``"geodesic"`` (official): a point predicted on another part scores
+            by the geodesic to that part's nearest vertex; ``"zero"``: it scores 0.
+        placement: ``"official"``: points at ``box + dp · size / 255``, offsets
+            truncated to whole pixels of the box; ``"frame256"``: DensePose-COCO's
+            256-cell frame, scaled to the map.
+        masks: ``"official"``: ``dp_masks`` label image resized bilinearly, ``> 0.5``,
+            empty without ``dp_masks``; ``"nearest"``: nearest resampling, falling back
+            to ``segmentation`` or the box.
+        ignore_rule: ``"official"``: the box-IoU >= 0.8 ignore rule decided at the last
+            threshold and applied to all; ``"per-threshold"``: decided per threshold.
 
     Returns:
         For each mode ``m`` in ``modes`` the ten keys ``m_ap``, ``m_ap50``, ``m_ap75``,
@@ -115,8 +130,9 @@ def evaluate(
     Raises:
         DataError: the annotation file or the surface is missing or malformed.
         EvalError: the results are malformed, name unknown images or categories, a mode
-            is unknown, or the surface's geodesics are not in metres.
+            or option value is unknown, or the surface's geodesics are not in metres.
     """
+    options = EvalOptions(wrong_part=wrong_part, placement=placement, masks=masks, ignore_rule=ignore_rule)
     modes = tuple(modes)
     bad = [m for m in modes if m not in MODES]
     if bad or not modes:
@@ -126,11 +142,11 @@ def evaluate(
     dets = load_densepose_results(results)
     imgs = sorted(truth.coco.imgs) if image_ids is None else sorted(set(int(i) for i in image_ids))
     scores = compute_pair_scores(
-        truth, dets, surface, image_ids=imgs, masks=any(m != "gps" for m in modes), wrong_part=wrong_part
+        truth, dets, surface, image_ids=imgs, masks=any(m != "gps" for m in modes), options=options
     )
     coco_dt = _results_coco(truth, dets)
     out: dict[str, float] = {}
     for mode in modes:
-        stats = DensePoseCOCOeval(truth.coco, coco_dt, scores, mode, imgs).run()
+        stats = DensePoseCOCOeval(truth.coco, coco_dt, scores, mode, imgs, options.ignore_rule).run()
         out.update({f"{mode}_{k}": v for k, v in stats.items()})
     return out

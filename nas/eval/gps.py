@@ -5,36 +5,34 @@ prediction ``(I, U, V)`` at the same pixel, each is mapped to the nearest surfac
 vertex of its own part in (U, V), and the point scores ``exp(-g^2 / (2 k^2))`` where
 ``g`` is the geodesic distance between the two vertices (metres) and ``k`` the
 normalising distance of the ground truth's coarse part (:mod:`nas.eval.parts`). A
-background prediction (``I = 0``), a point outside the detection's box and — by
-default — a prediction on another part than ``I*`` score 0 (infinite distance).
-DensePose's own evaluator instead measures the geodesic to the predicted part's
-vertex for a wrong part; ``wrong_part="geodesic"`` reproduces that.
+background prediction (``I = 0``) and a point outside the detection's box score 0
+(infinite distance). A prediction on another part than ``I*`` is scored, as in
+DensePose's evaluator, by the geodesic to the predicted part's nearest vertex
+(``wrong_part="geodesic"``, the default); ``wrong_part="zero"`` scores it 0.
 
-A pair's GPS is the mean over all of the ground truth's points.
+Where a point falls in a detection's map follows ``placement``
+(:mod:`nas.eval.options`); a pair's GPS is the mean over all of the ground truth's points.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
-
 import numpy as np
 
 from nas.data.surface import BodySurface
+from nas.eval.options import OPTION_CHOICES, Placement, WrongPart
 from nas.eval.parts import point_k
 from nas.errors import EvalError
 
 __all__ = ["WrongPart", "point_gps", "gps_from_vertices", "DetectionMaps", "GtPointTable", "pair_gps"]
 
-WrongPart = Literal["zero", "geodesic"]
-
 # Points expanded per batch in pair_gps (8 arrays of 8 bytes each: ~130 MB at most).
 _POINTS_PER_BATCH = 2_000_000
 
 
-def _check_wrong_part(wrong_part: str) -> None:
-    if wrong_part not in ("zero", "geodesic"):
-        raise EvalError(f"wrong_part must be 'zero' or 'geodesic', got {wrong_part!r}")
+def _check(name: str, value: str) -> None:
+    if value not in OPTION_CHOICES[name]:
+        raise EvalError(f"{name} must be one of {', '.join(OPTION_CHOICES[name])}, got {value!r}")
 
 
 def gps_from_vertices(
@@ -44,7 +42,7 @@ def gps_from_vertices(
     pred_part: np.ndarray,
     pred_u: np.ndarray,
     pred_v: np.ndarray,
-    wrong_part: WrongPart = "zero",
+    wrong_part: WrongPart = "geodesic",
 ) -> np.ndarray:
     """Per-point GPS given the ground-truth points' vertices (1-D arrays of one length).
 
@@ -55,13 +53,13 @@ def gps_from_vertices(
         pred_part: predicted fine part 0..24 at the point (0: background or outside).
         pred_u: predicted U in [0, 1].
         pred_v: predicted V in [0, 1].
-        wrong_part: ``"zero"`` scores a prediction on another part 0; ``"geodesic"``
-            measures the distance to it like DensePose's evaluator.
+        wrong_part: ``"geodesic"`` (DensePose's) measures the distance to a prediction
+            on another part; ``"zero"`` scores it 0.
 
     Returns:
         float64 GPS in [0, 1] per point.
     """
-    _check_wrong_part(wrong_part)
+    _check("wrong_part", wrong_part)
     pred_part = np.asarray(pred_part, dtype=np.int64)
     ok = pred_part > 0
     if wrong_part == "zero":
@@ -83,7 +81,7 @@ def point_gps(
     pred_part: np.ndarray,
     pred_u: np.ndarray,
     pred_v: np.ndarray,
-    wrong_part: WrongPart = "zero",
+    wrong_part: WrongPart = "geodesic",
 ) -> np.ndarray:
     """Per-point GPS of predictions against ground-truth (I, U, V) points (1-D arrays)."""
     gt_part = np.asarray(gt_part, dtype=np.int64)
@@ -159,13 +157,20 @@ def pair_gps(
     dets: DetectionMaps,
     pair_det: np.ndarray,
     pair_gt: np.ndarray,
-    wrong_part: WrongPart = "zero",
+    wrong_part: WrongPart = "geodesic",
+    placement: Placement = "official",
 ) -> np.ndarray:
     """GPS of many (detection, ground truth) pairs, vectorised over all their points.
 
-    A ground-truth point is looked up in the detection's map by scaling its offset in
-    the box to the map: column ``floor((x - box_x) * map_w / box_w)``, likewise the
-    row; points outside the map score 0.
+    ``placement="official"`` (DensePose's evaluator; ``gt`` built with image positions
+    ``box + dp · size / 255``): the point's offset from the detection's corner is
+    truncated to whole pixels, ``col = int(x - box_x)``, and the point is inside when
+    ``0 <= col < int(box_w)`` (rows likewise). Official maps are ``int(box_h) x
+    int(box_w)``; a map of another size is read as if resampled to that size by
+    nearest neighbour: cell ``int((col + 0.5) * map_w / int(box_w))``.
+    ``placement="frame256"`` (``gt`` built with ``box + dp · size / 256``): column
+    ``floor((x - box_x) * map_w / box_w)``, likewise the row, inside the map.
+    Points outside score 0.
 
     Args:
         surface: the body surface.
@@ -174,11 +179,13 @@ def pair_gps(
         pair_det: ``(N,)`` detection index of each pair.
         pair_gt: ``(N,)`` ground-truth index of each pair (into ``gt``).
         wrong_part: see :func:`gps_from_vertices`.
+        placement: ``"official"`` or ``"frame256"``, as above.
 
     Returns:
         ``(N,)`` float64 GPS per pair (mean over the ground truth's points; 0 without points).
     """
-    _check_wrong_part(wrong_part)
+    _check("wrong_part", wrong_part)
+    _check("placement", placement)
     pair_det = np.asarray(pair_det, dtype=np.int64)
     pair_gt = np.asarray(pair_gt, dtype=np.int64)
     counts = gt.start[pair_gt + 1] - gt.start[pair_gt]
@@ -189,7 +196,9 @@ def pair_gps(
         # The largest run of pairs whose points fit in one batch (at least one pair).
         hi = max(lo + 1, int(np.searchsorted(bounds, bounds[lo] + _POINTS_PER_BATCH, side="right")) - 1)
         hi = min(hi, pair_det.size)
-        out[lo:hi] = _pair_gps_batch(surface, gt, dets, pair_det[lo:hi], pair_gt[lo:hi], counts[lo:hi], wrong_part)
+        out[lo:hi] = _pair_gps_batch(
+            surface, gt, dets, pair_det[lo:hi], pair_gt[lo:hi], counts[lo:hi], wrong_part, placement
+        )
         lo = hi
     return out
 
@@ -202,6 +211,7 @@ def _pair_gps_batch(
     pair_gt: np.ndarray,
     counts: np.ndarray,
     wrong_part: WrongPart,
+    placement: Placement,
 ) -> np.ndarray:
     total = int(counts.sum())
     if total == 0:
@@ -212,9 +222,12 @@ def _pair_gps_batch(
     d = pair_det[pair_of_point]
     box = dets.boxes[d]
     h, w = dets.height[d], dets.width[d]
-    col = np.floor((gt.x[point] - box[:, 0]) * w / box[:, 2]).astype(np.int64)
-    row = np.floor((gt.y[point] - box[:, 1]) * h / box[:, 3]).astype(np.int64)
-    inside = (col >= 0) & (col < w) & (row >= 0) & (row < h)
+    if placement == "official":
+        col, row, inside = _official_cells(gt.x[point] - box[:, 0], gt.y[point] - box[:, 1], box, h, w)
+    else:
+        col = np.floor((gt.x[point] - box[:, 0]) * w / box[:, 2]).astype(np.int64)
+        row = np.floor((gt.y[point] - box[:, 1]) * h / box[:, 3]).astype(np.int64)
+        inside = (col >= 0) & (col < w) & (row >= 0) & (row < h)
     flat = dets.offset[d] + np.where(inside, row * w + col, 0)
     pred = dets.iuv[:, flat] if flat.size else np.zeros((3, 0), np.uint8)
     pred_part = np.where(inside, pred[0].astype(np.int64), 0)
@@ -223,3 +236,21 @@ def _pair_gps_batch(
     )
     sums = np.bincount(pair_of_point, weights=g, minlength=pair_det.size)
     return np.divide(sums, counts, out=np.zeros(pair_det.size), where=counts > 0)
+
+
+def _official_cells(
+    dx: np.ndarray, dy: np.ndarray, box: np.ndarray, h: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Map cells of points at offsets ``(dx, dy)`` from their detections' corners, by
+    DensePose's indexing: whole pixels by truncation (towards zero, so an offset in
+    (-1, 0) is pixel 0), inside ``int(box size)``, then nearest cell of the map."""
+    px = dx.astype(np.int64)  # truncation, as numpy's astype(int) in the official code
+    py = dy.astype(np.int64)
+    bw = box[:, 2].astype(np.int64)
+    bh = box[:, 3].astype(np.int64)
+    inside = (px >= 0) & (px < bw) & (py >= 0) & (py < bh)
+    # A map of another size than the box's whole pixels: nearest cell, as resample_nearest.
+    safe_w, safe_h = np.maximum(bw, 1), np.maximum(bh, 1)
+    col = np.where(w == bw, px, np.minimum(((px + 0.5) * w / safe_w).astype(np.int64), w - 1))
+    row = np.where(h == bh, py, np.minimum(((py + 0.5) * h / safe_h).astype(np.int64), h - 1))
+    return col, row, inside

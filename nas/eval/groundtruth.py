@@ -31,12 +31,19 @@ __all__ = ["GtPoints", "GroundTruth", "load_ground_truth"]
 class GtPoints:
     """The DensePose points of one annotation, in image pixels.
 
+    Two placements of the same points (:mod:`nas.eval.options`): DensePose-COCO's
+    256-cell box frame, as the data loader reads them, and the official evaluator's
+    ``/ 255`` (computed in its order of operations, so truncation agrees bit for bit).
+
     Attributes:
         x: ``(P,)`` float64 image x of each point (``bbox_x + dp_x * bbox_w / 256``).
         y: ``(P,)`` float64 image y.
         i: ``(P,)`` int64 fine part 1..24.
         u: ``(P,)`` float64 U in [0, 1].
         v: ``(P,)`` float64 V in [0, 1].
+        x255: ``(P,)`` float64 image x as DensePose's evaluator places it
+            (``dp_x * bbox_w / 255 + bbox_x``).
+        y255: ``(P,)`` float64 image y likewise.
     """
 
     x: np.ndarray
@@ -44,6 +51,12 @@ class GtPoints:
     i: np.ndarray
     u: np.ndarray
     v: np.ndarray
+    x255: np.ndarray
+    y255: np.ndarray
+
+    def image_xy(self, placement: str) -> tuple[np.ndarray, np.ndarray]:
+        """Image positions under a placement: ``"official"`` (``/ 255``) or ``"frame256"``."""
+        return (self.x255, self.y255) if placement == "official" else (self.x, self.y)
 
 
 @dataclass
@@ -54,14 +67,14 @@ class GroundTruth:
         coco: the pycocotools index over the file (stdout-silent).
         points: DensePose points by annotation id, for annotations that have them.
         name: where the file came from, used in messages.
-        mask_cache: image-sized person-mask RLEs by annotation id, filled by the
+        mask_cache: image-sized person-mask RLEs by (mask rule, annotation id), filled by the
             evaluator so repeated evaluations against one ground truth decode masks once.
     """
 
     coco: COCO
     points: dict[int, GtPoints]
     name: str
-    mask_cache: dict[int, dict[str, Any]] = field(default_factory=dict)
+    mask_cache: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
 
     def image_size(self, image_id: int) -> tuple[int, int]:
         """``(height, width)`` of an image."""
@@ -135,6 +148,8 @@ def _check_annotation(ann: Any, image_ids: set[int], where: str) -> GtPoints | N
         i=i.astype(np.int64),
         u=arr["dp_U"],
         v=arr["dp_V"],
+        x255=arr["dp_x"] * b[2] / 255.0 + b[0],
+        y255=arr["dp_y"] * b[3] / 255.0 + b[1],
     )
 
 

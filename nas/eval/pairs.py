@@ -16,9 +16,10 @@ import numpy as np
 
 from nas.data.surface import BodySurface
 from nas.errors import EvalError
-from nas.eval.gps import DetectionMaps, GtPointTable, WrongPart, pair_gps
+from nas.eval.gps import DetectionMaps, GtPointTable, pair_gps
 from nas.eval.groundtruth import GroundTruth
-from nas.eval.masks import box_ious, encode_mask, gt_mask, mask_ious, paste_box_mask
+from nas.eval.masks import box_ious, encode_mask, gt_mask, gt_mask_official, mask_ious, paste_box_mask, paste_official
+from nas.eval.options import OFFICIAL, EvalOptions
 from nas.eval.results import DensePoseResult
 
 __all__ = ["Mode", "MODES", "PairScores", "compute_pair_scores", "is_ignored_gt"]
@@ -95,7 +96,7 @@ def compute_pair_scores(
     image_ids: Iterable[int] | None = None,
     max_dets: int = 20,
     masks: bool = True,
-    wrong_part: WrongPart = "zero",
+    options: EvalOptions = OFFICIAL,
 ) -> dict[tuple[int, int], PairScores]:
     """Similarity matrices of every evaluated image and ground-truth category.
 
@@ -106,7 +107,8 @@ def compute_pair_scores(
         image_ids: images to evaluate (default: every image of the ground truth).
         max_dets: detections kept per image and category, highest scores first.
         masks: also compute mask IoUs (needed by GPSm and IOU).
-        wrong_part: see :func:`nas.eval.gps.gps_from_vertices`.
+        options: how points, wrong parts and masks are read (default: DensePose's
+            official rules, :mod:`nas.eval.options`).
 
     Returns:
         ``{(image_id, category_id): PairScores}`` for pairs with a detection or a ground truth.
@@ -117,8 +119,8 @@ def compute_pair_scores(
     groups = _group_results(results, gt, max_dets)
     gts = _evaluated_pairs(gt, groups, image_ids)
     dets = {key: groups.get(key, []) for key in gts}
-    gps = _gps_matrices(gt, results, surface, dets, gts, wrong_part)
-    return {key: _pair_scores(gt, results, key, dets[key], gts[key], gps[key], masks) for key in gts}
+    gps = _gps_matrices(gt, results, surface, dets, gts, options)
+    return {key: _pair_scores(gt, results, key, dets[key], gts[key], gps[key], masks, options) for key in gts}
 
 
 def _evaluated_pairs(gt: GroundTruth, groups: dict[tuple[int, int], list[int]], image_ids: Iterable[int] | None
@@ -146,7 +148,7 @@ def _gps_matrices(
     surface: BodySurface,
     dets: dict[tuple[int, int], list[int]],
     gts: dict[tuple[int, int], list[dict]],
-    wrong_part: WrongPart,
+    options: EvalOptions,
 ) -> dict[tuple[int, int], np.ndarray]:
     """``(D, G)`` GPS of every pair, 0 where the boxes do not overlap or against ignore
     regions. One flat table of all evaluated detections and one of all DensePose ground
@@ -158,7 +160,7 @@ def _gps_matrices(
     for a in (a for key in gts for a in gts[key] if not is_ignored_gt(a, gt)):
         p = gt.points[int(a["id"])]
         gt_rows[int(a["id"])] = len(gt_pts)
-        gt_pts.append((p.x, p.y, p.i, p.u, p.v))
+        gt_pts.append((*p.image_xy(options.placement), p.i, p.u, p.v))
     table = GtPointTable.build(surface, gt_pts)
 
     pair_d: list[int] = []
@@ -174,7 +176,8 @@ def _gps_matrices(
                     pair_d.append(det_rows[k])
                     pair_g.append(row)
                     slots.append((key, di, gi))
-    values = pair_gps(surface, table, det_maps, np.array(pair_d, np.int64), np.array(pair_g, np.int64), wrong_part)
+    values = pair_gps(surface, table, det_maps, np.array(pair_d, np.int64), np.array(pair_g, np.int64),
+                      options.wrong_part, options.placement)
     gps = {key: np.zeros((len(dets[key]), len(gts[key]))) for key in gts}
     for (key, di, gi), val in zip(slots, values):
         gps[key][di, gi] = val
@@ -182,14 +185,17 @@ def _gps_matrices(
 
 
 def _boxes_overlap(box: list[float], other: list[float]) -> bool:
-    """Whether two ``[x, y, w, h]`` boxes share any area."""
+    """Whether a detection's box can hold a point of a ground truth's box: they overlap
+    or lie within a pixel of each other (the official placement truncates an offset in
+    (-1, 0) to pixel 0, and a point may sit on the box's far edge). Pairs failing this
+    have no point inside, GPS 0; it only saves work."""
     x, y, w, h = box
     gx, gy, gw, gh = other
-    return x < gx + gw and gx < x + w and y < gy + gh and gy < y + h
+    return x - 1 <= gx + gw and gx <= x + w + 1 and y - 1 <= gy + gh and gy <= y + h + 1
 
 
 def _pair_scores(gt: GroundTruth, results: list[DensePoseResult], key: tuple[int, int], dk: list[int], g: list[dict],
-                 gps: np.ndarray, masks: bool) -> PairScores:
+                 gps: np.ndarray, masks: bool, options: EvalOptions) -> PairScores:
     """The similarities of one image and category, from its GPS matrix."""
     crowd = [bool(a.get("iscrowd", 0)) for a in g]
     return PairScores(
@@ -198,20 +204,24 @@ def _pair_scores(gt: GroundTruth, results: list[DensePoseResult], key: tuple[int
         gt_ids=np.array([int(a["id"]) for a in g], dtype=np.int64),
         gt_ignored=np.array([is_ignored_gt(a, gt) for a in g], dtype=bool),
         gps=gps,
-        mask_iou=_mask_ious(gt, results, key[0], dk, g, crowd) if masks else None,
+        mask_iou=_mask_ious(gt, results, key[0], dk, g, crowd, options.masks) if masks else None,
         box_iou=box_ious(np.array([results[k].bbox for k in dk]), np.array([a["bbox"] for a in g]), crowd),
     )
 
 
-def _mask_ious(gt: GroundTruth, results: list[DensePoseResult], image_id: int, dk: list[int], g: list[dict], crowd: list[bool]) -> np.ndarray:
-    """``(D, G)`` person-mask IoU (crowd: intersection over detection area); ground-truth
-    masks are encoded once per annotation and cached on ``gt``."""
+def _mask_ious(gt: GroundTruth, results: list[DensePoseResult], image_id: int, dk: list[int], g: list[dict],
+               crowd: list[bool], rule: str) -> np.ndarray:
+    """``(D, G)`` person-mask IoU (crowd: intersection over detection area) under a mask
+    rule (:mod:`nas.eval.masks`); ground-truth masks are encoded once per annotation and
+    rule and cached on ``gt``."""
     h, w = gt.image_size(image_id)
-    d_rles = [encode_mask(paste_box_mask(results[k].labels > 0, results[k].bbox, h, w)) for k in dk]
+    paste, make_gt = (paste_official, gt_mask_official) if rule == "official" else (paste_box_mask, gt_mask)
+    d_rles = [encode_mask(paste(results[k].labels > 0, results[k].bbox, h, w)) for k in dk]
     g_rles = []
     for a in g:
-        rle = gt.mask_cache.get(int(a["id"]))
+        key = (rule, int(a["id"]))
+        rle = gt.mask_cache.get(key)
         if rle is None:
-            rle = gt.mask_cache[int(a["id"])] = encode_mask(gt_mask(a, h, w))
+            rle = gt.mask_cache[key] = encode_mask(make_gt(a, h, w))
         g_rles.append(rle)
     return mask_ious(d_rles, g_rles, crowd)

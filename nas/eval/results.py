@@ -2,9 +2,14 @@
 
 Each entry is ``{"image_id", "category_id", "bbox": [x, y, w, h], "score",
 "uv_shape": [3, h, w], "uv_data": "<base64 PNG>"}`` as DensePose's evaluator reads
-them. The PNG is an RGB image of the box's I, U, V maps resampled to ``h x w``:
-channel 0 is the fine part I (0 = background, 1..24), channels 1 and 2 are U and V in
-[0, 1] scaled to 0..255 (so U, V are quantised to steps of 1/255).
+them. The PNG is an RGB image of the box's I, U, V maps: channel 0 is the fine part I
+(0 = background, 1..24), channels 1 and 2 are U and V in [0, 1] scaled to 0..255 (so
+U, V are quantised to steps of 1/255).
+
+Files are written in the official format (:meth:`DensePoseResult.at_box_pixels`): the
+box's width and height in whole pixels (truncated, as Detectron writes them) and the
+maps at exactly that size, ``uv_shape == [3, int(h), int(w)]``, which DensePose's
+evaluator indexes pixel by pixel. Maps of any size are read.
 
 Everything read is validated; a problem raises :class:`~nas.errors.EvalError` naming
 the entry (its index and image id) and the field.
@@ -26,10 +31,12 @@ from PIL import Image
 
 from nas.data.parts import N_FINE_PARTS
 from nas.errors import EvalError
+from nas.eval.masks import box_pixel_size, resample_nearest
 from nas.io import atomic_write_json, read_json
 
 __all__ = [
     "DensePoseResult",
+    "whole_pixel_box",
     "encode_iuv",
     "decode_iuv",
     "encode_densepose_result",
@@ -51,7 +58,8 @@ class DensePoseResult:
         category_id: COCO category id (1, person, for DensePose-COCO).
         bbox: ``(x, y, w, h)`` in image pixels.
         score: detection confidence (higher is better).
-        iuv: ``(3, h, w)`` uint8 map over the box: I (0..24), round(255 U), round(255 V).
+        iuv: ``(3, h, w)`` uint8 map over the box: I (0..24), round(255 U), round(255 V);
+            any resolution (the official format's is the box's whole-pixel size).
     """
 
     image_id: int
@@ -75,17 +83,37 @@ class DensePoseResult:
         """``(h, w)`` V in [0, 1] (float32, quantised to 1/255)."""
         return self.iuv[2].astype(np.float32) / 255.0
 
+    def at_box_pixels(self) -> DensePoseResult:
+        """This detection in DensePose's official results format: the box's width and
+        height truncated to whole pixels (at least 1; :func:`whole_pixel_box`) and the
+        maps resampled to exactly that size by nearest neighbour (cell centres, the
+        reading :mod:`nas.eval.gps` gives a map of another size). Itself when already so."""
+        bbox = whole_pixel_box(self.bbox)
+        rows, cols = box_pixel_size(bbox)
+        if bbox == self.bbox and self.iuv.shape[1:] == (rows, cols):
+            return self
+        iuv = np.stack([resample_nearest(channel, rows, cols) for channel in self.iuv])
+        return DensePoseResult(self.image_id, self.category_id, bbox, self.score, iuv)
+
     def to_json(self) -> dict[str, Any]:
-        """The JSON-ready results entry."""
-        shape, data = _encode_uint8_iuv(self.iuv)
+        """The JSON-ready results entry, in the official format (:meth:`at_box_pixels`)."""
+        official = self.at_box_pixels()
+        shape, data = _encode_uint8_iuv(official.iuv)
         return {
             "image_id": int(self.image_id),
             "category_id": int(self.category_id),
-            "bbox": [float(b) for b in self.bbox],
+            "bbox": [float(b) for b in official.bbox],
             "score": float(self.score),
             "uv_shape": shape,
             "uv_data": data,
         }
+
+
+def whole_pixel_box(bbox: Sequence[float]) -> tuple[float, float, float, float]:
+    """``(x, y, int(w), int(h))``: a box with its width and height truncated to whole
+    pixels (at least 1), as Detectron writes DensePose results (``int(x2 - x1)``)."""
+    x, y, w, h = (float(b) for b in bbox)
+    return x, y, float(max(1, int(w))), float(max(1, int(h)))
 
 
 def _quantise_iuv(labels: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -197,7 +225,8 @@ def encode_densepose_result(
         category_id: COCO category id (person = 1).
 
     Returns:
-        A JSON-ready dict in DensePose's results format.
+        A JSON-ready dict in DensePose's official results format: box width and height
+        in whole pixels, maps resampled to them (:meth:`DensePoseResult.at_box_pixels`).
 
     Raises:
         EvalError: a field is invalid.

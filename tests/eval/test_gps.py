@@ -8,6 +8,7 @@ import pytest
 from nas.data.surface import BodySurface
 from nas.eval import (
     DensePoseResult,
+    EvalOptions,
     compute_pair_scores,
     evaluate,
     ground_truth_results,
@@ -39,12 +40,18 @@ def test_point_gps_formula(surface: BodySurface) -> None:
     b = _vertex_near(surface, 2, a, 0.3)
     g = float(surface.geodesic(a, b))
     (ua, va), (ub, vb) = surface.uv[a], surface.uv[b]
-    got = point_gps(surface, [2, 2, 2, 2], [ua] * 4, [va] * 4, [2, 2, 0, 1], [ua, ub, ub, ub], [va, vb, vb, vb])
-    # exact, 0.3 m away, background, wrong part
-    np.testing.assert_allclose(got, [1.0, np.exp(-g**2 / (2 * K_TORSO**2)), 0.0, 0.0])
+    args = ([2, 2, 2, 2], [ua] * 4, [va] * 4, [2, 2, 0, 1], [ua, ub, ub, ub], [va, vb, vb, vb])
+    # exact, 0.3 m away, background, wrong part (part 1 predicted for a part-2 point)
+    zero = point_gps(surface, *args, wrong_part="zero")
+    np.testing.assert_allclose(zero, [1.0, np.exp(-g**2 / (2 * K_TORSO**2)), 0.0, 0.0])
     assert 0.25 < g < 0.35
-    geo = point_gps(surface, [2], [ua], [va], [1], [ub], [vb], wrong_part="geodesic")
-    assert 0 < geo[0] < 1  # DensePose's own rule: the distance to the other part's vertex
+    # Default, DensePose's rule: the geodesic to the predicted part's vertex nearest in (U, V).
+    other = int(surface.nearest_vertex(1, ub, vb))
+    assert surface.part[other] == 1
+    g_other = float(surface.geodesic(a, other))
+    official = point_gps(surface, *args)
+    np.testing.assert_allclose(official, [1.0, zero[1], 0.0, np.exp(-g_other**2 / (2 * K_TORSO**2))])
+    assert 0 < official[3] < 1
 
 
 def _toy(surface: BodySurface) -> tuple[dict, DensePoseResult, float]:
@@ -56,7 +63,8 @@ def _toy(surface: BodySurface) -> tuple[dict, DensePoseResult, float]:
     pts = [(10.0, 20.0, 2, *surface.uv[a]), (100.0, 100.0, 2, *surface.uv[a]), (200.0, 200.0, 4, *surface.uv[c])]
     gt = toy_ground_truth([(x, y, i, float(u), float(v)) for x, y, i, u, v in pts], bbox=BOX)
     iuv = np.zeros((3, 128, 64), np.uint8)
-    # dp (x, y) in the 256 frame -> map cell (floor(x * 64 / 256), floor(y * 128 / 256))
+    # dp (x, y) -> map cell: officially (int(x * 64 / 255), int(y * 128 / 255)); the 256
+    # frame's (floor(x * 64 / 256), floor(y * 128 / 256)) gives the same cells here
     for (col, row), part, vert in (((2, 10), 2, a), ((25, 50), 2, b), ((50, 100), 4, d)):
         iuv[:, row, col] = [part, round(surface.uv[vert, 0] * 255), round(surface.uv[vert, 1] * 255)]
     # Hand computation: the evaluator sees the quantised U, V of each prediction.
@@ -97,18 +105,22 @@ def test_gpsm_is_sqrt_of_gps_times_mask_iou(surface: BodySurface) -> None:
     assert m["iou_ap"] == pytest.approx(np.mean(THRESHOLDS <= iou))
 
 
-def test_wrong_part_everywhere_scores_zero(gt, surface: BodySurface) -> None:
+def test_wrong_part_everywhere_scores_zero_under_the_zero_option(gt, surface: BodySurface) -> None:
     results = ground_truth_results(gt)
     wrong = []
     for r in results:
         iuv = r.iuv.copy()
         iuv[0] = np.where(iuv[0] > 0, iuv[0] % 24 + 1, 0)  # every part label replaced by another part
         wrong.append(DensePoseResult(r.image_id, r.category_id, r.bbox, r.score, iuv))
-    scores = compute_pair_scores(gt, wrong, surface)
+    scores = compute_pair_scores(gt, wrong, surface, options=EvalOptions(wrong_part="zero"))
     assert all(np.all(s.gps == 0) for s in scores.values())
-    m = evaluate(gt, wrong, surface)
+    m = evaluate(gt, wrong, surface, wrong_part="zero")
     assert m["gps_ap"] == 0.0 and m["gpsm_ap"] == 0.0 and m["gps_ar"] == 0.0
     assert m["iou_ap"] == pytest.approx(1.0)  # the person masks are still perfect
+    # Officially each point scores by the geodesic to the (wrong) part's vertex: some credit.
+    official = compute_pair_scores(gt, wrong, surface)
+    best = np.concatenate([s.gps.max(axis=0)[~s.gt_ignored] for s in official.values() if len(s.det_ids)])
+    assert np.all(best > 0) and np.all(best < 1)
 
 
 def test_uv_noise_lowers_gps_monotonically(gt, surface: BodySurface) -> None:

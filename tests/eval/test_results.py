@@ -31,11 +31,11 @@ def _maps(h: int = 7, w: int = 5, seed: int = 0) -> tuple[np.ndarray, np.ndarray
 
 
 def test_entry_round_trips_through_json() -> None:
-    labels, u, v = _maps()
-    entry = encode_densepose_result(3, [1.5, 2.0, 10.0, 14.0], 0.75, labels, u, v)
+    labels, u, v = _maps()  # 7 x 5: the box's size in whole pixels
+    entry = encode_densepose_result(3, [1.5, 2.0, 5.0, 7.0], 0.75, labels, u, v)
     assert entry["uv_shape"] == [3, 7, 5]
     back = decode_densepose_result(json.loads(json.dumps(entry)))
-    assert (back.image_id, back.category_id, back.bbox, back.score) == (3, 1, (1.5, 2.0, 10.0, 14.0), 0.75)
+    assert (back.image_id, back.category_id, back.bbox, back.score) == (3, 1, (1.5, 2.0, 5.0, 7.0), 0.75)
     np.testing.assert_array_equal(back.labels, labels)
     # U, V are stored as round(255 x): error at most half a step.
     assert np.abs(back.u - u).max() <= 0.5 / 255 + 1e-7
