@@ -9,9 +9,9 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from PIL import Image
 
 from nas.data.coco import DP_BOX_SIZE, DensePoseCoco, ImageRecord, OnError, decode_coarse_masks, load_densepose_coco
+from nas.data.image import read_rgb
 from nas.data.sample import Sample, Target, to_tensors
 from nas.data.surface import BodySurface
 from nas.data.transforms import ColorJitter, Compose, HorizontalFlip, Resize, Transform
@@ -116,11 +116,7 @@ class DensePoseDataset(torch.utils.data.Dataset[tuple[torch.Tensor, Target]]):
     def load_sample(self, index: int) -> Sample:
         """The untransformed sample of item ``index`` (original image, numpy)."""
         rec = self.records[index]
-        try:
-            with Image.open(rec.path) as im:
-                image = np.array(im.convert("RGB"))  # writable copy (torch warns on read-only)
-        except OSError as exc:
-            raise DataError(f"image id {rec.image_id}, field 'file_name': cannot read {rec.path} ({exc})") from exc
+        image = read_rgb(rec.path, rec.image_id)
         n = len(rec.instances)
         boxes = np.zeros((n, 4), dtype=np.float32)
         masks = np.zeros((n, self.mask_size, self.mask_size), dtype=np.uint8)

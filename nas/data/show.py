@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
-from PIL import Image
 
 from nas.data.coco import DP_BOX_SIZE, ImageRecord, decode_coarse_masks, load_densepose_coco
+from nas.data.image import read_rgb
 from nas.data.vis import IUV, annotation_iuv, draw_densepose
 from nas.errors import DataError
 
@@ -100,8 +100,7 @@ def draw_dataset_image(
     files = [Path(annotations)] if annotations is not None else dataset_annotation_files(d)
     images = Path(image_dir) if image_dir is not None else d / "images"
     ann_file, rec = find_image(files, images, image_id)
-    with Image.open(rec.path) as im:
-        image = np.asarray(im.convert("RGB"))
+    image = read_rgb(rec.path, rec.image_id)
     boxes = np.array([[b[0], b[1], b[0] + b[2], b[1] + b[3]] for b in (i.bbox for i in rec.instances)]).reshape(-1, 4)
     dense = exact_synthetic_iuv(ann_file, rec) if exact else None
     iuvs: list[IUV | None] = []

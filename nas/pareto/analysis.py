@@ -103,7 +103,7 @@ def analyse(run: str | Path, axis: str = "latency", ref_cost: float | None = Non
             hypervolumes of runs only at one reference.
     """
     if axis not in AXES:
-        raise ResultsError(f"unknown axis {axis!r}; known: {', '.join(AXES)}")
+        raise ResultsError(f"unknown axis {axis!r} (--axis); known: {', '.join(AXES)}")
     if ref_cost is not None and not 0 < ref_cost < math.inf:
         raise ResultsError(f"--ref must be a positive, finite cost (ms, or M params with --axis params), got {ref_cost}")
     store = ResultsStore(run)

@@ -179,7 +179,8 @@ def _check_csv_shape(path: Path) -> None:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ResultsError(f"{path} is not UTF-8 text (byte {exc.start}); restore it from a copy") from None
+        raise ResultsError(f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+                          "restore it from a copy") from None
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if header is None:

@@ -81,7 +81,7 @@ class SynthConfig:
         if not 32 <= self.size <= 4096:
             raise DataError(f"--size must be within 32..4096 px, got {self.size}")
         if not 0.0 <= self.val_fraction < 1.0:
-            raise DataError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+            raise DataError(f"--val-fraction must be in [0, 1), got {self.val_fraction}")
         if not 1 <= self.jpeg_quality <= 95:
             raise DataError(f"jpeg_quality must be in 1..95, got {self.jpeg_quality}")
 
