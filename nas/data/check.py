@@ -132,6 +132,10 @@ class _SplitScan:
     # image id -> (file name, height, width) of the entries that are well formed
     images: dict[int, tuple[str, int, int]]
     points: list[int]
+    # image id -> (annotation id, (h, w)) of RLE segmentations not of the image's size
+    mask_sizes: dict[int, list[tuple[int, tuple[int, ...]]]] = field(default_factory=dict)
+    # images whose file is not of the size the JSON gives (their masks are not reported too)
+    wrong_size: set[int] = field(default_factory=set)
 
 
 def _problem(scan: _SplitScan, message: str) -> None:
@@ -166,15 +170,13 @@ def _scan_images(scan: _SplitScan, entries: list[Any]) -> None:
             scan.images[image_id] = (name, h, w)
 
 
-def _check_segmentation(seg: Any, size: tuple[int, int] | None, where: str) -> str | None:
-    """What is wrong with a COCO ``segmentation`` (RLE or polygons), or None."""
+def _check_segmentation(seg: Any, where: str) -> str | None:
+    """What is wrong with a COCO ``segmentation`` (RLE or polygons) in itself, or None."""
     if isinstance(seg, dict):
         try:
-            (h, w), _ = rle_counts(seg)
+            rle_counts(seg)
         except ValueError as exc:
             return f"{where}: bad RLE mask: {exc}"
-        if size is not None and (h, w) != size:
-            return f"{where}: RLE mask is {h}x{w} but the image is {size[0]}x{size[1]} (height x width)"
         return None
     if isinstance(seg, list):
         for k, poly in enumerate(seg):
@@ -205,16 +207,18 @@ def _check_annotation(ann: Any, k: int, scan: _SplitScan, seen: dict[int, int]) 
         _problem(scan, f"{annotation_where(image_id, ann_id, 'image_id')}: no image with id {image_id!r:.40} in 'images' "
                        "(an annotation of an unknown image)")
         return
-    _, h, w = scan.images[image_id]
     try:
         parse_bbox(ann, image_id)
         crowd = ann.get("iscrowd", 0)
         if crowd not in (0, 1):  # also True/False
             raise DataError(f"{annotation_where(image_id, ann_id, 'iscrowd')}: expected 0 or 1, got {crowd!r:.20}")
         if "segmentation" in ann:
-            bad = _check_segmentation(ann["segmentation"], (h, w), annotation_where(image_id, ann_id, "segmentation"))
+            seg = ann["segmentation"]
+            bad = _check_segmentation(seg, annotation_where(image_id, ann_id, "segmentation"))
             if bad:
                 raise DataError(bad)
+            if isinstance(seg, dict) and tuple(seg["size"]) != scan.images[image_id][1:]:
+                scan.mask_sizes.setdefault(image_id, []).append((ann_id, tuple(seg["size"])))
         dp = parse_densepose_fields(ann, image_id)
         if dp is not None:
             for m, rle in enumerate(dp.masks):
@@ -264,22 +268,23 @@ def _scan_split(name: str, split: Split) -> _SplitScan:
     return scan
 
 
-def _image_problem(path: Path, height: int, width: int) -> str | None:
-    """What is wrong with one image file (its header only), or None; ``"missing"`` if absent."""
+def _image_problem(path: Path, height: int, width: int) -> tuple[str, str] | None:
+    """What is wrong with one image file (its header only): ``(kind, text)`` with kind
+    ``missing``, ``size`` or ``unreadable``; None for a sound image."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as im:  # reads the header, not the pixels
             w, h = im.size
     except FileNotFoundError:
-        return "missing"
+        return "missing", "not found"
     except UnidentifiedImageError:
         empty = path.is_file() and path.stat().st_size == 0
-        return "is empty (0 bytes)" if empty else "is not an image file (no known image format; a text file?)"
+        return "unreadable", "is empty (0 bytes)" if empty else "is not an image file (no known image format; a text file?)"
     except (OSError, ValueError) as exc:  # a folder under that name, unreadable, a damaged header
-        return f"cannot be read as an image ({exc})"
+        return "unreadable", f"cannot be read as an image ({exc})"
     if (w, h) != (width, height):
-        return f"is {w}x{h} pixels but the annotation file gives width {width}, height {height}"
+        return "size", f"is {w}x{h} pixels but the annotation file gives width {width}, height {height}"
     return None
 
 
@@ -292,14 +297,30 @@ def _scan_image_files(scans: list[tuple[Split, _SplitScan]], progress: bool) -> 
             missing = 0
             for image_id, (name, h, w) in scan.images.items():
                 bad = _image_problem(split.images / name, h, w)
-                if bad == "missing":
+                if bad is None:
+                    pass
+                elif bad[0] == "missing":
                     missing += 1
                     _problem(scan, f"image id {image_id}, field 'file_name': image file {split.images / name} not found; "
                                    "check the image folder")
-                elif bad:
-                    _problem(scan, f"image id {image_id}, field 'file_name': {split.images / name} {bad}")
+                else:
+                    scan.wrong_size.update([image_id] if bad[0] == "size" else [])
+                    _problem(scan, f"image id {image_id}, field 'file_name': {split.images / name} {bad[1]}")
                 bar.update(1)
             scan.report = replace(scan.report, images_missing=missing)
+
+
+def _report_mask_sizes(scan: _SplitScan) -> None:
+    """One problem per image whose RLE segmentations are not of its size, unless its file
+    is already reported as not being of the size the JSON gives (one cause, one line)."""
+    for image_id, wrong in scan.mask_sizes.items():
+        if image_id in scan.wrong_size:
+            continue
+        _, h, w = scan.images[image_id]
+        (ann_id, size), more = wrong[0], len(wrong) - 1
+        others = f" (and {more} more annotation{'s' if more > 1 else ''} of this image)" if more else ""
+        _problem(scan, f"{annotation_where(image_id, ann_id, 'segmentation')}: RLE mask is {size[0]}x{size[1]} but the "
+                       f"image is {h}x{w} (height x width){others}")
 
 
 def inspect_dataset(
@@ -324,6 +345,8 @@ def inspect_dataset(
     scans = [(src.split(name), _scan_split(name, src.split(name))) for name in SPLITS]
     if images:
         _scan_image_files(scans, progress)
+    for _, scan in scans:
+        _report_mask_sizes(scan)
     problems = [p for _, scan in scans for p in scan.problems]
     vertices: int | None = None
     symmetry: bool | None = None

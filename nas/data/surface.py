@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import zipfile
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -388,7 +389,7 @@ class BodySurface:
         try:
             with np.load(path, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
-        except (OSError, ValueError, EOFError) as exc:  # EOFError: an empty file
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # EOFError: empty; BadZipFile: a damaged npz
             raise DataError(f"{path}: not a readable body surface .npz ({exc or type(exc).__name__})") from exc
         fmt = str(arrays.get("format", ""))
         if fmt != SURFACE_FORMAT:

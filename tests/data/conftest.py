@@ -36,3 +36,12 @@ def read_json(path: Path) -> dict[str, Any]:
 def write_json(path: Path, obj: dict[str, Any]) -> None:
     with open(path, "w") as fh:
         json.dump(obj, fh)
+
+
+@pytest.fixture(scope="session")
+def official(synth: SynthSummary, tmp_path_factory: pytest.TempPathFactory):
+    """The tiny dataset written in DensePose-COCO's layout (images linked, evaluation files
+    made from the synthetic body; ~10 s: all-pairs geodesics of the body)."""
+    from nas.data.official import write_official_layout
+
+    return write_official_layout(synth.out, tmp_path_factory.mktemp("official") / "densepose_coco")
