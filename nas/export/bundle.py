@@ -54,7 +54,7 @@ def export_run(run: str | Path, out: str | Path, top: int | None = None, dtypes:
     """Export the ``top`` best front architectures of ``run`` into ``out``.
 
     int8 programs are calibrated on training images of ``calibration_data`` (a dataset
-    folder; default: the run's own ``--data``), read before anything is written.
+    folder or descriptor YAML; default: the run's own ``--data``), read before anything is written.
     """
     store = ResultsStore(run)
     config = store.load_config()
@@ -70,7 +70,7 @@ def export_run(run: str | Path, out: str | Path, top: int | None = None, dtypes:
                 calibration[size] = calibration_inputs(calibration_dir, size)
                 checks[size] = calibration_inputs(calibration_dir, size, count=CHECK_IMAGES, split="val")
             except ExportError as err:
-                raise ExportError(f"{err}; pass --calibration-data DIR (a dataset folder like the one the run trained on)") from None
+                raise ExportError(f"{err}; pass --calibration-data DATA (a dataset folder or descriptor YAML like the one the run trained on)") from None
     try:
         meta = json.loads((Path(config["table"]) / "meta.json").read_text())
     except (OSError, ValueError):

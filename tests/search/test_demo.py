@@ -89,3 +89,18 @@ def test_the_short_proxy_note_names_this_runs_front_trials_above_densemobile():
     assert "check t0007 (above densemobile at this proxy)" in one and one.endswith("trusting it")
     assert "check a pick with" in _short_proxy_note(report(point("t0001", 4.0)), short)
     assert _short_proxy_note(report(point("t0007", 7.5)), DemoSettings(steps=150)) == ""
+
+
+def test_the_demo_renders_no_data_for_a_descriptor(tmp_path, tiny_table):
+    from nas.demo import DemoSettings, run_demo
+    from nas.errors import DataError
+
+    missing = tmp_path / "coco.yaml"
+    with pytest.raises(DataError, match=f"dataset descriptor {missing} does not exist; give an existing descriptor"):
+        run_demo(DemoSettings(table=str(tiny_table), data=str(missing), out=str(tmp_path / "o")))
+    assert list(tmp_path.iterdir()) == []  # no folder named like the descriptor rendered, no run
+    # an existing descriptor goes to the search as it is, which checks what it names
+    missing.write_text("train: {annotations: a.json, images: imgs}\nval: {annotations: b.json, images: imgs}\nsurface: s.npz\n")
+    with pytest.raises(DataError, match=r"coco\.yaml: train\.annotations .*a\.json does not exist"):
+        run_demo(DemoSettings(table=str(tiny_table), data=str(missing), out=str(tmp_path / "o")))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["coco.yaml"]

@@ -45,3 +45,17 @@ def test_feature_agreement_by_hand():
 
 def test_validation_split(tiny_dataset):
     assert len(calibration_inputs(tiny_dataset, (64, 64), count=1000, split="val")) == 2  # the tiny dataset's validation images
+
+
+def test_a_descriptor_gives_the_images_of_the_folder_it_was_built_from(tiny_dataset, tmp_path):
+    from tests.train.descriptor import split_descriptor
+
+    descriptor = split_descriptor(tiny_dataset, tmp_path / "coco")
+    for split in ("train", "val"):  # each split from its own image folder
+        by_descriptor = calibration_inputs(descriptor, (96, 64), count=3, seed=1, split=split)
+        by_folder = calibration_inputs(tiny_dataset, (96, 64), count=3, seed=1, split=split)
+        assert len(by_descriptor) == len(by_folder) > 0
+        assert all(torch.equal(a[0], b[0]) for a, b in zip(by_descriptor, by_folder))
+    (descriptor.parent / "annotations" / "dp_train.json").unlink()
+    with pytest.raises(ExportError, match=r"int8 calibration images: .*dataset\.yaml: train\.annotations .* does not exist"):
+        calibration_inputs(descriptor, (96, 64))

@@ -47,6 +47,17 @@ def test_a_search_on_a_descriptor_trains_and_records_the_dataset(descriptor_run:
 
 
 @pytest.mark.slow
+def test_export_calibrates_int8_on_a_descriptor(descriptor_run: tuple[Path, Path], tmp_path: Path, capsys) -> None:
+    descriptor, out = descriptor_run
+    code = main(["export", str(out), "--out", str(tmp_path / "export"), "--int8", "--calibration-data", str(descriptor)])
+    assert code == 0, capsys.readouterr().err
+    (folder,) = [p for p in (tmp_path / "export").iterdir() if p.is_dir()]
+    assert (folder / "model_int8.pte").is_file()
+    card = (folder / "MODEL_CARD.md").read_text()
+    assert f"calibrated on 8 training images of `{descriptor}`; on 2 of its validation images" in card
+
+
+@pytest.mark.slow
 def test_resume_accepts_the_same_dataset_and_refuses_a_changed_one(descriptor_run: tuple[Path, Path], capsys) -> None:
     descriptor, out = descriptor_run
     code, stdout, err = _resume(out, capsys)

@@ -111,8 +111,12 @@ def test_input_errors(tmp_path, tiny_dataset, tiny_table):
         run_search(tiny_config(tmp_path / "d", tiny_dataset, tiny_table, address="127.0.0.1:9"))
     with pytest.raises(SearchError, match="unknown architecture name 'mobilenet_v9'"):
         run_search(tiny_config(tmp_path / "e", tiny_dataset, tiny_table, baselines=("mobilenet_v9",)))
-    with pytest.raises(NasError, match="lacks"):
+    with pytest.raises(NasError, match=r"dataset .*nodata does not exist; give a dataset folder .* or a descriptor YAML"):
         run_search(tiny_config(tmp_path / "f", tmp_path / "nodata", tiny_table))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(NasError, match="dataset folder .*empty lacks"):
+        run_search(tiny_config(tmp_path / "f", tmp_path / "empty", tiny_table))
+    assert not (tmp_path / "f").exists()  # refused before the run folder is made
     (tmp_path / "g").write_text("kept")
     with pytest.raises(SearchError, match=r"--out .*g is a file; a search run is a folder"):
         run_search(tiny_config(tmp_path / "g", tiny_dataset, tiny_table))
@@ -200,7 +204,7 @@ def test_export_int8_calibrated_on_the_run_data(asha_run, tmp_path, tiny_dataset
     from nas.export.calibration import calibration_inputs
 
     out, _ = asha_run
-    with pytest.raises(ExportError, match="int8 calibration images: dataset folder .* lacks .*pass --calibration-data DIR"):
+    with pytest.raises(ExportError, match="int8 calibration images: dataset folder .* lacks .*pass --calibration-data DATA"):
         export_run(out, tmp_path / "bad", top=1, dtypes=("fp32", "int8"), log=lambda m: None, calibration_data=tmp_path)
     assert not (tmp_path / "bad").exists()  # nothing written before the calibration images are found
     (exported,) = export_run(out, tmp_path / "export", top=1, dtypes=("fp32", "int8"), log=lambda m: None)
