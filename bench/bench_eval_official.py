@@ -5,8 +5,9 @@ DensePose challenge (DensePose repository, ``challenge/2019_COCO_DensePose/``), 
 the project neither ships nor downloads, and the packages it imports (numpy, scipy,
 pycocotools, h5py, opencv-python). The script:
 
-1. generates a synthetic DensePose-COCO set (``nas data synth``'s generator) and writes
-   the synthetic body in DensePose's evaluation-file layout into a work folder:
+1. generates a synthetic DensePose-COCO set (``nas data synth``'s generator), adds
+   beside a quarter of its people an overlapping person without points (as COCO people
+   DensePose-COCO left unannotated; box IoU mostly 0.8-0.95), and writes the synthetic body in DensePose's evaluation-file layout into a work folder:
    ``SMPL_subdiv.mat``, ``SMPL_SUBDIV_TRANSFORM.mat`` (vertices mapped to distance
    rows through a permutation, so the indirection is exercised), ``Pdist_matrix.pkl``
    (what ``nas`` reads) and ``Pdist_matrix.mat`` (HDF5, what the 2019 file reads), both
@@ -157,6 +158,28 @@ def write_official_surface(surface: BodySurface, folder: Path, seed: int) -> Bod
     return back
 
 
+def add_unannotated_twins(src: Path, dst: Path, seed: int, share: float = 0.25) -> int:
+    """Copy an annotation file, adding beside ``share`` of the people with points an
+    overlapping person without points (box jittered by ~3%, box IoU mostly 0.8-0.95),
+    like the COCO people DensePose-COCO left unannotated. Returns how many were added."""
+    data = json.loads(src.read_text())
+    rng = np.random.default_rng(seed)
+    next_id = max(a["id"] for a in data["annotations"]) + 1
+    twins = []
+    for a in data["annotations"]:
+        if "dp_x" not in a or a.get("iscrowd") or rng.random() >= share:
+            continue
+        x, y, w, h = a["bbox"]
+        box = [x + rng.normal(0, 0.03 * w), y + rng.normal(0, 0.03 * h), w * (1 + rng.normal(0, 0.03)),
+               h * (1 + rng.normal(0, 0.03))]
+        twins.append({"id": next_id, "image_id": a["image_id"], "category_id": 1, "iscrowd": 0, "bbox": box,
+                      "area": float(box[2] * box[3])})
+        next_id += 1
+    data["annotations"] += twins
+    dst.write_text(json.dumps(data))
+    return len(twins)
+
+
 def _with(r: DensePoseResult, **kw: Any) -> DensePoseResult:
     f = {"image_id": r.image_id, "category_id": r.category_id, "bbox": r.bbox, "score": r.score, "iuv": r.iuv}
     f.update(kw)
@@ -255,11 +278,16 @@ def main() -> None:
                                 overwrite=True)
         surface = write_official_surface(BodySurface.load(data.surface), work / "eval_data", args.seed)
         official = load_official(args.official, surface.num_vertices)
-        gt = load_ground_truth(data.train_json)
+        gt_path = work / "val_with_twins.json"
+        twins = add_unannotated_twins(data.train_json, gt_path, args.seed)
+        gt = load_ground_truth(gt_path)
         people = sum(1 for a in gt.coco.dataset["annotations"] if not is_ignored_gt(a, gt))
         print(f"{args.images} images, {people} people with points, "
-              f"{len(gt.coco.dataset['annotations']) - people} ignore regions; surface {surface.num_vertices} vertices")
-        report: dict[str, Any] = {"images": args.images, "size": args.size, "seed": args.seed, "files": {}}
+              f"{len(gt.coco.dataset['annotations']) - people} ignore regions ({twins} of them unannotated people "
+              f"overlapping annotated ones); surface {surface.num_vertices} vertices")
+        report: dict[str, Any] = {"images": args.images, "size": args.size, "seed": args.seed, "people": people,
+                                   "ignore_regions": len(gt.coco.dataset["annotations"]) - people,
+                                   "unannotated_twins": twins, "files": {}}
         worst_all = 0.0
         for name, results in prediction_sets(gt, args.seed).items():
             path = work / f"{name}.json"
@@ -267,7 +295,7 @@ def main() -> None:
             t0 = time.perf_counter()
             ours = evaluate(gt, path, surface)
             t1 = time.perf_counter()
-            theirs = run_official(official, work / "eval_data", data.train_json, path)
+            theirs = run_official(official, work / "eval_data", gt_path, path)
             t2 = time.perf_counter()
             diff, key = _max_diff(ours, theirs)
             worst_all = max(worst_all, diff)

@@ -45,6 +45,8 @@ __all__ = [
     "save_densepose_results",
 ]
 
+# Box sizes this close below a whole pixel count as it when writing (pixels).
+_SNAP = 1e-6
 # Largest per-box IUV map accepted (pixels); a real box is at most an image.
 _MAX_UV_PIXELS = 4096 * 4096
 
@@ -111,9 +113,11 @@ class DensePoseResult:
 
 def whole_pixel_box(bbox: Sequence[float]) -> tuple[float, float, float, float]:
     """``(x, y, int(w), int(h))``: a box with its width and height truncated to whole
-    pixels (at least 1), as Detectron writes DensePose results (``int(x2 - x1)``)."""
+    pixels (at least 1), as Detectron writes DensePose results (``int(x2 - x1)``); a
+    size within 1e-6 below a whole number (float noise) rounds up to it."""
     x, y, w, h = (float(b) for b in bbox)
-    return x, y, float(max(1, int(w))), float(max(1, int(h)))
+    # A size within 1e-6 below a whole pixel is that pixel: float noise of scaling, not a lost column.
+    return x, y, float(max(1, int(w + _SNAP))), float(max(1, int(h + _SNAP)))
 
 
 def _quantise_iuv(labels: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:

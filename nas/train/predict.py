@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from nas.data import DensePoseDataset, collate
-from nas.eval import DensePoseResult
+from nas.eval import DensePoseResult, whole_pixel_box
 from nas.model.rcnn import DensePoseRCNN
 
 __all__ = ["predict", "BoxSource", "BOX_SOURCES"]
@@ -49,7 +49,9 @@ def predict(model: DensePoseRCNN, dataset: DensePoseDataset, device: torch.devic
                 for box, score, maps in zip(boxes, scores, iuv):
                     x1, y1, x2, y2 = (float(v) for v in box)
                     quantised = np.stack([maps[0], np.round(maps[1] * 255), np.round(maps[2] * 255)]).astype(np.uint8)
-                    results.append(DensePoseResult(int(target["image_id"]), 1, (x1, y1, x2 - x1, y2 - y1), float(score), quantised))
+                    # Box size in whole pixels, as results files hold it (the official format).
+                    box_xywh = whole_pixel_box((x1, y1, x2 - x1, y2 - y1))
+                    results.append(DensePoseResult(int(target["image_id"]), 1, box_xywh, float(score), quantised))
     finally:
         model.train(was_training)
     return results
