@@ -4,6 +4,7 @@ images live in two different folders (issue 35)."""
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,19 @@ def test_nas_train_names_the_missing_piece_of_a_descriptor(descriptor: Path, cap
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
     assert err[0] == f"error: {broken}: val.images {descriptor.parent / 'no_such_folder'} does not exist"
+
+
+@pytest.mark.slow
+def test_training_on_densepose_official_files_flips_only_with_the_symmetry_file(tiny_dataset: Path, tmp_path: Path) -> None:
+    from nas.data.official import write_official_layout
+    from nas.data.surface import SYMMETRY_FILE
+
+    layout = write_official_layout(tiny_dataset, tmp_path / "densepose_coco")  # ~10 s: the body's geodesics
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning: the symmetry file enables flips
+        session = set_up(ARCH, layout.descriptor, SMALL)
+    assert session.train_set.surface is session.evaluator.surface and session.train_set.surface.has_symmetry
+    (layout.surface / SYMMETRY_FILE).unlink()
+    with pytest.warns(UserWarning, match="horizontal flip disabled"):
+        session = set_up(ARCH, layout.descriptor, SMALL)
+    assert not session.train_set.surface.has_symmetry
