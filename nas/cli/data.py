@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
+
+if TYPE_CHECKING:
+    from nas.data.check import DatasetReport
+    from nas.data.synth.generate import SynthConfig
 
 app = typer.Typer(help="DensePose datasets: generate synthetic data, check a dataset, draw annotations.",
                   no_args_is_help=True)
@@ -50,14 +54,13 @@ def synth(
     typer.echo(f"  {s.all_json}\n  {s.train_json}\n  {s.val_json}\n  {s.surface}")
 
 
-def _synth_official(out: Path, cfg: object, workers: int, progress: bool, overwrite: bool) -> None:
+def _synth_official(out: Path, cfg: SynthConfig, workers: int, progress: bool, overwrite: bool) -> None:
     """Render into a staging folder, then write DensePose-COCO's layout at ``out``."""
     import shutil
 
     from nas.data.official import check_out_folder, hidden_folder_beside, write_official_layout
-    from nas.data.synth.generate import SynthConfig, generate_dataset
+    from nas.data.synth.generate import generate_dataset
 
-    assert isinstance(cfg, SynthConfig)
     check_out_folder(out, overwrite)  # before minutes of rendering
     stage = hidden_folder_beside(out, "synth")
     try:
@@ -104,10 +107,7 @@ def check(
     raise typer.Exit(2)
 
 
-def _summary_lines(report: object) -> list[str]:
-    from nas.data.check import DatasetReport
-
-    assert isinstance(report, DatasetReport)
+def _summary_lines(report: DatasetReport) -> list[str]:
     lines = [f"dataset {report.origin} ({report.form})"]
     for s in report.splits:
         missing = "" if s.images_missing is None else f" ({s.images_missing} missing)"

@@ -12,7 +12,6 @@ import scipy.io
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import squareform
 
-from nas.data.parts import FINE_FLIP
 from nas.data.safe_pickle import UnsafePickleError, load_numpy_pickle
 from nas.data.surface import BodySurface
 from nas.data.synth.body import body_template
