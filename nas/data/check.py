@@ -278,10 +278,14 @@ def _image_problem(path: Path, height: int, width: int) -> tuple[str, str] | Non
             w, h = im.size
     except FileNotFoundError:
         return "missing", "not found"
+    except PermissionError:
+        return "unreadable", "cannot be read (permission denied)"
     except UnidentifiedImageError:
         empty = path.is_file() and path.stat().st_size == 0
         return "unreadable", "is empty (0 bytes)" if empty else "is not an image file (no known image format; a text file?)"
-    except (OSError, ValueError) as exc:  # a folder under that name, unreadable, a damaged header
+    except Image.DecompressionBombError as exc:  # not an OSError: PIL refuses pixel counts that would exhaust memory
+        return "unreadable", f"is too large to decode ({exc})"
+    except (OSError, SyntaxError, ValueError) as exc:  # a folder under that name, a damaged header
         return "unreadable", f"cannot be read as an image ({exc})"
     if (w, h) != (width, height):
         return "size", f"is {w}x{h} pixels but the annotation file gives width {width}, height {height}"

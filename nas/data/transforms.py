@@ -77,7 +77,8 @@ class HorizontalFlip:
     """Mirror the sample with probability ``p``, swapping left/right body parts.
 
     Needs a surface with a symmetry map to move U, V; with a surface lacking one (e.g.
-    DensePose's official files) or none at all, it does nothing and warns once.
+    DensePose's official files without ``UV_symmetry_transforms.mat``) or none at all, it
+    does nothing and warns once.
     """
 
     def __init__(self, surface: BodySurface | None, p: float = 0.5) -> None:
@@ -87,7 +88,8 @@ class HorizontalFlip:
         if not self.active:
             warnings.warn(
                 "horizontal flip disabled: the body surface has no left/right symmetry map "
-                "(pass a surface.npz from `nas data synth` or disable flipping)",
+                "(put DensePose's UV_symmetry_transforms.mat beside its evaluation files, pass a surface.npz "
+                "from `nas data synth`, or disable flipping)",
                 stacklevel=2,
             )
 
