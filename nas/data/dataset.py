@@ -116,7 +116,7 @@ class DensePoseDataset(torch.utils.data.Dataset[tuple[torch.Tensor, Target]]):
     def load_sample(self, index: int) -> Sample:
         """The untransformed sample of item ``index`` (original image, numpy)."""
         rec = self.records[index]
-        image = read_rgb(rec.path, rec.image_id)
+        image = read_rgb(rec.path, rec.image_id, (rec.height, rec.width))
         n = len(rec.instances)
         boxes = np.zeros((n, 4), dtype=np.float32)
         masks = np.zeros((n, self.mask_size, self.mask_size), dtype=np.uint8)

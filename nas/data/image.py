@@ -19,19 +19,24 @@ from nas.errors import DataError
 __all__ = ["read_rgb"]
 
 
-def read_rgb(path: str | os.PathLike[str], image_id: int) -> np.ndarray:
+def read_rgb(path: str | os.PathLike[str], image_id: int, size: tuple[int, int] | None = None) -> np.ndarray:
     """The image ``path`` (COCO image ``image_id``) as a writable ``(H, W, 3)`` uint8 array.
+
+    Args:
+        size: ``(height, width)`` the annotations give the image, checked against the
+            file's: boxes, masks and points are in that frame, so another size would
+            place every target wrongly without a word.
 
     Raises:
         DataError: the file is missing, unreadable, empty, not an image, damaged or too
-            large to decode, each said so with the file and the image id.
+            large to decode, or not of ``size``, each said so with the file and the image id.
     """
     path = Path(path)
     where = f"image id {image_id}"
     fix = "replace the file, or remove the image from the annotations"
     try:
         with Image.open(path) as im:
-            return np.array(im.convert("RGB"))  # a writable copy (torch warns on read-only arrays)
+            image = np.array(im.convert("RGB"))  # a writable copy (torch warns on read-only arrays)
     except FileNotFoundError:
         raise DataError(f"{where}: image file {path} does not exist; check the image folder given, or the "
                         "entry's file_name") from None
@@ -46,3 +51,7 @@ def read_rgb(path: str | os.PathLike[str], image_id: int) -> np.ndarray:
         raise DataError(f"{where}: image file {path} is too large to decode ({exc}); {fix}") from None
     except (OSError, SyntaxError, ValueError) as exc:  # cut short or damaged after a valid header
         raise DataError(f"{where}: damaged image file: cannot decode {path} ({exc}); {fix}") from None
+    if size is not None and image.shape[:2] != tuple(size):
+        raise DataError(f"{where}: image file {path} is {image.shape[1]}x{image.shape[0]} pixels but the annotations give "
+                        f"width {size[1]}, height {size[0]}; fix the entry's width and height, or the file")
+    return image

@@ -100,7 +100,7 @@ def draw_dataset_image(
     files = [Path(annotations)] if annotations is not None else dataset_annotation_files(d)
     images = Path(image_dir) if image_dir is not None else d / "images"
     ann_file, rec = find_image(files, images, image_id)
-    image = read_rgb(rec.path, rec.image_id)
+    image = read_rgb(rec.path, rec.image_id, (rec.height, rec.width))
     boxes = np.array([[b[0], b[1], b[0] + b[2], b[1] + b[3]] for b in (i.bbox for i in rec.instances)]).reshape(-1, 4)
     dense = exact_synthetic_iuv(ann_file, rec) if exact else None
     iuvs: list[IUV | None] = []

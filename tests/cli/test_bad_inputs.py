@@ -6,6 +6,7 @@ unchanged, byte for byte)."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -77,8 +78,19 @@ def _show_with_image(content: bytes | None, dataset: Path) -> Case:
     return case
 
 
+def _show_with_a_size_the_file_has_not(dataset: Path) -> Case:
+    def case(d: Path) -> tuple[list[str], list[str]]:
+        ds = _copy_dataset(dataset, d / "ds")
+        data = json.loads((ds / "annotations.json").read_text())
+        data["images"][0].update(width=999, height=999)
+        (ds / "annotations.json").write_text(json.dumps(data))
+        return ["data", "show", "ds", "--image", "1", "--out", "drawn.png"], ["image id 1", str(Path("ds/images/000001.jpg"))]
+    return case
+
+
 def show_cases(dataset: Path) -> dict[str, tuple[Case, list[str]]]:
     return {
+        "show: JSON says 999x999": (_show_with_a_size_the_file_has_not(dataset), ["is 48x48 pixels", "width 999, height 999"]),
         "show: text file named .jpg": (_show_with_image(b"just some text\n", dataset), ["not an image file: cannot decode"]),
         "show: empty .jpg": (_show_with_image(b"", dataset), ["not an image file: cannot decode", "empty"]),
         "show: JPEG cut short": (_show_with_image(None, dataset), ["damaged image file: cannot decode"]),
@@ -180,7 +192,7 @@ def _check(case: Case, must_name: list[str], tmp_path: Path, monkeypatch: pytest
 
 
 ALL_CASES = {**SYNTH_CASES, **PARETO_CASES, **SPACE_CASES}
-SHOW_CASES = ["show: text file named .jpg", "show: empty .jpg", "show: JPEG cut short"]
+SHOW_CASES = ["show: text file named .jpg", "show: empty .jpg", "show: JPEG cut short", "show: JSON says 999x999"]
 
 
 @pytest.mark.parametrize("name", sorted(ALL_CASES))
@@ -208,7 +220,7 @@ def test_synth_into_a_folder_another_writer_holds(tmp_path: Path, monkeypatch, c
 
 def test_the_number_of_bad_inputs_tried() -> None:
     """The count the issue's closing note quotes: the table above plus the busy folder."""
-    assert len(ALL_CASES) + len(SHOW_CASES) + 1 == 32
+    assert len(ALL_CASES) + len(SHOW_CASES) + 1 == 33
 
 
 def test_space_sample_streams_and_stops_quietly_at_a_closed_pipe() -> None:

@@ -3,6 +3,7 @@ what is wrong with it (PIL's OSError reached users as advice to check paths)."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -37,6 +38,21 @@ def test_a_dataset_image_that_is_no_image_is_named(synth: SynthSummary, tmp_path
     with pytest.raises(DataError) as exc:
         dataset[dataset.image_ids.index(2)]
     assert str(exc.value).startswith("image id 2: " + message.format(path=path)), str(exc.value)
+
+
+def test_an_image_of_another_size_than_its_entry_is_named(synth: SynthSummary, tmp_path: Path) -> None:
+    """Boxes, masks and points are in the frame the JSON gives: a file of another size
+    would have trained on misplaced targets without a word."""
+    ds = tmp_path / "ds"
+    shutil.copytree(synth.out, ds)
+    data = json.loads((ds / "annotations.json").read_text())
+    data["images"][1].update(width=999, height=998)
+    (ds / "annotations.json").write_text(json.dumps(data))
+    dataset = DensePoseDataset(ds / "annotations.json", ds / "images", train=False)
+    dataset[dataset.image_ids.index(1)]  # untouched entries still load
+    with pytest.raises(DataError, match=re.escape(f"image id 2: image file {ds / 'images' / '000002.jpg'} is {TINY.size}x"
+                                                  f"{TINY.size} pixels but the annotations give width 999, height 998")):
+        dataset[dataset.image_ids.index(2)]
 
 
 def test_a_folder_or_a_missing_file_is_named(tmp_path: Path) -> None:
