@@ -24,6 +24,10 @@ def register(app: typer.Typer) -> None:
         """Compute the Pareto front (GPS AP up, cost down) of RUN's finished trials, with its baselines."""
         from nas.pareto import analyse, front_lines, left_out_note, plot_html, plot_png, versus_baseline
 
+        if plots is not None and plots.exists() and not plots.is_dir():  # checked before the work, not by the first write
+            from nas.errors import ResultsError
+
+            raise ResultsError(f"--plots {plots} is a file; give a folder for pareto.png and pareto.html")
         report = analyse(run, axis=axis, ref_cost=ref)
         note = left_out_note(report)
         if note:  # on stderr: --json output stays one JSON document

@@ -139,6 +139,8 @@ PARETO_CASES: dict[str, Case] = {
     "pareto: --axis flops": _pareto_case(None, ["'flops' (--axis)"], "--axis", "flops"),
     "pareto: --ref -1": _pareto_case(None, ["--ref"], "--ref", "-1"),
     "pareto: --ref nan": _pareto_case(None, ["--ref"], "--ref", "nan"),
+    "pareto: --plots a file": _pareto_case(lambda s: (s.root / "notes.txt").write_text("keep me"), ["--plots run/notes.txt", "is a file"],
+                                           "--plots", "run/notes.txt"),
 }
 
 
@@ -220,7 +222,7 @@ def test_synth_into_a_folder_another_writer_holds(tmp_path: Path, monkeypatch, c
 
 def test_the_number_of_bad_inputs_tried() -> None:
     """The count the issue's closing note quotes: the table above plus the busy folder."""
-    assert len(ALL_CASES) + len(SHOW_CASES) + 1 == 33
+    assert len(ALL_CASES) + len(SHOW_CASES) + 1 == 34
 
 
 def test_space_sample_streams_and_stops_quietly_at_a_closed_pipe() -> None:
