@@ -88,8 +88,19 @@ def _show_with_a_size_the_file_has_not(dataset: Path) -> Case:
     return case
 
 
+def _show(dataset: Path, *extra: str) -> Case:
+    def case(d: Path) -> tuple[list[str], list[str]]:
+        _copy_dataset(dataset, d / "ds")
+        (d / "notes.json").write_text("not JSON\n")
+        return ["data", "show", "ds", "--out", "drawn.png", *extra], []
+    return case
+
+
 def show_cases(dataset: Path) -> dict[str, tuple[Case, list[str]]]:
     return {
+        "show: --image 999": (_show(dataset, "--image", "999"), ["image id 999 not found", "annotations.json"]),
+        "show: --annotations not JSON": (_show(dataset, "--image", "1", "--annotations", "notes.json"), ["notes.json", "not a readable JSON"]),
+        "show: no dataset there": (lambda d: (["data", "show", "nowhere", "--image", "1", "--out", "x.png"], []), ["nowhere"]),
         "show: JSON says 999x999": (_show_with_a_size_the_file_has_not(dataset), ["is 48x48 pixels", "width 999, height 999"]),
         "show: text file named .jpg": (_show_with_image(b"just some text\n", dataset), ["not an image file: cannot decode"]),
         "show: empty .jpg": (_show_with_image(b"", dataset), ["not an image file: cannot decode", "empty"]),
@@ -194,7 +205,8 @@ def _check(case: Case, must_name: list[str], tmp_path: Path, monkeypatch: pytest
 
 
 ALL_CASES = {**SYNTH_CASES, **PARETO_CASES, **SPACE_CASES}
-SHOW_CASES = ["show: text file named .jpg", "show: empty .jpg", "show: JPEG cut short", "show: JSON says 999x999"]
+SHOW_CASES = ["show: text file named .jpg", "show: empty .jpg", "show: JPEG cut short", "show: JSON says 999x999", "show: --image 999",
+              "show: --annotations not JSON", "show: no dataset there"]
 
 
 @pytest.mark.parametrize("name", sorted(ALL_CASES))
@@ -222,7 +234,7 @@ def test_synth_into_a_folder_another_writer_holds(tmp_path: Path, monkeypatch, c
 
 def test_the_number_of_bad_inputs_tried() -> None:
     """The count the issue's closing note quotes: the table above plus the busy folder."""
-    assert len(ALL_CASES) + len(SHOW_CASES) + 1 == 34
+    assert len(ALL_CASES) + len(SHOW_CASES) + 1 == 37
 
 
 def test_space_sample_streams_and_stops_quietly_at_a_closed_pipe() -> None:
