@@ -76,3 +76,20 @@ def test_main_prints_one_line_and_exits_2(synth, tmp_path: Path, capsys: pytest.
     code = nas.cli.main(["eval", "--gt", str(synth.train_json), "--pred", str(tmp_path / "none.json")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and err[0].startswith("error: --pred ")
+
+
+def test_project_options_are_flags_and_named_in_the_header(synth, perfect: Path) -> None:
+    base = ["eval", "--gt", str(synth.train_json), "--pred", str(perfect), "--modes", "gps"]
+    runner = CliRunner()
+    r = runner.invoke(_app(), base)
+    assert r.exit_code == 0, r.output
+    assert "official rules)" in r.output.splitlines()[0]
+    flags = ["--wrong-part", "zero", "--placement", "frame256", "--masks", "nearest", "--ignore-rule", "per-threshold"]
+    r = runner.invoke(_app(), base + flags + ["--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["gps_ap"] == pytest.approx(1.0)  # the tiny set's perfect file scores 1 either way
+    r = runner.invoke(_app(), base + ["--placement", "frame256"])
+    assert "official rules except --placement frame256" in r.output.splitlines()[0]
+    r = runner.invoke(_app(), base + ["--ignore-rule", "never"])
+    assert isinstance(r.exception, EvalError)
+    assert str(r.exception) == "--ignore-rule must be one of official, per-threshold (first: official), got 'never'"
