@@ -104,10 +104,16 @@ def test_a_killed_writers_staging_folder_is_cleaned_by_the_next_run(tmp_path: Pa
 def test_two_writers_at_once_one_succeeds_the_other_names_its_pid(tmp_path: Path) -> None:
     out = tmp_path / "ds"
     generate_dataset(out, SMALL, progress=False)
-    first = _synth(out, 40, 64, "--overwrite")
+    first = _synth(out, 20, 64, "--overwrite")
     _wait_rendering(first, out)
-    second = _synth(out, 3, 80, "--overwrite")
-    second_out, second_err = second.communicate(timeout=60)
+    # the first writer paused mid-render (it keeps its lock) for as long as the second runs,
+    # however slowly the machine starts it
+    os.killpg(first.pid, signal.SIGSTOP)
+    try:
+        second = _synth(out, 3, 80, "--overwrite")
+        second_out, second_err = second.communicate(timeout=60)
+    finally:
+        os.killpg(first.pid, signal.SIGCONT)
     first_out, first_err = first.communicate(timeout=120)
     assert first.returncode == 0, first_err
     assert second.returncode == 2 and second_out == ""
@@ -115,6 +121,22 @@ def test_two_writers_at_once_one_succeeds_the_other_names_its_pid(tmp_path: Path
     assert len(lines) == 1 and lines[0].startswith("error: another nas data synth is running on "), second_err
     assert f"pid {first.pid} " in lines[0] and str(out) in lines[0]
     assert _assert_whole(out) == 64  # the first writer's images, with its annotations
+    assert _leftovers(tmp_path) == []
+
+
+def test_two_writers_started_together_into_a_new_folder_one_succeeds(tmp_path: Path) -> None:
+    """Whichever wins, the other stops with one line (busy while the winner renders, or
+    the dataset already there once it has finished), and the dataset is the winner's whole."""
+    out = tmp_path / "ds"
+    writers = {size: _synth(out, 6, size) for size in (48, 64)}
+    results = {size: proc.communicate(timeout=120) + (proc.returncode,) for size, proc in writers.items()}
+    winners = [size for size, (_, _, code) in results.items() if code == 0]
+    assert len(winners) == 1, results
+    (loser,) = set(results) - set(winners)
+    _, err, code = results[loser]
+    assert code == 2 and len(err.splitlines()) == 1 and err.startswith("error: "), err
+    assert "another nas data synth is running" in err or "already holds a dataset" in err
+    assert _assert_whole(out) == winners[0]
     assert _leftovers(tmp_path) == []
 
 
