@@ -69,11 +69,6 @@ class EvalOptions:
             if val not in allowed:
                 raise EvalError(f"{f.name} must be one of {', '.join(allowed)} (first: official), got {val!r}")
 
-    @property
-    def is_official(self) -> bool:
-        """Whether every behaviour is the official one."""
-        return self == OFFICIAL
-
 
 OFFICIAL = EvalOptions()
 """DensePose's official evaluator (the default everywhere)."""
