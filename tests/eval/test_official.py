@@ -22,6 +22,7 @@ from nas.eval import (
     load_densepose_results,
     load_ground_truth,
     save_densepose_results,
+    whole_pixel_box,
 )
 from nas.eval.masks import gt_mask, gt_mask_official, resize_bilinear
 from tests.eval.conftest import toy_ground_truth
@@ -228,6 +229,11 @@ def test_results_file_holds_maps_at_the_boxs_whole_pixel_size(tmp_path: Path, su
                           bbox=(10.0, 20.0, 50.0, 30.0), image_size=(80, 90))
     in_memory = DensePoseResult(1, 1, (10.3, 20.7, 50.0, 30.0), 0.8, iuv)
     assert evaluate(gt, [in_memory], surface) == evaluate(gt, path, surface)
+
+
+def test_whole_pixel_box_truncates_and_forgives_float_noise() -> None:
+    assert whole_pixel_box((1.5, 2.0, 50.9, 30.2)) == (1.5, 2.0, 50.0, 30.0)  # int(), as Detectron writes boxes
+    assert whole_pixel_box((0.0, 0.0, 63.9999999, 0.4)) == (0.0, 0.0, 64.0, 1.0)  # scaling noise; at least 1 px
 
 
 def test_options_are_checked() -> None:
