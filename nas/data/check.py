@@ -19,6 +19,7 @@ annotation or image (the first found), so one bad entry gives one line.
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 from dataclasses import asdict, dataclass, field, replace
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from nas.data.coco import DP_BOX_SIZE, annotation_where, parse_bbox, parse_densepose_fields
-from nas.data.rle import rle_counts
+from nas.data.rle import rle_counts, rles_valid
 from nas.data.source import DatasetSource, Split, SPLITS, surface_kind
 from nas.errors import DataError
 from nas.io import read_json
@@ -123,6 +124,17 @@ class DatasetReport:
         return out
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """An annotation whose fields hold, its RLEs (``(field, rle)``) not yet checked."""
+
+    image_id: int
+    ann_id: int
+    kind: str  # "crowd", "with points" or "without points"
+    points: int
+    rles: list[tuple[str, Any]]
+
+
 @dataclass
 class _SplitScan:
     """Mutable counts while one split is read."""
@@ -136,6 +148,7 @@ class _SplitScan:
     mask_sizes: dict[int, list[tuple[int, tuple[int, ...]]]] = field(default_factory=dict)
     # images whose file is not of the size the JSON gives (their masks are not reported too)
     wrong_size: set[int] = field(default_factory=set)
+    pending: list[_Pending] = field(default_factory=list)
 
 
 def _problem(scan: _SplitScan, message: str) -> None:
@@ -170,27 +183,9 @@ def _scan_images(scan: _SplitScan, entries: list[Any]) -> None:
             scan.images[image_id] = (name, h, w)
 
 
-def _check_segmentation(seg: Any, where: str) -> str | None:
-    """What is wrong with a COCO ``segmentation`` (RLE or polygons) in itself, or None."""
-    if isinstance(seg, dict):
-        try:
-            rle_counts(seg)
-        except ValueError as exc:
-            return f"{where}: bad RLE mask: {exc}"
-        return None
-    if isinstance(seg, list):
-        for k, poly in enumerate(seg):
-            if not isinstance(poly, list) or len(poly) < 6 or len(poly) % 2:
-                return f"{where}: polygon {k} must be a list of at least 3 x, y pairs"
-            if not all(isinstance(c, (int, float)) and not isinstance(c, bool) and c == c and abs(c) != float("inf")
-                       for c in poly):
-                return f"{where}: polygon {k} holds a value that is not a finite number"
-        return None
-    return f"{where}: expected an RLE dict or a list of polygons, got {type(seg).__name__}"
-
-
 def _check_annotation(ann: Any, k: int, scan: _SplitScan, seen: dict[int, int]) -> None:
-    """Count one annotation, or record its first problem."""
+    """Record an annotation whose fields hold (its RLE masks to be checked with all others
+    at once), or its first problem."""
     if not isinstance(ann, dict):
         _problem(scan, f"annotations[{k}] is not a JSON object")
         return
@@ -207,45 +202,78 @@ def _check_annotation(ann: Any, k: int, scan: _SplitScan, seen: dict[int, int]) 
         _problem(scan, f"{annotation_where(image_id, ann_id, 'image_id')}: no image with id {image_id!r:.40} in 'images' "
                        "(an annotation of an unknown image)")
         return
+    rles: list[tuple[str, Any]] = []
     try:
         parse_bbox(ann, image_id)
         crowd = ann.get("iscrowd", 0)
         if crowd not in (0, 1):  # also True/False
             raise DataError(f"{annotation_where(image_id, ann_id, 'iscrowd')}: expected 0 or 1, got {crowd!r:.20}")
-        if "segmentation" in ann:
-            seg = ann["segmentation"]
-            bad = _check_segmentation(seg, annotation_where(image_id, ann_id, "segmentation"))
+        seg = ann.get("segmentation")
+        if isinstance(seg, dict):
+            rles.append(("segmentation", seg))
+        elif seg is not None:
+            bad = _check_polygons(seg, annotation_where(image_id, ann_id, "segmentation"))
             if bad:
                 raise DataError(bad)
-            if isinstance(seg, dict) and tuple(seg["size"]) != scan.images[image_id][1:]:
-                scan.mask_sizes.setdefault(image_id, []).append((ann_id, tuple(seg["size"])))
         dp = parse_densepose_fields(ann, image_id)
         if dp is not None:
-            for m, rle in enumerate(dp.masks):
-                if rle is not None:
-                    _check_box_mask(rle, annotation_where(image_id, ann_id, f"dp_masks[{m}]"))
+            rles += [(f"dp_masks[{m}]", rle) for m, rle in enumerate(dp.masks) if rle is not None]
     except DataError as exc:
         _problem(scan, str(exc))
         return
-    r = scan.report
-    if crowd:
-        scan.report = replace(r, crowd_regions=r.crowd_regions + 1)
-    elif dp is not None and dp.x.size:
-        scan.points.append(int(dp.x.size))
-        scan.report = replace(r, people=r.people + 1, people_with_points=r.people_with_points + 1)
-    else:
-        scan.report = replace(r, people=r.people + 1, people_without_points=r.people_without_points + 1)
+    kind = "crowd" if crowd else "with points" if dp is not None and dp.x.size else "without points"
+    scan.pending.append(_Pending(image_id, ann_id, kind, 0 if dp is None else int(dp.x.size), rles))
 
 
-def _check_box_mask(rle: Any, where: str) -> None:
-    """A ``dp_masks`` entry must be a valid RLE of the 256x256 box frame (the counts are
-    checked, not decoded: that is what decoding would find wrong)."""
-    try:
-        (h, w), _ = rle_counts(rle)
-    except ValueError as exc:
-        raise DataError(f"{where}: bad RLE mask: {exc}") from None
-    if (h, w) != (DP_BOX_SIZE, DP_BOX_SIZE):
-        raise DataError(f"{where}: mask is {h}x{w}, expected {DP_BOX_SIZE}x{DP_BOX_SIZE}")
+def _check_polygons(seg: Any, where: str) -> str | None:
+    """What is wrong with a COCO polygon ``segmentation``, or None."""
+    if not isinstance(seg, list):
+        return f"{where}: expected an RLE dict or a list of polygons, got {type(seg).__name__}"
+    for k, poly in enumerate(seg):
+        if not isinstance(poly, list) or len(poly) < 6 or len(poly) % 2:
+            return f"{where}: polygon {k} must be a list of at least 3 x, y pairs"
+        if not all(isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c) for c in poly):
+            return f"{where}: polygon {k} holds a value that is not a finite number"
+    return None
+
+
+def _rle_problem(rle: Any, fld: str, valid: bool, where: str) -> str | None:
+    """What is wrong with one RLE of an annotation (``valid``: rles_valid's verdict)."""
+    if not valid:
+        try:
+            rle_counts(rle)
+        except ValueError as exc:
+            return f"{where}: bad RLE mask: {exc}"
+    if fld.startswith("dp_masks") and list(rle["size"]) != [DP_BOX_SIZE, DP_BOX_SIZE]:
+        h, w = rle["size"]
+        return f"{where}: mask is {h}x{w}, expected {DP_BOX_SIZE}x{DP_BOX_SIZE}"
+    return None
+
+
+def _settle_pending(scan: _SplitScan) -> None:
+    """Check every RLE of the split's annotations at once, then count each annotation, or
+    record its first bad mask."""
+    valid = rles_valid([rle for p in scan.pending for _, rle in p.rles])
+    at = 0
+    counts: dict[str, int] = {"crowd": 0, "with points": 0, "without points": 0}
+    for p in scan.pending:
+        verdicts, at = valid[at:at + len(p.rles)], at + len(p.rles)
+        bad = next((msg for (fld, rle), ok in zip(p.rles, verdicts)
+                    if (msg := _rle_problem(rle, fld, bool(ok), annotation_where(p.image_id, p.ann_id, fld)))), None)
+        if bad:
+            _problem(scan, bad)
+            continue
+        seg = dict(p.rles).get("segmentation")
+        if seg is not None and tuple(seg["size"]) != scan.images[p.image_id][1:]:
+            scan.mask_sizes.setdefault(p.image_id, []).append((p.ann_id, tuple(seg["size"])))
+        counts[p.kind] += 1
+        if p.kind == "with points":
+            scan.points.append(p.points)
+    pts = scan.points
+    scan.report = replace(scan.report, images=len(scan.images), people=counts["with points"] + counts["without points"],
+                          people_with_points=counts["with points"], people_without_points=counts["without points"],
+                          crowd_regions=counts["crowd"], points_median=float(statistics.median(pts)) if pts else None,
+                          points_min=min(pts) if pts else None)
 
 
 def _scan_split(name: str, split: Split) -> _SplitScan:
@@ -262,9 +290,7 @@ def _scan_split(name: str, split: Split) -> _SplitScan:
     seen: dict[int, int] = {}
     for k, ann in enumerate(data["annotations"]):
         _check_annotation(ann, k, scan, seen)
-    pts = scan.points
-    scan.report = replace(scan.report, images=len(scan.images), points_median=float(statistics.median(pts)) if pts else None,
-                           points_min=min(pts) if pts else None)
+    _settle_pending(scan)
     return scan
 
 
