@@ -88,6 +88,8 @@ class DatasetSource:
                 raise DataError(f"{path} is a file but not a dataset descriptor (a .yaml or .yml file); give a dataset folder "
                                 f"or a descriptor ({DESCRIPTOR_EXAMPLE})")
             return cls._from_descriptor(path)
+        if path.suffix.lower() in DESCRIPTOR_SUFFIXES:
+            raise DataError(f"dataset descriptor {path} does not exist; write one ({DESCRIPTOR_EXAMPLE}) or give a dataset folder")
         raise DataError(f"dataset {path} does not exist; give a dataset folder (`nas data synth --out {path}` writes one) "
                         "or a descriptor YAML")
 
@@ -99,8 +101,8 @@ class DatasetSource:
         missing = [str(p) for p in (source.train.annotations, source.val.annotations, images, source.surface) if not p.exists()]
         if missing:
             raise DataError(f"dataset folder {root} lacks {', '.join(missing)}; expected annotations/train.json, "
-                            f"annotations/val.json, images/ and surface.npz (create one with: nas data synth --out {root} "
-                            "--images 400), or give a descriptor YAML for data in another layout")
+                            f"annotations/val.json, images/ and surface.npz (render one with: nas data synth --out {root} "
+                            "--images 400 --overwrite), or give a descriptor YAML for data in another layout")
         return source
 
     @classmethod
