@@ -270,6 +270,11 @@ def main() -> None:
     args = parser.parse_args()
     if not args.official.is_file():
         sys.exit(f"error: --official {args.official} not found; give the path of your copy of densepose_cocoeval.py")
+    import importlib.util
+
+    missing = [m for m in ("h5py", "cv2") if importlib.util.find_spec(m) is None]
+    if missing:  # the official file imports both
+        sys.exit(f"error: the official evaluator needs {', '.join(missing)}: pip install h5py opencv-python-headless")
 
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)
