@@ -55,20 +55,9 @@ def synth(
 
 
 def _synth_official(out: Path, cfg: SynthConfig, workers: int, progress: bool, overwrite: bool) -> None:
-    """Render into a staging folder, then write DensePose-COCO's layout at ``out``."""
-    import shutil
+    from nas.data.official import synth_official_layout
 
-    from nas.data.official import check_out_folder, hidden_folder_beside, write_official_layout
-    from nas.data.synth.generate import generate_dataset
-
-    check_out_folder(out, overwrite)  # before minutes of rendering
-    stage = hidden_folder_beside(out, "synth")
-    try:
-        synth_dir = stage / "synth"  # inside the stage, so the generator's own lock and staging files go with it
-        s = generate_dataset(synth_dir, cfg, workers=workers, progress=progress)
-        w = write_official_layout(synth_dir, out, move=True, overwrite=overwrite)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+    s, w = synth_official_layout(out, cfg, workers=workers, progress=progress, overwrite=overwrite)
     typer.echo(f"wrote {s.images} images ({w.train_images} train, {w.val_images} val), {s.annotations} annotations "
                f"({s.dp_annotations} with DensePose) to {w.out} in DensePose-COCO's layout")
     typer.echo(f"  {w.train_json}\n  {w.val_json}\n  {w.surface}/\n  {w.descriptor}  (give it to --data)")

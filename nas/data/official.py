@@ -22,7 +22,8 @@ map at U, V = k / 255. DensePose's own evaluator hard-codes SMPL's 27,554 geodes
 targets, so it reads only the real files; ``nas`` reads both.
 
 The output is written into a staging folder beside ``OUT`` and renamed into place at the
-end, so an interrupted run leaves no half-written dataset.
+end, one writer at a time, exactly as ``nas data synth`` writes its folders
+(:mod:`nas.data.synth.staging`), so an interrupted run leaves no half-written dataset.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ import io
 import os
 import pickle
 import shutil
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,13 +40,13 @@ import numpy as np
 
 from nas.data.parts import N_FINE_PARTS
 from nas.data.surface import UV_TABLE_SIZE, BodySurface
+from nas.data.synth.generate import SynthConfig, SynthSummary
+from nas.data.synth.staging import check_replaceable, resolve_out, staged_dataset
 from nas.errors import DataError
-from nas.interrupts import interrupts_deferred
-from nas.lock import folder_lock
 from nas.io import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json
 
-__all__ = ["OfficialLayout", "write_official_layout", "check_out_folder", "hidden_folder_beside", "write_densepose_eval_files", "uv_symmetry_tables",
-           "condensed_geodesics", "OFFICIAL_SPLITS", "EVAL_FOLDER"]
+__all__ = ["OfficialLayout", "write_official_layout", "synth_official_layout", "write_densepose_eval_files",
+           "uv_symmetry_tables", "condensed_geodesics", "OFFICIAL_SPLITS", "OFFICIAL_ENTRIES", "EVAL_FOLDER"]
 
 OFFICIAL_SPLITS = {"train": ("densepose_coco_2014_train.json", "train2014"),
                    "val": ("densepose_coco_2014_minival.json", "val2014")}
@@ -54,6 +54,11 @@ OFFICIAL_SPLITS = {"train": ("densepose_coco_2014_train.json", "train2014"),
 
 EVAL_FOLDER = "eval_data"
 """Folder of the evaluation files inside an official-layout dataset written here."""
+
+OFFICIAL_ENTRIES = frozenset({"annotations", EVAL_FOLDER, "dataset.yaml", *(folder for _, folder in OFFICIAL_SPLITS.values())})
+"""What an official-layout dataset written here holds; a folder with anything else is not replaced."""
+
+_RENDER = "synthetic"  # the synthetic folder rendered inside the staging folder, then moved out of it
 
 _ROWS_PER_CHUNK = 256  # Dijkstra sources per batch: 256 x N float64 rows in memory at once
 
@@ -179,13 +184,16 @@ def write_official_layout(
 ) -> OfficialLayout:
     """Write the synthetic dataset folder ``synth_dir`` in DensePose-COCO's layout at ``out``.
 
+    Written whole or not at all, one writer at a time, as ``nas data synth`` writes
+    (:mod:`nas.data.synth.staging`).
+
     Args:
         synth_dir: a folder written by ``nas data synth`` (``annotations/{train,val}.json``,
             ``images/``, ``surface.npz``).
-        out: the new dataset folder; must not exist or be empty unless ``overwrite``.
-        move: move the images instead of linking or copying them (``synth_dir`` is a
-            staging folder that is deleted next).
-        overwrite: replace what ``out`` holds.
+        out: the new dataset folder; must not hold a dataset unless ``overwrite``.
+        move: move the images instead of linking or copying them (``synth_dir`` is
+            deleted next).
+        overwrite: replace the dataset ``out`` holds.
 
     Returns:
         The paths written.
@@ -193,70 +201,50 @@ def write_official_layout(
     Raises:
         DataError: ``synth_dir`` is not a synthetic dataset, or ``out`` is taken.
     """
-    check_out_folder(out, overwrite)
-    src, out = Path(synth_dir), Path(os.path.abspath(out))
+    target = resolve_out(out)
+    check_replaceable(target, overwrite, OFFICIAL_ENTRIES)  # before the lock: a plain mistake needs no folder made
+    src = Path(synth_dir)
     surface = BodySurface.load(src / "surface.npz")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # the lock `nas data synth` holds for a folder-layout dataset at OUT: one writer at a time
-    with folder_lock(out.parent, f".{out.name}.synth-lock", "nas data synth", "run this one again"):
-        check_out_folder(out, overwrite)  # again under the lock: another writer may have finished since
-        return _write_staged(src, out, surface, move)
+    with staged_dataset(target) as stage:
+        check_replaceable(target, overwrite, OFFICIAL_ENTRIES)  # again under the lock: another writer may have finished
+        counts = _write_layout(src, stage, surface, move)
+    return _written(target, counts)
 
 
-def _write_staged(src: Path, out: Path, surface: BodySurface, move: bool) -> OfficialLayout:
-    stage = hidden_folder_beside(out, "staging")
-    try:
-        counts = {}
-        for split, (json_name, folder) in OFFICIAL_SPLITS.items():
-            data = read_json(src / "annotations" / f"{split}.json", DataError, "annotation file")
-            data = _place_images(data, src / "images", stage / folder, folder, move)
-            atomic_write_json(stage / "annotations" / json_name, data)
-            counts[split] = len(data["images"])
-        write_densepose_eval_files(surface, stage / EVAL_FOLDER)
-        atomic_write_text(stage / "dataset.yaml", _descriptor_text())
-        _swap_into_place(stage, out)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
+def synth_official_layout(out: str | os.PathLike[str], config: SynthConfig, *, workers: int = 1, progress: bool = True,
+                          overwrite: bool = False) -> tuple[SynthSummary, OfficialLayout]:
+    """Render a synthetic dataset and write it in DensePose-COCO's layout at ``out``
+    (``nas data synth --layout densepose-coco``). The render goes into the staging folder
+    itself, so a killed run leaves nothing the next one does not clean up."""
+    from nas.data.synth.generate import generate_dataset
+
+    target = resolve_out(out)
+    check_replaceable(target, overwrite, OFFICIAL_ENTRIES)  # before minutes of rendering
+    with staged_dataset(target) as stage:
+        check_replaceable(target, overwrite, OFFICIAL_ENTRIES)
+        render = stage / _RENDER
+        summary = generate_dataset(render, config, workers=workers, progress=progress)
+        counts = _write_layout(render, stage, BodySurface.load(render / "surface.npz"), move=True)
+        shutil.rmtree(render)
+        for leftover in stage.glob(f".{_RENDER}.*"):  # the render's own lock file
+            leftover.unlink()
+    return summary, _written(target, counts)
+
+
+def _write_layout(src: Path, dest: Path, surface: BodySurface, move: bool) -> dict[str, int]:
+    counts = {}
+    for split, (json_name, folder) in OFFICIAL_SPLITS.items():
+        data = read_json(src / "annotations" / f"{split}.json", DataError, "annotation file")
+        data = _place_images(data, src / "images", dest / folder, folder, move)
+        atomic_write_json(dest / "annotations" / json_name, data)
+        counts[split] = len(data["images"])
+    write_densepose_eval_files(surface, dest / EVAL_FOLDER)
+    atomic_write_text(dest / "dataset.yaml", _descriptor_text())
+    return counts
+
+
+def _written(out: Path, counts: dict[str, int]) -> OfficialLayout:
     return OfficialLayout(out=out, descriptor=out / "dataset.yaml",
                           train_json=out / "annotations" / OFFICIAL_SPLITS["train"][0],
                           val_json=out / "annotations" / OFFICIAL_SPLITS["val"][0],
                           train_images=counts["train"], val_images=counts["val"], surface=out / EVAL_FOLDER)
-
-
-def check_out_folder(out: str | os.PathLike[str], overwrite: bool) -> None:
-    """Refuse an ``--out`` that is a file, the current folder (or holds it), or a folder
-    with something in it unless ``overwrite``."""
-    if not str(out).strip() or Path(os.path.abspath(out)) in (Path.cwd(), *Path.cwd().parents):
-        raise DataError(f"--out {str(out)!r} is the current folder or holds it; the dataset is written to a folder of its "
-                        "own (renamed into place): give a new folder, e.g. --out data/densepose_coco")
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise DataError(f"--out {out} is a file, not a folder; choose a folder for the dataset")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise DataError(f"{out} is not empty; pass --overwrite or choose another --out folder")
-
-
-def hidden_folder_beside(out: Path, what: str) -> Path:
-    """A new hidden folder beside ``out`` (same file system, so it can be renamed onto it)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = out.parent / f".{out.name}.{uuid.uuid4().hex[:12]}.{what}"  # unique: a killed run's leftover never blocks
-    stage.mkdir()  # mode from the umask, as the final folder should have
-    return stage
-
-
-def _swap_into_place(stage: Path, out: Path) -> None:
-    """Rename the finished ``stage`` to ``out``; an existing ``out`` is moved aside first and
-    deleted only once the new folder stands in its place."""
-    with interrupts_deferred():  # Ctrl-C between the two renames would leave no dataset at OUT
-        if not out.exists():
-            os.replace(stage, out)
-            return
-        old = out.parent / f".{out.name}.{uuid.uuid4().hex[:12]}.old"
-        os.replace(out, old)
-        try:
-            os.replace(stage, out)
-        except BaseException:
-            os.replace(old, out)
-            raise
-    shutil.rmtree(old, ignore_errors=True)

@@ -186,7 +186,7 @@ def test_synth_command_writes_the_official_layout(tmp_path: Path, capsys: pytest
     before = sorted(p.name for p in out.rglob("*"))
     assert main(["data", "synth", "--out", str(out), "--images", "2", "--layout", "densepose-coco", "--no-progress"]) == 2
     err = capsys.readouterr().err
-    assert err.count("error:") == 1 and "not empty; pass --overwrite" in err
+    assert err.count("error:") == 1 and "already holds a dataset; pass --overwrite" in err
     assert sorted(p.name for p in out.rglob("*")) == before
     assert main(["data", "synth", "--out", str(out), "--images", "2", "--size", "64", "--layout", "densepose-coco",
                  "--overwrite", "--no-progress"]) == 0

@@ -129,9 +129,10 @@ def staged_dataset(out: Path) -> Iterator[Path]:
         _publish(new, out)
 
 
-def check_replaceable(out: Path, overwrite: bool) -> None:
+def check_replaceable(out: Path, overwrite: bool, entries: frozenset[str] = DATASET_ENTRIES) -> None:
     """Refuse to replace a folder holding more than a dataset (its other files would be
-    deleted with it), or a dataset without ``overwrite``.
+    deleted with it), or a dataset without ``overwrite``. ``entries``: what a dataset of
+    the layout being written holds (the synthetic folder's by default).
 
     An existing folder holding only parts of a dataset without annotations (left by a
     version of this writer that wrote in place) is replaced without ``overwrite``.
@@ -141,7 +142,7 @@ def check_replaceable(out: Path, overwrite: bool) -> None:
     if not out.is_dir():
         raise DataError(f"--out {out} is a file, not a folder; choose a folder for the dataset")
     names = sorted(p.name for p in out.iterdir())
-    others = [n for n in names if n not in DATASET_ENTRIES]
+    others = [n for n in names if n not in entries]
     if others:
         shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
         raise DataError(f"--out {out} holds files that are not a dataset ({shown}); a dataset replaces its whole folder, "
