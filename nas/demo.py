@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from nas.pareto.analysis import ParetoReport
     from nas.runs.store import ResultsStore
     from nas.search.run import SearchSummary
+    from nas.search.config import SearchConfig
 
 __all__ = ["DemoSettings", "run_demo", "DEMO_BASELINES", "DEFAULT_TABLE", "DEFAULT_SPACE"]
 
@@ -97,10 +98,15 @@ def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> Sea
     if Path(settings.out).is_file():  # before the data is rendered (seconds to minutes)
         raise SearchError(f"--out {settings.out} is a file; the demo's run is a folder (default results/demo): choose another --out")
     data = Path(settings.data)
-    _ensure_data(data, settings.images, settings.seed, echo)
     store = ResultsStore(settings.out)
+    config = None if store.exists() else _search_config(settings, table, data)
+    if config is not None:
+        from nas.search.prepare import load_models
+
+        load_models(config)  # space, table and baselines checked before the data is rendered (30-40 s)
+    _ensure_data(data, settings.images, settings.seed, echo)
     try:
-        summary = _search(settings, table, data, store, echo)
+        summary = _search(config, store, settings, echo)
     except Interrupted as stop:  # Ctrl-C: the demo continues where it stopped when run again
         raise Interrupted(f"{stop}, or run the same `nas demo` again") from None
     from nas.pareto import analyse, front_lines, plot_html, plot_png, versus_baseline
@@ -133,22 +139,27 @@ def _short_proxy_note(report: ParetoReport, settings: DemoSettings, baseline: st
             f"--budget-steps {default_steps}` against {baseline} before trusting {'them' if len(above) > 1 else 'it'}")
 
 
-def _search(settings: DemoSettings, table: Path, data: Path, store: ResultsStore, echo: Callable[[str], None]) -> SearchSummary:
-    """The demo's search: started, or continued when ``store`` already holds it."""
+def _search_config(settings: DemoSettings, table: Path, data: Path) -> SearchConfig:
+    """The configuration of a new demo run."""
     from nas.search.config import SearchConfig
     from nas.search.objective import Objective
-    from nas.search.run import resume_search, run_search
     from nas.space.search_space import SearchSpace
     from nas.train.options import ProxyOptions, build_proxy_config
 
-    if store.exists():
-        echo(f"search: continuing the demo run in {store.root}")
-        return resume_search(store.root, address=settings.address)
     space = settings.space or _space_of(table)
     options = ProxyOptions(budget_steps=settings.steps, val_images=settings.val_images, input_size=SearchSpace.from_yaml(space).proxy_input,
                            seed=settings.seed, device="cpu")
     proxy = build_proxy_config(options, DEFAULT_PROXY)
-    config = SearchConfig(space=str(Path(space).resolve()), table=str(table.resolve()), data=str(data.resolve()),
-                          out=str(Path(settings.out).resolve()), trials=settings.trials, sampler="tpe", objective=Objective(),
-                          baselines=DEMO_BASELINES, proxy=proxy, seed=settings.seed, address=settings.address)
+    return SearchConfig(space=str(Path(space).resolve()), table=str(table.resolve()), data=str(data.resolve()),
+                        out=str(Path(settings.out).resolve()), trials=settings.trials, sampler="tpe", objective=Objective(),
+                        baselines=DEMO_BASELINES, proxy=proxy, seed=settings.seed, address=settings.address)
+
+
+def _search(config: SearchConfig | None, store: ResultsStore, settings: DemoSettings, echo: Callable[[str], None]) -> SearchSummary:
+    """The demo's search: started from ``config``, or continued when ``store`` already holds it."""
+    from nas.search.run import resume_search, run_search
+
+    if config is None:
+        echo(f"search: continuing the demo run in {store.root}")
+        return resume_search(store.root, address=settings.address)
     return run_search(config)

@@ -117,7 +117,7 @@ def condensed_geodesics(surface: BodySurface) -> np.ndarray:
 def write_densepose_eval_files(surface: BodySurface, folder: str | os.PathLike[str]) -> None:
     """Write ``surface`` as DensePose's four evaluation files into ``folder``.
 
-    ``SMPL_subdiv.mat`` (``Part_ID_subdiv``, ``U_subdiv``, ``V_subdiv`` as columns,
+    ``SMPL_subdiv.mat`` (``Part_ID_subdiv`` as int32: DensePose indexes with it; ``U_subdiv``, ``V_subdiv`` as columns,
     ``vertex`` 3 x N in metres), ``SMPL_SUBDIV_TRANSFORM.mat`` (``index``, 1-based geodesic
     target of each vertex: here the vertex itself), ``Pdist_matrix.pkl`` (a pickled
     ``{"Pdist_matrix": (M, 1) float32}``, see :func:`condensed_geodesics`) and
@@ -136,7 +136,7 @@ def write_densepose_eval_files(surface: BodySurface, folder: str | os.PathLike[s
         atomic_write_bytes(folder / name, buf.getvalue())
 
     n = surface.num_vertices
-    mat("SMPL_subdiv.mat", {"Part_ID_subdiv": surface.part.astype(np.float64)[:, None], "U_subdiv": surface.uv[:, :1],
+    mat("SMPL_subdiv.mat", {"Part_ID_subdiv": surface.part.astype(np.int32)[:, None], "U_subdiv": surface.uv[:, :1],
                             "V_subdiv": surface.uv[:, 1:], "vertex": surface.xyz.T.copy()})
     mat("SMPL_SUBDIV_TRANSFORM.mat", {"index": np.arange(1, n + 1, dtype=np.float64)[:, None]})
     pdist = condensed_geodesics(surface)[:, None]

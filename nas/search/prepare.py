@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from nas.data.check import check_dataset
 from nas.data.source import DatasetSource
 from nas.errors import MissingKeysError, SearchError, SpecError, TableError
 from nas.latency.table import LatencyTable
@@ -12,7 +13,7 @@ from nas.space.references import reference
 from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
 
-__all__ = ["Inputs", "load_inputs", "check_table_space"]
+__all__ = ["Inputs", "load_inputs", "load_models", "check_table_space"]
 
 
 @dataclass(frozen=True)
@@ -32,13 +33,23 @@ def check_table_space(table: LatencyTable, space: SearchSpace, space_path: str) 
 
 
 def load_inputs(config: SearchConfig) -> Inputs:
+    """Every input of the search, checked (the dataset whole: image files, sizes, masks,
+    ids), before the first file of the run is written."""
+    space, table, baselines = load_models(config)
+    data = DatasetSource.load(config.data)
+    check_dataset(data, surface=False)  # the trials read the surface; a real one is ~1.5 GB
+    return Inputs(space, table, baselines, data)
+
+
+def load_models(config: SearchConfig) -> tuple[SearchSpace, LatencyTable, list[tuple[str, ArchSpec]]]:
+    """The space, the table (checked against the space) and the baselines (each covered by
+    the table) of ``config``: what a search needs besides its data."""
     space = SearchSpace.from_yaml(config.space)
     try:
         table = LatencyTable.load(config.table)
     except TableError as exc:
         raise SearchError(f"--table: {exc}") from None
     check_table_space(table, space, config.space)
-    data = DatasetSource.load(config.data)
     baselines: list[tuple[str, ArchSpec]] = []
     for name in config.baselines:
         try:
@@ -51,4 +62,4 @@ def load_inputs(config: SearchConfig) -> Inputs:
         except MissingKeysError as exc:
             raise SearchError(f"baseline {name}: {exc}") from None
         baselines.append((name, arch))
-    return Inputs(space, table, baselines, data)
+    return space, table, baselines

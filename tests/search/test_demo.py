@@ -104,3 +104,20 @@ def test_the_demo_renders_no_data_for_a_descriptor(tmp_path, tiny_table):
     with pytest.raises(DataError, match=r"coco\.yaml: train\.annotations .*a\.json does not exist"):
         run_demo(DemoSettings(table=str(tiny_table), data=str(missing), out=str(tmp_path / "o")))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["coco.yaml"]
+
+
+@pytest.mark.parametrize("problem", ["space file missing", "space not the table's", "unknown baseline"])
+def test_space_and_table_are_checked_before_the_data_is_rendered(tmp_path, tiny_table, problem, monkeypatch):
+    """The demo rendered 400 images (30-40 s) before saying any of these (issue 39)."""
+    from nas.demo import DemoSettings, run_demo
+    from nas.errors import NasError
+
+    space = {"space file missing": str(tmp_path / "none.yaml"),
+             "space not the table's": "search_spaces/densepose_mobile.yaml", "unknown baseline": None}[problem]
+    if problem == "unknown baseline":
+        monkeypatch.setattr("nas.demo.DEMO_BASELINES", ("densemobile", "no_such_net"))
+    with pytest.raises(NasError) as caught:
+        run_demo(DemoSettings(table=str(tiny_table), data=str(tmp_path / "d"), out=str(tmp_path / "o"), space=space))
+    assert {"space file missing": "none.yaml does not exist", "space not the table's": "densepose_mobile",
+            "unknown baseline": "no_such_net"}[problem] in str(caught.value)
+    assert list(tmp_path.iterdir()) == []  # nothing rendered, no run folder
