@@ -195,3 +195,21 @@ def test_synth_command_writes_the_official_layout(tmp_path: Path, capsys: pytest
     assert main(["data", "synth", "--out", str(tmp_path / "x"), "--images", "2", "--layout", "coco"]) == 2
     assert "unknown --layout 'coco'; choose from folder, densepose-coco" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_nas_eval_reads_the_official_surface_folder(synth: SynthSummary, official: OfficialLayout, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """``nas eval --surface eval_data`` on the official layout's val file scores a results
+    file exactly as ``--surface surface.npz`` on the synthetic folder it was written from."""
+    from nas.eval import ground_truth_results, load_ground_truth, save_densepose_results
+
+    pred = tmp_path / "pred.json"
+    save_densepose_results(pred, ground_truth_results(load_ground_truth(official.val_json), uv_noise=0.3, seed=1))
+    scores = []
+    for gt, surface in ((official.val_json, official.surface), (synth.val_json, synth.surface)):
+        assert main(["eval", "--gt", str(gt), "--pred", str(pred), "--surface", str(surface), "--json"]) == 0
+        metrics = json.loads(capsys.readouterr().out)
+        metrics.pop("eval_seconds")
+        scores.append(metrics)
+    assert scores[0] == scores[1]
+    assert 0.0 < scores[0]["gps_ap"] < 1.0  # the noise made the geodesics matter

@@ -1,5 +1,6 @@
-"""A one-trial ``nas search`` on a dataset given by a descriptor YAML (train and val images
-in two folders), and ``--resume`` refusing the dataset once an annotation file changed."""
+"""A one-trial ``nas search`` on a dataset in DensePose-COCO's official layout given by its
+descriptor YAML (train2014/ and val2014/, DensePose's evaluation files as the surface),
+and ``--resume`` refusing the dataset once an annotation file changed."""
 
 from __future__ import annotations
 
@@ -13,14 +14,15 @@ from nas.cli import main
 from nas.runs.store import ResultsStore
 from nas.search.dataset import DATASET_FILE
 from tests.search.conftest import TINY_SPACE
-from tests.train.descriptor import split_descriptor
 
 
 @pytest.fixture(scope="module")
 def descriptor_run(tiny_dataset: Path, tiny_table: Path, tmp_path_factory) -> tuple[Path, Path]:
     """(descriptor, run folder) of a finished one-trial search (random sampler, 2 steps)."""
+    from nas.data.official import write_official_layout
+
     root = tmp_path_factory.mktemp("descriptor_search")
-    descriptor = split_descriptor(tiny_dataset, root / "coco")
+    descriptor = write_official_layout(tiny_dataset, root / "coco").descriptor
     out = root / "run"
     code = main(["search", "--out", str(out), "--space", str(TINY_SPACE), "--table", str(tiny_table), "--data", str(descriptor),
                  "--trials", "1", "--no-baselines", "--budget-steps", "2", "--batch-size", "2", "--evals", "1", "--val-images", "2",
@@ -43,7 +45,8 @@ def test_a_search_on_a_descriptor_trains_and_records_the_dataset(descriptor_run:
     assert json.loads((out / "config.json").read_text())["data"] == str(descriptor.resolve())
     record = json.loads((out / DATASET_FILE).read_text())
     assert record["descriptor"] == descriptor.read_text()
-    assert record["files"]["val.images"]["path"] == str((descriptor.parent / "val_images").resolve())
+    assert record["files"]["val.images"]["path"] == str((descriptor.parent / "val2014").resolve())
+    assert "surface/Pdist_matrix.pkl" in record["files"]  # the official surface files are part of the record
 
 
 @pytest.mark.slow
@@ -70,7 +73,7 @@ def test_resume_accepts_the_same_dataset_and_refuses_a_changed_one(descriptor_ru
     code, _, err = _resume(out, capsys)
     assert code == 0, err
 
-    val = descriptor.parent / "annotations" / "dp_val.json"
+    val = descriptor.parent / "annotations" / "densepose_coco_2014_minival.json"
     size = val.stat().st_size
     val.write_text(json.dumps(json.loads(val.read_text()), indent=1))  # the same annotations, another file
     config_before = (out / "config.json").read_bytes()
