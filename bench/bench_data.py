@@ -5,7 +5,10 @@ Prints two figures, each the median of ``--repeats`` runs:
 * generation: images/s of ``generate_dataset`` (render + JPEG + annotations, files
   written) at ``--size`` px with ``--workers`` processes, start-up included;
 * loader: images/s of ``DensePoseDataset(train=True)`` (decode, flip, colour jitter,
-  resize, masks) through a ``DataLoader`` with ``--loader-workers`` workers.
+  resize, masks) through a ``DataLoader`` with ``--loader-workers`` workers;
+* check: images/s of :func:`nas.data.check.inspect_dataset` (``nas data check``, which
+  ``nas train`` and ``nas search`` run first): annotations, masks and every image
+  file's header, files in the page cache.
 
 Usage::
 
@@ -57,6 +60,21 @@ def bench_loader(dataset_dir: Path, size: int, workers: int, batch_size: int, ep
     return statistics.median(rates)
 
 
+def bench_check(dataset_dir: Path, repeats: int) -> tuple[float, float]:
+    """(images/s of the whole check, seconds of its median run) on ``dataset_dir``."""
+    from nas.data.check import inspect_dataset
+
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        report = inspect_dataset(dataset_dir)
+        times.append(time.perf_counter() - t0)
+    if report.problems:
+        raise SystemExit(f"the generated dataset has problems: {report.problems[:3]}")
+    median = statistics.median(times)
+    return sum(s.images for s in report.splits) / median, median
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--images", type=int, default=200)
@@ -75,6 +93,9 @@ def main() -> None:
         load = bench_loader(out, a.size, a.loader_workers, a.batch_size, a.epochs, a.repeats)
         print(f"loader:     {load:.1f} images/s with augmentation (flip, colour jitter, resize to {a.size}, "
               f"256x256 masks; median of {a.repeats} runs, {a.loader_workers} workers, batch {a.batch_size})")
+        rate, seconds = bench_check(out, a.repeats)
+        print(f"check:      {rate:.0f} images/s ({seconds:.2f} s for {a.images} images with their annotations, "
+              f"surface and image headers; median of {a.repeats} runs)")
 
 
 if __name__ == "__main__":
