@@ -29,7 +29,17 @@ def _proxy_record(proxy: dict[str, Any]) -> str:
             f"{record.neck_pairs_ordered_alike:.0%} of such pairs. Beyond that, two seeds of the same proxy trial differ by "
             f"a median {record.seed_median_abs_difference:g} GPS AP points, and its ranking agrees with the {factor} longer "
             f"training only at Kendall tau {low:g}-{high:g} ({record.pooled_kendall_tau:g} over {record.pooled_over} "
-            "networks). Train the shortlisted networks fully before you choose one by accuracy.")
+            f"networks){_metric_note(record)}. Train the shortlisted networks fully before you choose one by accuracy.")
+
+
+def _metric_note(record: ProxyRecord) -> str:
+    """Which GPS AP the record's figures were scored with, when it is not the official one
+    this run's scores use."""
+    if record.metric == "official":
+        return ""
+    return ("; these figures were scored with the project's former GPS AP rules (`nas eval --wrong-part zero "
+            "--placement frame256 --masks nearest --ignore-rule per-threshold`), not the official DensePose metric this "
+            "card's scores use, and have not been re-measured with it")
 
 
 def _measured_settings(record: ProxyRecord) -> str:

@@ -40,6 +40,9 @@ class ProxyRecord:
         kendall_tau_range: lowest and highest Kendall tau against the long training.
         pooled_kendall_tau, pooled_over: the tau over the fidelity samples pooled, and over
             how many networks.
+        metric: the GPS AP rules the figures were scored with: ``"official"`` (DensePose's
+            evaluator, the default since issue 35) or ``"project"`` (the former rules,
+            :data:`nas.eval.options.PROJECT`).
     """
 
     proxy: dict[str, Any]
@@ -51,6 +54,7 @@ class ProxyRecord:
     kendall_tau_range: tuple[float, float]
     pooled_kendall_tau: float
     pooled_over: int
+    metric: str = "official"
 
     def measured_for(self, proxy: Mapping[str, Any]) -> bool:
         """Whether ``proxy`` (a ``TrainConfig.to_dict()``, as a run records it) has the
@@ -73,7 +77,8 @@ def shipped_record() -> ProxyRecord:
                        neck_pairs_ordered_alike=figures["neck_pairs_ordered_alike"],
                        seed_median_abs_difference=figures["seed_median_abs_difference"],
                        kendall_tau_range=tuple(figures["kendall_tau_range"]),  # type: ignore[arg-type]
-                       pooled_kendall_tau=figures["pooled_kendall_tau"], pooled_over=data["figures"]["pooled_kendall_tau"]["over"])
+                       pooled_kendall_tau=figures["pooled_kendall_tau"], pooled_over=data["figures"]["pooled_kendall_tau"]["over"],
+                       metric=data["metric"])
 
 
 def measured_record(proxy: Mapping[str, Any]) -> ProxyRecord | None:

@@ -47,6 +47,8 @@ def test_caveat_quotes_the_record_for_the_proxy_it_was_measured_for() -> None:
     assert "differ by a median 3.6 GPS AP points" in caveat
     assert "Kendall tau 0.2-0.55 (0.42 over 24 networks)" in caveat and "docs/proxy.md" in caveat
     assert "not measured" not in caveat
+    # the record was scored before the official metric became the score: the card says so
+    assert "scored with the project's former GPS AP rules (`nas eval --wrong-part zero" in caveat
     assert "{" not in caveat and "}" not in caveat  # every placeholder was filled
 
 
