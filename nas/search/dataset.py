@@ -22,7 +22,7 @@ from nas.data.source import DatasetSource
 from nas.errors import SearchError
 from nas.io import atomic_write_json
 
-__all__ = ["DATASET_FILE", "record_dataset", "check_dataset", "dataset_changes"]
+__all__ = ["DATASET_FILE", "record_dataset", "check_unchanged", "dataset_changes"]
 
 DATASET_FILE = "dataset.json"
 FORMAT = "nas-search-dataset"
@@ -46,7 +46,7 @@ def _recorded(path: Path) -> dict[str, Any]:
     return data
 
 
-def check_dataset(root: Path, source: DatasetSource) -> None:
+def check_unchanged(root: Path, source: DatasetSource) -> None:
     """Refuse to continue the run in ``root`` on ``source`` when it differs from the
     recorded dataset (:class:`~nas.errors.SearchError` naming each change and what to do);
     a run without a record gets one now."""

@@ -30,7 +30,7 @@ from nas.runs.rows import FINISHED
 from nas.runs.store import ResultsStore, journal_storage
 from nas.search.cluster import alive_nodes, check_address, connect, disconnect
 from nas.search.config import SearchConfig
-from nas.search.dataset import check_dataset, record_dataset
+from nas.search.dataset import check_unchanged, record_dataset
 from nas.search.prepare import Inputs, load_inputs
 from nas.search.progress import Progress, TrialStartPrinter
 from nas.search.samplers import make_sampler
@@ -208,7 +208,7 @@ def _resume(store: ResultsStore, config: SearchConfig, trials: int | None) -> Se
                               f"trial(s) done; give {done} or more (its requested total is {config.trials})")
         config = replace(config, trials=trials)
     inputs = load_inputs(config)
-    check_dataset(store.root, inputs.data)  # before anything is changed: a refused resume leaves the run as it was
+    check_unchanged(store.root, inputs.data)  # before anything is changed: a refused resume leaves the run as it was
     if trials is not None:
         store.save_config(config.to_dict())
     check_address(config.address)

@@ -10,7 +10,7 @@ import pytest
 
 from nas.data.source import DatasetSource
 from nas.errors import SearchError
-from nas.search.dataset import DATASET_FILE, check_dataset, dataset_changes, record_dataset
+from nas.search.dataset import DATASET_FILE, check_unchanged, dataset_changes, record_dataset
 from tests.train.descriptor import split_descriptor
 
 
@@ -25,7 +25,7 @@ def split(tiny_dataset: Path, tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _check(descriptor: Path, run: Path) -> None:
-    check_dataset(run, DatasetSource.load(descriptor))
+    check_unchanged(run, DatasetSource.load(descriptor))
 
 
 def test_the_record_holds_the_descriptor_and_each_files_state(split: tuple[Path, Path]) -> None:
