@@ -14,11 +14,25 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_save_npz", "read_json", "read_text", "read_yaml", "relative_path"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_save_npz", "read_json", "read_text", "read_yaml",
+           "relative_path", "excerpt", "EXCERPT_CHARS"]
+
+
+# Characters of a user's input an error message quotes: enough to recognise it; an input can
+# be a 100,000-character string, and the message is one line a user reads.
+EXCERPT_CHARS = 40
+
+
+def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
+    """``value`` as an error message quotes it: its ``repr`` (quoted, line breaks escaped, so
+    the message stays one line), cut to ``limit`` characters and ``...`` when longer."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}..."
 
 
 def _read_umask() -> int:
@@ -144,6 +158,8 @@ def relative_path(path: str | os.PathLike[str], start: str | os.PathLike[str]) -
 
 def atomic_save_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:
     """Save arrays as a compressed ``.npz`` atomically (no pickled objects inside)."""
+    import numpy as np  # here: error messages and text reads need no numpy (the CLI imports this module early)
+
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
     atomic_write_bytes(path, buf.getvalue())

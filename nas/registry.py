@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from nas.errors import NasError, RegistryError
+from nas.io import excerpt
 
 __all__ = ["Interface", "Registry", "instance_of", "subclass_of", "callable_with"]
 
@@ -129,7 +130,7 @@ class Registry(Generic[T]):
 
     def unknown_message(self, name: str) -> str:
         known = f"known {self.plural}" if self.plural else "known"
-        return f"unknown {self.kind} {name!r}; {known}: {', '.join(self.names())}"
+        return f"unknown {self.kind} {excerpt(name)}; {known}: {', '.join(self.names())}"
 
     def names(self) -> list[str]:
         return sorted(self._entries) if self.sort else list(self._entries)

@@ -13,6 +13,7 @@ import sys
 import typer
 
 from nas.errors import Interrupted, NasError
+from nas.io import excerpt
 
 __all__ = ["app", "main"]
 
@@ -62,6 +63,16 @@ def _usage_error(exc: Exception) -> str:
     return " ".join(message.split()).rstrip(".") + where
 
 
+# Characters of a path an error line shows whole; a longer one (a path too long for the
+# file system is an input of any length) is quoted as an excerpt.
+_PATH_SHOWN = 200
+
+
+def _path_excerpt(path: object) -> str:
+    text = str(path)
+    return text if len(text) <= _PATH_SHOWN and "\n" not in text else excerpt(text, _PATH_SHOWN)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns the process exit code."""
     try:
@@ -87,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo("interrupted", err=True)
         return 130
     except OSError as exc:  # a path the commands did not check: a file where a folder goes, permissions, a full disk
-        where = f" ({exc.filename})" if exc.filename else ""
+        where = f" ({_path_excerpt(exc.filename)})" if exc.filename else ""
         typer.echo(f"error: {exc.strerror or exc}{where}; check the paths given and their permissions", err=True)
         return 2
     except typer.TyperException as exc:  # usage errors: missing, unknown or out-of-range arguments

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 from nas.errors import EvalError
+from nas.io import excerpt
 
 if TYPE_CHECKING:
     from nas.data.surface import BodySurface
@@ -80,7 +81,7 @@ def eval_command(
     for name, value in options.items():
         if value not in OPTION_CHOICES[name]:
             flag = "--" + name.replace("_", "-")
-            raise EvalError(f"{flag} must be one of {', '.join(OPTION_CHOICES[name])} (first: official), got {value!r}")
+            raise EvalError(f"{flag} must be one of {', '.join(OPTION_CHOICES[name])} (first: official), got {excerpt(value)}")
     # The inputs first: a missing --gt should not be reported as a missing surface beside it.
     for flag, path in (("--gt", gt), ("--pred", pred)):
         if path.is_dir():

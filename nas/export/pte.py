@@ -18,7 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from nas.errors import ExportError
-from nas.io import atomic_write_bytes
+from nas.io import atomic_write_bytes, excerpt
 from nas.latency.programs import LOWERINGS, build_program, model_program, quiet_toolchain
 from nas.space.spec import ArchSpec
 
@@ -66,7 +66,7 @@ def lower(
     on; required for int8, unused for fp32.
     """
     if dtype not in DTYPES:
-        raise ExportError(f"unknown dtype {dtype!r}; known: {', '.join(DTYPES)}")
+        raise ExportError(f"unknown dtype {excerpt(dtype)}; known: {', '.join(DTYPES)}")
     if dtype == "int8":
         if not calibration:
             raise ExportError("int8 export needs calibration inputs (images like the ones the network will run on)")

@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from tqdm import tqdm
 
 from nas.errors import RegistryError
-from nas.io import atomic_write_bytes
+from nas.io import atomic_write_bytes, excerpt
 from nas.latency.heads import DENSE_PREFIX, build_dense
 from nas.latency.opkinds import BuiltOp, build_op
 
@@ -243,7 +243,7 @@ class ProgramCache:
 
     def __init__(self, root: str | Path | None = None, dtype: str = "fp32") -> None:
         if dtype not in LOWERINGS:
-            raise RegistryError(f"unknown dtype {dtype!r} for ExecuTorch programs; known: {', '.join(LOWERINGS)}")
+            raise RegistryError(f"unknown dtype {excerpt(dtype)} for ExecuTorch programs; known: {', '.join(LOWERINGS)}")
         self.dtype = dtype
         self.flavour = f"xnnpack-{dtype}-et{executorch_version()}"
         self.root = Path(root) if root is not None else default_cache_dir()

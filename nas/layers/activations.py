@@ -7,6 +7,7 @@ from collections.abc import Callable
 from torch import nn
 
 from nas.errors import SpecError
+from nas.io import excerpt
 
 # spec-string name -> module factory. "hs" is hard-swish (MobileNetV3), "sw" swish/SiLU (MixNet).
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
@@ -25,5 +26,5 @@ def make_activation(name: str | None) -> nn.Module:
         return ACTIVATIONS[name]()
     except KeyError:
         raise SpecError(
-            f"unknown activation {name!r}; known activations: {', '.join(ACTIVATIONS)}"
+            f"unknown activation {excerpt(name)}; known activations: {', '.join(ACTIVATIONS)}"
         ) from None

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from nas.errors import ResultsError
+from nas.io import excerpt
 from nas.pareto.hypervolume import hypervolume
 from nas.runs.front import dominates, front_indices
 from nas.runs.rows import FINISHED, TrialRow
@@ -103,7 +104,7 @@ def analyse(run: str | Path, axis: str = "latency", ref_cost: float | None = Non
             hypervolumes of runs only at one reference.
     """
     if axis not in AXES:
-        raise ResultsError(f"unknown axis {axis!r} (--axis); known: {', '.join(AXES)}")
+        raise ResultsError(f"unknown axis {excerpt(axis)} (--axis); known: {', '.join(AXES)}")
     if ref_cost is not None and not 0 < ref_cost < math.inf:
         raise ResultsError(f"--ref must be a positive, finite cost (ms, or M params with --axis params), got {ref_cost}")
     store = ResultsStore(run)

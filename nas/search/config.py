@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from nas.errors import SearchError
+from nas.io import excerpt
 from nas.search.objective import Objective
 from nas.search.samplers import SAMPLERS
 from nas.space.references import DENSEPOSE_BASELINES
@@ -91,7 +92,7 @@ class SearchConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SearchConfig:
         if data.get("format") != FORMAT:
-            raise SearchError(f"not a search configuration (format {data.get('format')!r}, expected {FORMAT!r})")
+            raise SearchError(f"not a search configuration (format {excerpt(data.get('format'))}, expected {FORMAT!r})")
         values = {k: v for k, v in data.items() if k != "format"}
         # runs started before the "learned" floor existed resume without one, as they began
         values["objective"] = Objective(**{"min_gps_ap": 0.0, **values["objective"]})

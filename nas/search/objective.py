@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 from nas.errors import SearchError
+from nas.io import excerpt
 
 __all__ = ["Objective", "OBJECTIVES", "REWARD_MODES", "SOFT_W", "DEFAULT_MIN_GPS_AP", "mnas_reward"]
 
@@ -36,7 +37,7 @@ def mnas_reward(ap: float, latency_ms: float, target_ms: float, mode: str = "sof
     elif mode == "hard":
         w = 0.0 if latency_ms <= target_ms else -1.0
     else:
-        raise SearchError(f"unknown reward mode {mode!r}; known: {', '.join(REWARD_MODES)}")
+        raise SearchError(f"unknown reward mode {excerpt(mode)}; known: {', '.join(REWARD_MODES)}")
     return ap * (latency_ms / target_ms) ** w
 
 
@@ -60,9 +61,9 @@ class Objective:
 
     def __post_init__(self) -> None:
         if self.kind not in OBJECTIVES:
-            raise SearchError(f"unknown objective {self.kind!r}; known: {', '.join(OBJECTIVES)}")
+            raise SearchError(f"unknown objective {excerpt(self.kind)}; known: {', '.join(OBJECTIVES)}")
         if self.reward_mode not in REWARD_MODES:
-            raise SearchError(f"unknown reward mode {self.reward_mode!r}; known: {', '.join(REWARD_MODES)}")
+            raise SearchError(f"unknown reward mode {excerpt(self.reward_mode)}; known: {', '.join(REWARD_MODES)}")
         if not (math.isfinite(self.min_gps_ap) and 0.0 <= self.min_gps_ap < 100.0):
             raise SearchError(f"--min-gps-ap must be a GPS AP between 0 and 100 points, got {self.min_gps_ap}")
         if self.kind == "reward" and (self.target_ms is None or not 0 < self.target_ms < math.inf):

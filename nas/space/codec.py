@@ -47,6 +47,7 @@ from typing import Any, Protocol
 from nas.blocks import BLOCKS, block_names, block_options, get_block
 from nas.blocks.options import BlockOption, format_float
 from nas.errors import SpecError
+from nas.io import excerpt
 from nas.layers.activations import ACTIVATIONS
 from nas.space.neck_variants import NECK_VARIANTS
 from nas.space.parts import STAGE_FIELDS, ClassifierSpec, HeadSpec, NeckSpec, StageSpec, StemSpec
@@ -300,7 +301,7 @@ def decode_fields(text: str) -> dict[str, Any]:
     if not isinstance(text, str) or not text.strip():
         raise SpecError("empty architecture string; expected tokens joined by '+', starting with stem_...")
     if len(text) > MAX_SPEC_CHARS:
-        raise SpecError(f"an architecture string of {len(text):,} characters ({text[:40]!r}...) is longer than any spec "
+        raise SpecError(f"an architecture string of {len(text):,} characters ({excerpt(text)}) is longer than any spec "
                         f"can be ({MAX_SPEC_CHARS:,} at most)")
     tokens = text.strip().split(SEP)
     if not tokens[0].startswith("stem_") and tokens[0] != "stem":
@@ -311,7 +312,7 @@ def decode_fields(text: str) -> dict[str, Any]:
     known_blocks = block_names()
     for token in tokens[1:]:
         if not token:
-            raise SpecError(f"empty token in {text!r} (two '+' in a row?)")
+            raise SpecError(f"empty token in {excerpt(text, 200)} (two '+' in a row?)")
         name = token.split("_")[0]
         section: str
         if name in known_blocks:
@@ -336,5 +337,5 @@ def decode_fields(text: str) -> dict[str, Any]:
             raise SpecError(f"token {token!r}: the {section} is given twice")
         parts[section] = value
     if not stages:
-        raise SpecError(f"{text!r} has no stage tokens; expected e.g. stem_k3_c32_s2_relu+ir_k3_e6_c24_n2_s2_relu")
+        raise SpecError(f"{excerpt(text, 200)} has no stage tokens; expected e.g. stem_k3_c32_s2_relu+ir_k3_e6_c24_n2_s2_relu")
     return {"stem": stem, "stages": tuple(stages), **parts}

@@ -14,6 +14,7 @@ from typing import Any
 from nas.blocks import get_block
 from nas.blocks.options import DEPTHWISE, EXPAND_GROUPS, EXPANSION, KERNELS, PROJECT_GROUPS, SE, SQUEEZE
 from nas.errors import SpecError
+from nas.io import excerpt
 from nas.layers.activations import ACTIVATIONS
 from nas.space.neck_variants import NECK_VARIANTS, repeat_variants
 
@@ -43,7 +44,7 @@ def require(cond: bool, message: str) -> None:
 
 
 def _check_act(act: str, where: str) -> None:
-    require(act in ACTIVATIONS, f"{where}: unknown activation {act!r}; expected one of {', '.join(ACTIVATIONS)}")
+    require(act in ACTIVATIONS, f"{where}: unknown activation {excerpt(act)}; expected one of {', '.join(ACTIVATIONS)}")
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ class NeckSpec:
     repeats: int = 1
 
     def __post_init__(self) -> None:
-        require(self.variant in NECK_VARIANTS, f"neck: unknown variant {self.variant!r}; expected one of {', '.join(NECK_VARIANTS)}")
+        require(self.variant in NECK_VARIANTS, f"neck: unknown variant {excerpt(self.variant)}; expected one of {', '.join(NECK_VARIANTS)}")
         require(1 <= self.channels <= 1024, f"neck: channels {self.channels} out of range 1..1024")
         require(2 <= self.min_level <= self.max_level <= MAX_LEVEL, f"neck: levels {self.min_level}..{self.max_level} must satisfy 2 <= min <= max <= {MAX_LEVEL}")
         require(1 <= self.repeats <= 8, f"neck: repeats {self.repeats} out of range 1..8")

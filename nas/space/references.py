@@ -27,7 +27,7 @@ from __future__ import annotations
 import difflib
 
 from nas.errors import SpecError
-from nas.io import read_text
+from nas.io import excerpt, read_text
 from nas.space.codec import SEP
 from nas.space.spec import ArchSpec, decode
 
@@ -188,7 +188,7 @@ def resolve_arch(text: str) -> ArchSpec:
     if text.endswith(".json"):
         path = Path(text)
         if not path.is_file():
-            raise SpecError(f"architecture file {text} does not exist")
+            raise SpecError(f"architecture file {excerpt(text, 200)} does not exist")
         return ArchSpec.from_json(read_text(path, SpecError, "spec file (arch.json)", MAX_ARCH_FILE_BYTES))
     if SEP not in text and not text.startswith("stem_"):
         raise _unknown_name(text, " (or give a spec string)")
@@ -200,4 +200,4 @@ def _unknown_name(name: str, tail: str = "") -> SpecError:
     """The error for a name that is no reference: the closest known name, then all of them."""
     close = difflib.get_close_matches(name, REFERENCES, n=1, cutoff=0.75)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return SpecError(f"unknown architecture name {name!r}{hint}; known names: {', '.join(REFERENCES)}{tail}")
+    return SpecError(f"unknown architecture name {excerpt(name)}{hint}; known names: {', '.join(REFERENCES)}{tail}")

@@ -21,7 +21,7 @@ import numpy as np
 from nas.blocks import BLOCKS, get_block
 from nas.blocks.options import BlockOption
 from nas.errors import NasError, SearchSpaceError
-from nas.io import read_yaml
+from nas.io import excerpt, read_yaml
 from nas.layers.activations import ACTIVATIONS
 from nas.space.neck_variants import NECK_VARIANTS
 from nas.space.spec import ArchSpec, HeadSpec, NeckSpec, StageSpec, StemSpec
@@ -221,7 +221,7 @@ def _mapping(value: Any, path: str, known: set[str], required: set[str] = frozen
         raise _fail(path, f"expected a mapping with keys {sorted(known)}, got {type(value).__name__}")
     unknown = sorted(set(value) - known)
     if unknown:
-        raise _fail(path, f"unknown keys {unknown}; known keys: {sorted(known)}")
+        raise _fail(path, f"unknown keys {excerpt(unknown, 200)}; known keys: {sorted(known)}")
     missing = sorted(required - set(value))
     if missing:
         raise _fail(path, f"missing keys {missing}")
@@ -249,7 +249,7 @@ def _scalar(value: Any, kind: str, path: str) -> Any:
     if not ok:
         expected = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string",
                     "intlist": "a list of integers", "pair": "a pair of integers [a, b]"}[kind]
-        raise _fail(path, f"expected {expected}, got {value!r}")
+        raise _fail(path, f"expected {expected}, got {excerpt(value)}")
     return value
 
 
@@ -262,17 +262,17 @@ def _choices(value: Any, kind: str, path: str, allowed: Sequence[Any] | None = N
         raise _fail(path, "the list of choices is empty")
     out = tuple(_scalar(v, kind, f"{path}[{i}]" if is_choice_list else path) for i, v in enumerate(items))
     if len(set(out)) != len(out):
-        raise _fail(path, f"repeated choices in {value!r}")
+        raise _fail(path, f"repeated choices in {excerpt(value)}")
     for i, v in enumerate(out):
         where = f"{path}[{i}]" if is_choice_list else path
         if allowed is not None and v not in allowed:
-            raise _fail(where, f"{v!r} is not one of {', '.join(map(str, allowed))}")
+            raise _fail(where, f"{excerpt(v)} is not one of {', '.join(map(str, allowed))}")
         nums = v if isinstance(v, tuple) else (v,)
         for n in nums:
             if isinstance(n, bool) or not isinstance(n, (int, float)):
                 continue
             if (low is not None and n < low) or (high is not None and n > high):
-                raise _fail(where, f"{v!r} out of range [{low}, {high}]")
+                raise _fail(where, f"{excerpt(v)} out of range [{low}, {high}]")
     return out
 
 

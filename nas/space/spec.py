@@ -16,6 +16,7 @@ from typing import Any
 
 from nas.blocks import get_block
 from nas.errors import SpecError
+from nas.io import excerpt
 from nas.space.codec import decode_fields, encode
 from nas.space.neck_variants import NECK_VARIANTS
 from nas.space.parts import FEATURE_STRIDES, ClassifierSpec, HeadSpec, NeckSpec, StageSpec, StemSpec, require
@@ -119,7 +120,7 @@ class ArchSpec:
 
 def _int_pair(value: Any, where: str) -> list[int]:
     if not (isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, int) for v in value)):
-        raise SpecError(f"architecture JSON: {where} must be [height, width] integers, got {value!r}")
+        raise SpecError(f"architecture JSON: {where} must be [height, width] integers, got {excerpt(value)}")
     return list(value)
 
 
@@ -129,7 +130,7 @@ def _from_fields(cls: type, data: Any, where: str) -> Any:
     known = {f.name: f for f in fields(cls)}
     unknown = sorted(set(data) - set(known))
     if unknown:
-        raise SpecError(f"architecture JSON: {where} has unknown keys {unknown}; known keys: {sorted(known)}")
+        raise SpecError(f"architecture JSON: {where} has unknown keys {excerpt(unknown, 200)}; known keys: {sorted(known)}")
     kwargs = dict(data)
     for name, value in data.items():
         if isinstance(known[name].default, tuple):  # tuple fields (kernels) are JSON lists

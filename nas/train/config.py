@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from nas.errors import NasError
+from nas.io import excerpt
 from nas.train.budget import Budget
 
 __all__ = ["TrainConfig", "TrainConfigError", "RUN_INPUT_RANGE", "run_input_problem", "SETTINGS_BEFORE_THEY_EXISTED", "as_recorded_now"]
@@ -113,7 +114,7 @@ class TrainConfig:
             problems.append(f"warmup is a fraction of the budget in [0, 1), got {self.warmup}")
         if not _DEVICE.fullmatch(self.device):
             # checked here, on the driver: a search would otherwise fail each trial on its worker
-            problems.append(f"unknown device {self.device!r}; use cpu, cuda, cuda:N or auto")
+            problems.append(f"unknown device {excerpt(self.device)}; use cpu, cuda, cuda:N or auto")
         if problems:
             raise TrainConfigError("; ".join(problems))
 

@@ -25,6 +25,7 @@ from nas.data.synth.body import SEGMENT_NAMES, BodyTemplate, body_template
 from nas.data.synth.pose import pose_body, rotation, sample_joint_rotations, sample_shape
 from nas.data.synth.raster import rasterize
 from nas.errors import DataError
+from nas.io import excerpt
 
 __all__ = ["RenderedScene", "render_scene", "DP_BOX_SIZE", "SceneConfig", "SCENE_PRESETS", "scene_preset", "scene_from_dict"]
 
@@ -101,7 +102,7 @@ def scene_preset(name: str) -> SceneConfig:
     try:
         return SCENE_PRESETS[name]
     except KeyError:
-        raise DataError(f"unknown scene preset {name!r}; choose from {', '.join(SCENE_PRESETS)}") from None
+        raise DataError(f"unknown scene preset {excerpt(name)}; choose from {', '.join(SCENE_PRESETS)}") from None
 
 
 def scene_from_dict(data: dict[str, Any]) -> SceneConfig:

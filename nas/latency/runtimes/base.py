@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from nas.errors import LatencyError
+from nas.io import excerpt
 from nas.latency.runner import TimedFn
 from nas.registry import Registry, subclass_of
 
@@ -43,7 +44,7 @@ class LatencyRuntime(ABC):
 
     def __init__(self, device: str = "cpu", threads: int = 1, dtype: str = "fp32", cache: str | Path | None = None) -> None:
         if device not in self.devices:
-            raise LatencyError(f"runtime {self.name!r} runs on {', '.join(self.devices)}, not {device!r}; pick --device {self.devices[0]} or another --runtime")
+            raise LatencyError(f"runtime {self.name!r} runs on {', '.join(self.devices)}, not {excerpt(device)}; pick --device {self.devices[0]} or another --runtime")
         self.device, self.threads, self.dtype, self.cache = device, threads, dtype, cache
 
     def info(self) -> dict[str, Any]:
