@@ -14,24 +14,38 @@ app = typer.Typer(help="Inspect architectures: sizes, MACs, per-stage layout.", 
 
 SpecArg = Annotated[str, typer.Argument(help="Spec string, reference name (e.g. mobilenet_v2) or path to arch.json.")]
 
+# `arch info` builds the network and runs it once (fvcore counts MACs on a real forward pass),
+# so both sizes below allocate what they ask for.
+# Classes of --classifier at most: published model sizes are quoted for ImageNet-1k's 1,000
+# classes, and the largest common label set (ImageNet-21k) has 21,841; over 25,000 classes a
+# 2,048-channel backbone's (r50) last layer is 51M weights, 205 MB in fp32.
+MAX_CLASSES = 25_000
+# Side of --input at most, pixels: DensePose R-CNN runs at 800 (short side) to 1,333 (long
+# side). Memory and time grow with the pixels: densemobile took 0.6 GB / 9 s at 1,024 x 1,024
+# and 1.5 GB / 21 s at 2,048 x 2,048, r50_fpn 1.0 GB at 1,024 (max RSS, 2 cores), so the
+# 8,192 x 8,192 a proxy input may have would be ~16 times the 2,048 figures.
+MAX_INFO_SIDE = 2048
+
 
 @app.command("info")
 def info(
     spec: SpecArg,
     input_size: Annotated[Optional[tuple[int, int]], typer.Option("--input", help="Input height and width (default: the spec's deploy size).")] = None,
-    classifier: Annotated[Optional[int], typer.Option("--classifier", help="Add an ImageNet-style classifier with N classes (backbone only, no neck).")] = None,
+    classifier: Annotated[Optional[int], typer.Option("--classifier", min=1, max=MAX_CLASSES, help=f"Add an ImageNet-style classifier with N classes, at most {MAX_CLASSES:,} (backbone only, no neck).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Params, MACs and the per-stage table of one architecture."""
     from nas.errors import SpecError
-    from nas.model.summary import summarize
-    from nas.train.config import run_input_problem
+    from nas.train.config import RUN_INPUT_RANGE
     from nas.space.references import resolve_arch
 
+    low = RUN_INPUT_RANGE[0]
+    if input_size is not None and not all(low <= side <= MAX_INFO_SIDE for side in input_size):
+        raise SpecError(f"--input {input_size[0]} {input_size[1]}: height and width must be in {low}..{MAX_INFO_SIDE} pixels "
+                        "(the network is built and run at that size)")
     arch = resolve_arch(spec)
-    problem = None if input_size is None else run_input_problem(input_size, "--input")
-    if problem:
-        raise SpecError(problem)
+    from nas.model.summary import summarize  # torch: after the checks
+
     summary = summarize(arch, input_size, classifier)
     if as_json:
         print_json(summary.to_dict())

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from nas.cli.options import StepsAliasOpt, renamed
+from nas.cli.search import MAX_TRIALS
 
 
 def register(app: typer.Typer) -> None:
@@ -23,7 +24,7 @@ def register(app: typer.Typer) -> None:
         data: Annotated[str, typer.Option("--data", help="Dataset folder or descriptor YAML (a folder is rendered when absent).")] = defaults.data,
         table: Annotated[str, typer.Option("--table", help="Latency table (default: the shipped one).")] = defaults.table,
         space: Annotated[Optional[str], typer.Option("--space", help="Search space (default: the table's).")] = None,
-        trials: Annotated[int, typer.Option("--trials", min=1, help="Searched architectures (baselines on top).")] = defaults.trials,
+        trials: Annotated[int, typer.Option("--trials", min=1, max=MAX_TRIALS, help=f"Searched architectures, at most {MAX_TRIALS:,} (baselines on top).")] = defaults.trials,
         budget_steps: Annotated[int, typer.Option("--budget-steps", min=1, help="Proxy steps per trial.")] = defaults.steps,
         old_steps: StepsAliasOpt = None,
         seed: Annotated[int, typer.Option("--seed", min=0)] = defaults.seed,

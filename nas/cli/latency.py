@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from nas.cli.format import print_json
-from nas.cli.profile import BenchOpt, CpusOpt, PythonOpt, RemoteDirOpt, RemoteOpt, TemplateOpt
+from nas.cli.profile import MAX_SAMPLES, MAX_WORKERS_PER_CORE, BenchOpt, CpusOpt, PythonOpt, RemoteDirOpt, RemoteOpt, TemplateOpt, check_workers
 
 if TYPE_CHECKING:
     from nas.latency.validate import Metrics
@@ -52,13 +52,13 @@ def predict(
 def validate(
     table: TableOpt,
     space: Annotated[Path | None, typer.Option("--space", help="Space to sample from (default: the table's space).")] = None,
-    samples: Annotated[int, typer.Option("--samples", help="Architectures measured end to end.")] = 50,
+    samples: Annotated[int, typer.Option("--samples", max=MAX_SAMPLES, help=f"Architectures measured end to end (4 to {MAX_SAMPLES:,}).")] = 50,
     seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     warmup: Annotated[int, typer.Option("--warmup", min=0)] = 3,
     rounds: Annotated[int, typer.Option("--rounds", min=1, help="Timed runs per model and pass.")] = 9,
     passes: Annotated[int, typer.Option("--passes", min=1, help="Separate passes over all models; two or more also report how well the measurement repeats itself.")] = 2,
-    workers: Annotated[int, typer.Option("--workers", min=1)] = 2,
+    workers: Annotated[int, typer.Option("--workers", min=1, help=f"Processes building programs in parallel (at most {MAX_WORKERS_PER_CORE} per CPU core).")] = 2,
     cache: Annotated[Path | None, typer.Option("--cache")] = None,
     report_dir: Annotated[Path | None, typer.Option("--report-dir", help="Where validation.json/png go (default: the table folder).")] = None,
     remote: RemoteOpt = None,
@@ -83,6 +83,7 @@ def validate(
 
     # bad input, a folder that is no table and a space it does not cover: refused before a lock file lands
     check_samples(samples)
+    check_workers(workers)
     first = LatencyTable.load(table)
     recorded = first.meta.get("space", {}).get("path")
     if space is None and not recorded:

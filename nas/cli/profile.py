@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import os
+
 import typer
 
 from nas.cli.options import SampleAliasOpt, SampleSeedAliasOpt, renamed
@@ -13,6 +15,28 @@ from nas.latency.runner import DEFAULT_BUDGET_MS, MIN_ROUNDS  # standard library
 
 # --fill's defaults, repeated from nas.latency.fill (which imports torch) and checked equal by a test
 FILL_SHARE, FILL_COVER, WHOLE_KIND_OPS = 0.08, 5, 150
+
+# Architectures `--samples` draws at most (nas profile and nas latency validate, which sample
+# alike): validate exports every one to a program (seconds each, a few MB to tens of MB in
+# the cache) and times it end to end --rounds x --passes times, and both draw all of them
+# before the first is used. The docs' validations use 50; 1,000 is hours of building.
+MAX_SAMPLES = 1_000
+# Processes at most per CPU core (--workers of profile and validate, as nas data synth's):
+# each builds programs with a whole exporter in memory, and more than a few per core only
+# queue for the cores.
+MAX_WORKERS_PER_CORE = 4
+# Ops per measuring chunk at most (--chunk): the device loads a chunk's programs together and
+# its benchmark command line names every one (~60 characters each), and a run killed
+# mid-chunk loses the whole chunk; the default is 64, a large space has a few thousand ops.
+MAX_CHUNK = 1_000
+
+
+def check_workers(workers: int) -> None:
+    """Refuse more --workers than :data:`MAX_WORKERS_PER_CORE` per CPU core of this machine."""
+    cores = os.cpu_count() or 1
+    if workers > MAX_WORKERS_PER_CORE * cores:
+        raise NasError(f"--workers must be within 1..{MAX_WORKERS_PER_CORE * cores} ({MAX_WORKERS_PER_CORE} per CPU core of this "
+                       f"machine's {cores}: more only queue for the cores, each building programs in memory), got {workers}")
 
 RemoteOpt = Annotated[str | None, typer.Option("--remote", help="Command prefix reaching the device: 'adb -s SERIAL', 'ssh HOST' (or 'sh -c' for a local loopback).")]
 RemoteDirOpt = Annotated[str | None, typer.Option("--remote-dir", help="Working folder on the device (default /data/local/tmp/nas for adb, /tmp/nas-latency otherwise).")]
@@ -45,14 +69,14 @@ def register(app: typer.Typer) -> None:
         budget_ms: Annotated[float, typer.Option("--budget-ms", min=0, help="Timed-run time per op (ms): an op slower than this / --rounds gets fewer rounds (at least --min-rounds) and warm-ups (at least 2); 0: every op --warmup + --rounds times.")] = DEFAULT_BUDGET_MS,
         min_rounds: Annotated[int, typer.Option("--min-rounds", min=1, help="Fewest timed runs of an op under --budget-ms.")] = MIN_ROUNDS,
         extra_rounds: Annotated[int | None, typer.Option("--extra-rounds", min=0, help="Timed runs added to ops whose median is not stable to 1% (default: --rounds; 0: none).")] = None,
-        chunk: Annotated[int, typer.Option("--chunk", min=1, help="Ops per measuring chunk (the table is saved after each).")] = 64,
-        workers: Annotated[int, typer.Option("--workers", min=1, help="Processes building programs in parallel.")] = 2,
+        chunk: Annotated[int, typer.Option("--chunk", min=1, max=MAX_CHUNK, help=f"Ops per measuring chunk, at most {MAX_CHUNK:,} (the table is saved after each).")] = 64,
+        workers: Annotated[int, typer.Option("--workers", min=1, help=f"Processes building programs in parallel (at most {MAX_WORKERS_PER_CORE} per CPU core).")] = 2,
         cache: Annotated[Path | None, typer.Option("--cache", help="Program cache folder (default ~/.cache/nas/programs or $NAS_CACHE/programs).")] = None,
         build: Annotated[bool, typer.Option("--build/--no-build", help="--no-build: measure only ops whose programs are already cached.")] = True,
         limit: Annotated[int | None, typer.Option("--limit", min=1, help="Measure at most N missing ops in this run.")] = None,
         speed_refs: Annotated[int, typer.Option("--speed-refs", min=0, help="Reference ops timed in every chunk to divide out the machine's speed drift (chosen when the table is created; 0: none).")] = 4,
         baseline: Annotated[list[str] | None, typer.Option("--baseline", help="Reference architecture whose ops are profiled too, at the space's input size (repeatable; default: densemobile, densesqueeze, fnl_mobile, r50_fpn; 'none' for none).")] = None,
-        samples: Annotated[int | None, typer.Option("--samples", min=1, help="Measure only the ops of N architectures sampled as 'nas latency validate --samples N --seed S' samples them: a partial table to validate a device on before the full profile (re-run without --samples to complete it).")] = None,
+        samples: Annotated[int | None, typer.Option("--samples", min=1, help=f"At most {MAX_SAMPLES:,}. Measure only the ops of N architectures sampled as 'nas latency validate --samples N --seed S' samples them: a partial table to validate a device on before the full profile (re-run without --samples to complete it).")] = None,
         old_samples: SampleAliasOpt = None,
         seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of --samples (as validate's --seed) and of --fill's random share.")] = 0,
         old_seed: SampleSeedAliasOpt = None,
@@ -62,6 +86,11 @@ def register(app: typer.Typer) -> None:
         fill_whole_kinds: Annotated[int, typer.Option("--fill-whole-kinds", min=0, help="--fill: kinds with at most this many ops are measured whole.")] = WHOLE_KIND_OPS,
     ) -> None:
         """Profile every op a search space can produce into a latency table (resumable)."""
+        check_workers(workers)
+        samples = renamed(ctx, "samples", "old_samples")
+        if samples is not None and samples > MAX_SAMPLES:  # also for the old spelling --sample
+            raise NasError(f"--samples must be within 1..{MAX_SAMPLES:,} (architectures drawn as nas latency validate draws "
+                           f"them, whose ops are profiled), got {samples}")
         if out.is_file():  # before any work: listing the space's ops alone takes seconds
             raise NasError(f"--out {out} is a file; a latency table is a folder (e.g. latency_tables/NAME), "
                            "created or resumed by nas profile")
@@ -75,7 +104,7 @@ def register(app: typer.Typer) -> None:
         baselines = DENSEPOSE_BASELINES if baseline is None else [b for b in baseline if b != "none"]
         for name in baselines:
             reference(name)  # an unknown name fails here, listing the known ones, before any work
-        selection = KeySelection(samples=renamed(ctx, "samples", "old_samples"), fill=FillSettings(fill_share, fill_cover, fill_whole_kinds) if fill else None,
+        selection = KeySelection(samples=samples, fill=FillSettings(fill_share, fill_cover, fill_whole_kinds) if fill else None,
                                  seed=renamed(ctx, "seed", "old_seed"), limit=limit, build=build)
         settings = MeasureSettings(warmup, rounds, budget_ms=budget_ms or None, min_rounds=min_rounds)
         report = profile_space(space, out, rt, transport, settings, selection, baselines=baselines, workers=workers, chunk=chunk,

@@ -10,6 +10,13 @@ import typer
 from nas.cli.options import StepsAliasOpt, renamed
 from nas.shipped import DEFAULT_SPACE
 
+# Architectures a search trains at most (--trials, also the demo's): MnasNet trained 8,000,
+# sample-based searches stay within ~10^4, and each trial is a proxy training of about a
+# minute or more, so 100,000 is months of one worker; a larger count is a typo (the sampler
+# and the run's tables grow with every trial).
+MAX_TRIALS = 100_000
+
+
 def register(app: typer.Typer) -> None:
     """Add the top-level ``search`` command to ``app``."""
 
@@ -20,7 +27,7 @@ def register(app: typer.Typer) -> None:
         space: Annotated[Optional[Path], typer.Option("--space", help=f"Search space YAML (default: {DEFAULT_SPACE}).")] = None,
         table: Annotated[Optional[Path], typer.Option("--table", help="Latency table folder of the target device (profiled for --space); a shipped table, e.g. latency_tables/cpu-executorch-xnnpack-t1, is found from any folder.")] = None,
         data: Annotated[Optional[Path], typer.Option("--data", help="Dataset folder or descriptor YAML (a folder as nas data synth writes it; a descriptor names each split's annotation file and image folder and the body surface).")] = None,
-        trials: Annotated[Optional[int], typer.Option("--trials", min=0, help="Architectures to train (rejected ones are not counted; 0: the baselines only). With --resume: a new total.")] = None,
+        trials: Annotated[Optional[int], typer.Option("--trials", min=0, max=MAX_TRIALS, help=f"Architectures to train, at most {MAX_TRIALS:,} (rejected ones are not counted; 0: the baselines only). With --resume: a new total.")] = None,
         sampler: Annotated[str, typer.Option("--sampler", help="tpe, nsga2 or random.")] = "tpe",
         objective: Annotated[str, typer.Option("--objective", help="pareto (GPS AP up, latency down) or reward (MnasNet ACC x (LAT/T)^w).")] = "pareto",
         target_ms: Annotated[Optional[float], typer.Option("--target-ms", help="Latency target T of the reward, ms.")] = None,

@@ -22,9 +22,10 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         spec: Annotated[str, typer.Argument(help="Spec string, reference name or arch.json.")],
         data: Annotated[Path, typer.Option("--data", help="Dataset folder or descriptor YAML (a folder as nas data synth writes it; a descriptor names each split's annotation file and image folder and the body surface).")],
-        budget_steps: Annotated[Optional[int], typer.Option("--budget-steps", help="Train for N optimiser steps.")] = None,
-        budget_epochs: Annotated[Optional[float], typer.Option("--budget-epochs", help="Train for E passes over the training set.")] = None,
-        budget_seconds: Annotated[Optional[float], typer.Option("--budget-seconds", help="Train for S seconds (evaluation not counted).")] = None,
+        budget_steps: Annotated[Optional[int], typer.Option("--budget-steps", min=1, help="Train for N optimiser steps.")] = None,
+        # epochs and seconds must be > 0 (and finite): checked by build_proxy_config, naming the option
+        budget_epochs: Annotated[Optional[float], typer.Option("--budget-epochs", help="Train for E passes over the training set (E > 0).")] = None,
+        budget_seconds: Annotated[Optional[float], typer.Option("--budget-seconds", help="Train for S seconds (evaluation not counted; S > 0).")] = None,
         input_size: Annotated[Optional[tuple[int, int]], typer.Option("--proxy-input", help="Proxy input height and width.")] = None,
         old_input: InputAliasOpt = None,
         batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 4,

@@ -7,10 +7,11 @@ setting means the same whatever command is given it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 
 from nas.train.budget import Budget
-from nas.train.config import TrainConfig
+from nas.train.config import TrainConfig, TrainConfigError
 
 __all__ = ["ProxyOptions", "build_proxy_config"]
 
@@ -46,7 +47,12 @@ _BUDGET = ("budget_steps", "budget_epochs", "budget_seconds")
 
 def build_proxy_config(options: ProxyOptions, base: TrainConfig) -> TrainConfig:
     """``base`` with every setting ``options`` gives (ranges checked once, together, by
-    :class:`TrainConfig`; a bad budget by :class:`Budget`)."""
+    :class:`TrainConfig`; a budget that is not positive and finite here, naming its option;
+    two budgets by :class:`Budget`)."""
+    for name in _BUDGET:
+        value = getattr(options, name)
+        if value is not None and not 0 < value < math.inf:
+            raise TrainConfigError(f"--{name.replace('_', '-')} must be positive and finite, got {value}")
     changes: dict[str, object] = {f.name: getattr(options, f.name) for f in fields(options)
                                   if f.name not in _BUDGET and getattr(options, f.name) is not None}
     if "input_size" in changes:
