@@ -39,9 +39,10 @@ def synth(
     from nas.data.synth.generate import SynthConfig, generate_dataset
     from nas.data.synth.scene import scene_preset
     from nas.errors import DataError
+    from nas.io import excerpt
 
     if layout not in LAYOUTS:
-        raise DataError(f"unknown --layout {layout!r}; choose from {', '.join(LAYOUTS)}")
+        raise DataError(f"unknown --layout {excerpt(layout)}; choose from {', '.join(LAYOUTS)}")
     cfg = SynthConfig(images=images, size=size, seed=seed, val_fraction=val_fraction, scene=scene_preset(preset))
     if layout == "densepose-coco":
         _synth_official(out, cfg, workers, progress, overwrite)
@@ -121,7 +122,7 @@ def _summary_lines(report: DatasetReport) -> list[str]:
 def show(
     directory: Path = typer.Argument(..., help="Dataset folder (images/ and annotations/)."),
     image: int = typer.Option(..., "--image", help="COCO image id to draw."),
-    out: Path = typer.Option(..., "--out", help="Output PNG file."),
+    out: Path = typer.Option(..., "--out", help="Output PNG file (a name ending in .png)."),
     annotations: Optional[Path] = typer.Option(None, "--annotations", help="Annotation JSON to use instead of DIR's."),
     images_dir: Optional[Path] = typer.Option(None, "--images-dir", help="Image folder instead of DIR/images."),
     exact: bool = typer.Option(True, "--exact/--interpolate",
@@ -129,6 +130,12 @@ def show(
     scale: float = typer.Option(3.0, "--scale", min=0.1, max=20.0, help="Output pixels per image pixel."),
 ) -> None:
     """Draw an image with its part map, U/V iso-contours, DensePose points and boxes."""
+    from nas.errors import DataError
+
+    if out.is_dir():
+        raise DataError(f"--out {out} is a folder; give the PNG file to write, e.g. --out {out / f'image{image}.png'}")
+    if out.suffix.lower() != ".png":  # the drawing is a PNG whatever the name says
+        raise DataError(f"--out {out}: nas data show writes a PNG image; give a file name ending in .png")
     from nas.data.show import draw_dataset_image
     from nas.data.vis import save_figure
 

@@ -32,7 +32,7 @@ from nas.data.source import DatasetSource, Split, SPLITS, surface_kind
 from nas.errors import DataError
 from nas.io import read_json
 
-__all__ = ["Problem", "SplitReport", "DatasetReport", "inspect_dataset", "check_dataset"]
+__all__ = ["Problem", "SplitReport", "DatasetReport", "inspect_dataset", "check_dataset", "check_annotation_file"]
 
 _SHOWN_IN_ERROR = 1  # problems quoted by check_dataset's one-line error
 
@@ -318,6 +318,21 @@ def _image_problem(path: Path, height: int, width: int) -> tuple[str, str] | Non
     return None
 
 
+def _scan_image_file(scan: _SplitScan, folder: Path, image_id: int) -> bool:
+    """Check the file of image ``image_id`` (its header), recording its problem; True when
+    the file is missing."""
+    name, h, w = scan.images[image_id]
+    bad = _image_problem(folder / name, h, w)
+    if bad is None:
+        return False
+    if bad[0] == "missing":
+        _problem(scan, f"image id {image_id}, field 'file_name': image file {folder / name} not found; check the image folder")
+        return True
+    scan.wrong_size.update([image_id] if bad[0] == "size" else [])
+    _problem(scan, f"image id {image_id}, field 'file_name': {folder / name} {bad[1]}")
+    return False
+
+
 def _scan_image_files(scans: list[tuple[Split, _SplitScan]], progress: bool) -> None:
     from tqdm import tqdm
 
@@ -325,17 +340,8 @@ def _scan_image_files(scans: list[tuple[Split, _SplitScan]], progress: bool) -> 
     with tqdm(total=total, desc="images", unit="img", disable=not progress, dynamic_ncols=True, leave=False) as bar:
         for split, scan in scans:
             missing = 0
-            for image_id, (name, h, w) in scan.images.items():
-                bad = _image_problem(split.images / name, h, w)
-                if bad is None:
-                    pass
-                elif bad[0] == "missing":
-                    missing += 1
-                    _problem(scan, f"image id {image_id}, field 'file_name': image file {split.images / name} not found; "
-                                   "check the image folder")
-                else:
-                    scan.wrong_size.update([image_id] if bad[0] == "size" else [])
-                    _problem(scan, f"image id {image_id}, field 'file_name': {split.images / name} {bad[1]}")
+            for image_id in scan.images:
+                missing += _scan_image_file(scan, split.images, image_id)
                 bar.update(1)
             scan.report = replace(scan.report, images_missing=missing)
 
@@ -406,10 +412,29 @@ def check_dataset(
     return report
 
 
-def _summary_error(problems: Iterable[Problem], origin: str) -> str:
+def check_annotation_file(annotations: str | os.PathLike[str], images: str | os.PathLike[str], image_id: int) -> None:
+    """The checks of :func:`inspect_dataset` for one annotation file (ids, boxes,
+    segmentations, DensePose fields, RLE masks and their sizes) and, of the image files,
+    only the file of ``image_id`` (``nas data show`` draws one image).
+
+    Raises:
+        DataError: the first problem found, and how many more there are.
+    """
+    split = Split(Path(annotations), Path(images))
+    scan = _scan_split(split.annotations.stem, split)
+    if image_id in scan.images:
+        _scan_image_file(scan, split.images, image_id)
+    _report_mask_sizes(scan)
+    if scan.problems:
+        raise DataError(_summary_error(scan.problems, None))
+
+
+def _summary_error(problems: Iterable[Problem], origin: str | None) -> str:
+    """The first problems, and how many more (listed by `nas data check ORIGIN` if given)."""
     problems = list(problems)
     text = "; ".join(str(p) for p in problems[:_SHOWN_IN_ERROR])
     more = len(problems) - _SHOWN_IN_ERROR
     if more > 0:
-        text += f" (and {more} more problem{'s' if more > 1 else ''}: `nas data check {origin}` lists them)"
+        lists = f": `nas data check {origin}` lists them" if origin is not None else ""
+        text += f" (and {more} more problem{'s' if more > 1 else ''}{lists})"
     return text

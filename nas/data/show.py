@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from nas.data.check import check_annotation_file
 from nas.data.coco import DP_BOX_SIZE, ImageRecord, decode_coarse_masks, load_densepose_coco
 from nas.data.image import read_rgb
 from nas.data.vis import IUV, annotation_iuv, draw_densepose
@@ -100,6 +101,9 @@ def draw_dataset_image(
     files = [Path(annotations)] if annotations is not None else dataset_annotation_files(d)
     images = Path(image_dir) if image_dir is not None else d / "images"
     ann_file, rec = find_image(files, images, image_id)
+    # masks of another size, bad RLE, ids given twice, annotations of unknown images and an
+    # image file of another size than the JSON's are refused, not drawn
+    check_annotation_file(ann_file, images, image_id)
     image = read_rgb(rec.path, rec.image_id, (rec.height, rec.width))
     boxes = np.array([[b[0], b[1], b[0] + b[2], b[1] + b[3]] for b in (i.bbox for i in rec.instances)]).reshape(-1, 4)
     dense = exact_synthetic_iuv(ann_file, rec) if exact else None
