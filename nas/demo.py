@@ -87,6 +87,18 @@ def _ensure_data(given: Path, images: int, seed: int, echo: Callable[[str], None
     generate_dataset(given, proxy_data_config(images, seed), workers=2, progress=True)
 
 
+def _check_data_folder(given: str) -> None:
+    """Refuse a ``--data`` the demo could not render a dataset into (empty, the current
+    folder, a file, a folder of other files), naming ``--data``: the writer's own checks
+    would name ``nas data synth``'s ``--out``."""
+    from nas.data.synth.staging import check_replaceable, resolve_out
+
+    path = Path(given)
+    if given.strip() and (path.is_file() or (path / "annotations" / "train.json").is_file()):
+        return  # an existing dataset, checked whole by the search
+    check_replaceable(resolve_out(given, option="--data"), overwrite=False, option="--data")
+
+
 def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> SearchSummary:
     # imported here: the CLI reads DemoSettings' defaults on every start, Ray takes seconds
     from nas.runs.store import ResultsStore
@@ -97,6 +109,7 @@ def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> Sea
                           f"`nas profile --space {DEFAULT_SPACE} --out {table}` or pass --table")
     if Path(settings.out).is_file():  # before the data is rendered (seconds to minutes)
         raise SearchError(f"--out {settings.out} is a file; the demo's run is a folder (default results/demo): choose another --out")
+    _check_data_folder(settings.data)  # before the space, table and baselines load (seconds)
     data = Path(settings.data)
     store = ResultsStore(settings.out)
     config = None if store.exists() else _search_config(settings, table, data)

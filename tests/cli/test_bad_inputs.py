@@ -1,5 +1,5 @@
-"""Bad inputs to ``nas data synth``, ``nas data show``, ``nas pareto`` and ``nas space``:
-each is refused with exit code 2 and exactly one ``error:`` line on stderr naming the file
+"""Bad inputs to ``nas data synth``, ``nas data show``, ``nas pareto``, ``nas space`` and the
+counts, options and long texts every command takes: each is refused with exit code 2 and exactly one ``error:`` line on stderr naming the file
 or field, no traceback, and nothing written (the folder the command works in is
 unchanged, byte for byte)."""
 
@@ -9,14 +9,17 @@ import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from nas.cli import main
+from nas.data.rle import rle_encode
 from nas.data.synth.generate import SynthConfig, generate_dataset
 from nas.runs.rows import TrialRow
 from nas.runs.store import ResultsStore
-from tests.conftest import DEFAULT_SPACE
+from tests.conftest import DEFAULT_SPACE, REPO
 from tests.lock_holder import lock_held_elsewhere
 
 # A case builds its inputs under the folder it is given (the current folder while the
@@ -78,33 +81,65 @@ def _show_with_image(content: bytes | None, dataset: Path) -> Case:
     return case
 
 
-def _show_with_a_size_the_file_has_not(dataset: Path) -> Case:
+def _show_with_annotations(dataset: Path, edit: Callable[[dict[str, Any]], None], out: str = "drawn.png") -> Case:
+    """``nas data show`` of image 1 after ``edit`` changed the dataset's annotations.json."""
     def case(d: Path) -> tuple[list[str], list[str]]:
         ds = _copy_dataset(dataset, d / "ds")
         data = json.loads((ds / "annotations.json").read_text())
-        data["images"][0].update(width=999, height=999)
+        edit(data)
         (ds / "annotations.json").write_text(json.dumps(data))
-        return ["data", "show", "ds", "--image", "1", "--out", "drawn.png"], ["image id 1", str(Path("ds/images/000001.jpg"))]
+        return ["data", "show", "ds", "--image", "1", "--out", out], [str(Path("ds/annotations.json"))]
     return case
 
 
-def _show(dataset: Path, *extra: str) -> Case:
+def _person_of_image_1(data: dict[str, Any]) -> dict[str, Any]:
+    return next(a for a in data["annotations"] if a["image_id"] == 1 and a.get("dp_masks"))
+
+
+def _mask_10x10() -> dict[str, Any]:
+    return rle_encode(np.ones((10, 10), np.uint8))  # a valid RLE, of the wrong size
+
+
+def _small_dp_mask(data: dict[str, Any]) -> None:
+    _person_of_image_1(data)["dp_masks"][0] = _mask_10x10()
+
+
+def _show(dataset: Path, *extra: str, out: str = "drawn.png") -> Case:
     def case(d: Path) -> tuple[list[str], list[str]]:
         _copy_dataset(dataset, d / "ds")
         (d / "notes.json").write_text("not JSON\n")
-        return ["data", "show", "ds", "--out", "drawn.png", *extra], []
+        (d / "drawings").mkdir()
+        return ["data", "show", "ds", "--out", out, *extra], []
     return case
 
 
 def show_cases(dataset: Path) -> dict[str, tuple[Case, list[str]]]:
+    image = str(Path("ds/images/000001.jpg"))
     return {
         "show: --image 999": (_show(dataset, "--image", "999"), ["image id 999 not found", "annotations.json"]),
         "show: --annotations not JSON": (_show(dataset, "--image", "1", "--annotations", "notes.json"), ["notes.json", "not a readable JSON"]),
         "show: no dataset there": (lambda d: (["data", "show", "nowhere", "--image", "1", "--out", "x.png"], []), ["nowhere"]),
-        "show: JSON says 999x999": (_show_with_a_size_the_file_has_not(dataset), ["is 48x48 pixels", "width 999, height 999"]),
-        "show: text file named .jpg": (_show_with_image(b"just some text\n", dataset), ["not an image file: cannot decode"]),
-        "show: empty .jpg": (_show_with_image(b"", dataset), ["not an image file: cannot decode", "empty"]),
-        "show: JPEG cut short": (_show_with_image(None, dataset), ["damaged image file: cannot decode"]),
+        "show: --out a folder": (_show(dataset, "--image", "1", out="drawings"), ["--out drawings", "is a folder", ".png"]),
+        "show: --out x.txt": (_show(dataset, "--image", "1", out="drawn.txt"), ["--out drawn.txt", "PNG", ".png"]),
+        "show: JSON says 999x999": (_show_with_annotations(dataset, lambda data: data["images"][0].update(width=999, height=999)),
+                                    ["image id 1", image, "is 48x48 pixels", "width 999, height 999"]),
+        "show: text file named .jpg": (_show_with_image(b"just some text\n", dataset), ["is not an image file"]),
+        "show: empty .jpg": (_show_with_image(b"", dataset), ["is empty (0 bytes)"]),
+        "show: JPEG cut short": (_show_with_image(None, dataset), ["cannot be read as an image"]),
+        "show: segmentation of another size": (
+            _show_with_annotations(dataset, lambda data: _person_of_image_1(data).update(segmentation=_mask_10x10())),
+            ["image id 1", "field 'segmentation'", "RLE mask is 10x10 but the image is 48x48"]),
+        "show: dp mask of another size": (
+            _show_with_annotations(dataset, _small_dp_mask),
+            ["image id 1", "dp_masks[0]", "mask is 10x10, expected 256x256"]),
+        "show: bad RLE": (
+            _show_with_annotations(dataset, lambda data: _person_of_image_1(data)["segmentation"].update(counts="!!not RLE")),
+            ["image id 1", "field 'segmentation'", "bad RLE mask"]),
+        "show: image id twice": (_show_with_annotations(dataset, lambda data: data["images"].append(dict(data["images"][0]))),
+                                 ["image id 1", "given twice"]),
+        "show: annotation of an unknown image": (
+            _show_with_annotations(dataset, lambda data: data["annotations"].append({**data["annotations"][0], "id": 10**6, "image_id": 999})),
+            ["image_id", "999", "unknown image"]),
     }
 
 
@@ -182,6 +217,85 @@ SPACE_CASES: dict[str, Case] = {
 }
 
 
+# -- counts that can explode or make no sense ------------------------------------------------
+TABLE = str(REPO / "latency_tables" / "cpu-executorch-xnnpack-t1")
+BIG = "1000000000000"  # 10^12
+VALIDATE = ["latency", "validate", "--table", TABLE]
+PROFILE = ["profile", "--space", str(DEFAULT_SPACE), "--out", "table"]
+TRAIN = ["train", "densemobile", "--data", "nowhere"]
+SEARCH = ["search", "--out", "run", "--table", TABLE, "--data", "nowhere"]
+
+
+def _argv(argv: list[str], names: list[str]) -> Case:
+    return lambda d: (argv, names)
+
+
+COUNT_CASES: dict[str, Case] = {
+    "arch info --classifier 0": _argv(["arch", "info", "densemobile", "--classifier", "0"], ["--classifier"]),
+    "arch info --classifier 10^12": _argv(["arch", "info", "densemobile", "--classifier", BIG], ["--classifier"]),
+    "arch info --input 8 8": _argv(["arch", "info", "densemobile", "--input", "8", "8"], ["--input 8 8", "16..2048"]),
+    "arch info --input 10^5 10^5": _argv(["arch", "info", "densemobile", "--input", "100000", "100000"], ["--input 100000 100000"]),
+    "latency validate --samples 10^12": _argv(VALIDATE + ["--samples", BIG], ["--samples"]),
+    "latency validate --workers 10^5": _argv(VALIDATE + ["--workers", "100000"], ["--workers", "per CPU core"]),
+    "profile --samples 10^12": _argv(PROFILE + ["--samples", BIG], ["--samples"]),
+    "profile --workers 10^5": _argv(PROFILE + ["--workers", "100000"], ["--workers", "per CPU core"]),
+    "profile --chunk 0": _argv(PROFILE + ["--chunk", "0"], ["--chunk"]),
+    "profile --chunk 10^9": _argv(PROFILE + ["--chunk", "1000000000"], ["--chunk"]),
+    "train --budget-steps 0": _argv(TRAIN + ["--budget-steps", "0"], ["--budget-steps"]),
+    "train --budget-epochs 0": _argv(TRAIN + ["--budget-epochs", "0"], ["--budget-epochs"]),
+    "train --budget-epochs nan": _argv(TRAIN + ["--budget-epochs", "nan"], ["--budget-epochs", "got nan"]),
+    "train --budget-seconds -5": _argv(TRAIN + ["--budget-seconds", "-5"], ["--budget-seconds"]),
+    "search --trials 10^12": _argv(SEARCH + ["--trials", BIG], ["--trials"]),
+    "demo --trials 10^12": _argv(["demo", "--out", "run", "--trials", BIG], ["--trials"]),
+}
+
+
+# -- the option named is the one given ----------------------------------------------------------
+def _folder_of_other_files(d: Path) -> tuple[list[str], list[str]]:
+    (d / "mine").mkdir()
+    (d / "mine" / "notes.txt").write_text("keep me")
+    return ["demo", "--out", "run", "--data", "mine"], ["--data ", "mine", "notes.txt", "not a dataset"]
+
+
+OPTION_CASES: dict[str, Case] = {
+    "train --proxy-input 8 8": _argv(TRAIN + ["--proxy-input", "8", "8"], ["--proxy-input 8 8"]),
+    "search --proxy-input 8 8": _argv(SEARCH + ["--trials", "1", "--proxy-input", "8", "8"], ["--proxy-input 8 8"]),
+    "demo --data ''": _argv(["demo", "--out", "run", "--data", ""], ["--data", "empty"]),
+    "demo --data .": _argv(["demo", "--out", "run", "--data", "."], ["--data .", "current folder"]),
+    "demo --data a folder of other files": _folder_of_other_files,
+}
+
+
+# -- error lines quote an excerpt of a 100,000-character input, not all of it -----------------
+LONG = "x" * 100_000
+EXCERPT = "'xxxxxxxxxx"  # the start of the quoted excerpt
+
+
+
+def _arch_json_with_a_long_activation(d: Path) -> tuple[list[str], list[str]]:
+    from nas.space.references import reference
+
+    data = reference("densemobile").to_dict()
+    data["stem"]["act"] = LONG
+    (d / "arch.json").write_text(json.dumps(data))
+    return ["arch", "info", "arch.json"], ["stem", "unknown activation", EXCERPT]
+
+
+LONG_CASES: dict[str, Case] = {
+    "arch info: a long name": _argv(["arch", "info", LONG], ["unknown architecture name", EXCERPT]),
+    "arch info: a long path": _argv(["arch", "info", LONG + ".json"], ["File name too long", EXCERPT]),
+    "arch info: a long activation in arch.json": _arch_json_with_a_long_activation,
+    "space show: a long value": lambda d: (["space", "show", str(_space_file(DEFAULT_SPACE.read_text().replace("  kernel: 3\n", f"  kernel: {LONG}\n", 1))(d))],
+                                           ["space.yaml", "stem.kernel", EXCERPT]),
+    "search --sampler long": _argv(SEARCH + ["--trials", "1", "--sampler", LONG], ["unknown sampler", EXCERPT]),
+    "search --objective long": _argv(SEARCH + ["--trials", "1", "--objective", LONG], ["unknown objective", EXCERPT]),
+    "train --device long": _argv(TRAIN + ["--device", LONG], ["unknown device", EXCERPT]),
+    "profile --runtime long": _argv(PROFILE + ["--runtime", LONG], ["unknown runtime", EXCERPT]),
+    "synth --preset long": _argv(SYNTH + ["--out", "ds", "--preset", LONG], ["unknown scene preset", EXCERPT]),
+    "pareto --axis long": _pareto_case(None, ["unknown axis", EXCERPT], "--axis", LONG),
+}
+
+
 def _tree(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
             for p in sorted(folder.rglob("*"))}
@@ -199,14 +313,17 @@ def _check(case: Case, must_name: list[str], tmp_path: Path, monkeypatch: pytest
     assert code == 2, (code, captured.err)
     assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
     assert "Traceback" not in captured.err + captured.out
+    assert len(lines[0]) < 1000, f"{len(lines[0]):,} characters: an input echoed whole?"
     for name in names + must_name:
         assert name in lines[0], (name, lines[0])
     assert _tree(tmp_path) == before, "the refused command wrote or changed files"
 
 
-ALL_CASES = {**SYNTH_CASES, **PARETO_CASES, **SPACE_CASES}
+ALL_CASES = {**SYNTH_CASES, **PARETO_CASES, **SPACE_CASES, **COUNT_CASES, **OPTION_CASES, **LONG_CASES}
 SHOW_CASES = ["show: text file named .jpg", "show: empty .jpg", "show: JPEG cut short", "show: JSON says 999x999", "show: --image 999",
-              "show: --annotations not JSON", "show: no dataset there"]
+              "show: --annotations not JSON", "show: no dataset there", "show: --out a folder", "show: --out x.txt",
+              "show: segmentation of another size", "show: dp mask of another size", "show: bad RLE", "show: image id twice",
+              "show: annotation of an unknown image"]
 
 
 @pytest.mark.parametrize("name", sorted(ALL_CASES))
@@ -215,7 +332,7 @@ def test_bad_input_is_one_error_line_and_writes_nothing(name: str, tmp_path: Pat
 
 
 @pytest.mark.parametrize("name", SHOW_CASES)
-def test_an_image_file_that_is_no_image_says_so(name: str, dataset: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+def test_a_bad_image_or_annotation_is_refused_before_drawing(name: str, dataset: Path, tmp_path: Path, monkeypatch, capsys) -> None:
     case, must_name = show_cases(dataset)[name]
     _check(case, must_name, tmp_path, monkeypatch, capsys)
 
@@ -234,7 +351,7 @@ def test_synth_into_a_folder_another_writer_holds(tmp_path: Path, monkeypatch, c
 
 def test_the_number_of_bad_inputs_tried() -> None:
     """The count the issue's closing note quotes: the table above plus the busy folder."""
-    assert len(ALL_CASES) + len(SHOW_CASES) + 1 == 37
+    assert len(ALL_CASES) + len(SHOW_CASES) + 1 == 75
 
 
 def test_space_sample_streams_and_stops_quietly_at_a_closed_pipe() -> None:

@@ -51,23 +51,24 @@ def _old_folder(out: Path) -> Path:
     return out.parent / f".{out.name}.synth-old"
 
 
-def resolve_out(out: str | os.PathLike[str]) -> Path:
+def resolve_out(out: str | os.PathLike[str], option: str = "--out") -> Path:
     """``out`` as an absolute path, refused when it cannot be a dataset folder renamed into
     place: empty (``--out ''`` meant the current folder), or the current folder or one
-    holding it (renaming it would pull the ground from under the shell)."""
+    holding it (renaming it would pull the ground from under the shell). ``option``: the
+    option the folder was given as, named in the errors."""
     raw = os.fspath(out)
     if not raw.strip():
-        raise DataError("--out is empty; give the dataset folder to write, e.g. --out data/synth")
+        raise DataError(f"{option} is empty; give the dataset folder to write, e.g. {option} data/synth")
     path = Path(os.path.abspath(raw))
     if path.is_symlink():  # replace the folder it points to, not the link
         path = path.resolve()
     cwd = Path.cwd().resolve()
     if path == cwd:
-        raise DataError(f"--out {raw} is the current folder (so is an empty --out ''); a dataset is written to a folder of "
-                        "its own: give a new folder, e.g. --out data/synth")
+        raise DataError(f"{option} {raw} is the current folder (so is an empty {option} ''); a dataset is written to a folder of "
+                        f"its own: give a new folder, e.g. {option} data/synth")
     if path in cwd.parents:
-        raise DataError(f"--out {raw} holds the current folder; a dataset is written to a folder of its own: give a new "
-                        "folder, e.g. --out data/synth")
+        raise DataError(f"{option} {raw} holds the current folder; a dataset is written to a folder of its own: give a new "
+                        f"folder, e.g. {option} data/synth")
     return path
 
 
@@ -129,7 +130,7 @@ def staged_dataset(out: Path) -> Iterator[Path]:
         _publish(new, out)
 
 
-def check_replaceable(out: Path, overwrite: bool, entries: frozenset[str] = DATASET_ENTRIES) -> None:
+def check_replaceable(out: Path, overwrite: bool, entries: frozenset[str] = DATASET_ENTRIES, option: str = "--out") -> None:
     """Refuse to replace a folder holding more than a dataset (its other files would be
     deleted with it), or a dataset without ``overwrite``. ``entries``: what a dataset of
     the layout being written holds (the synthetic folder's by default).
@@ -140,13 +141,13 @@ def check_replaceable(out: Path, overwrite: bool, entries: frozenset[str] = DATA
     if not out.exists():
         return
     if not out.is_dir():
-        raise DataError(f"--out {out} is a file, not a folder; choose a folder for the dataset")
+        raise DataError(f"{option} {out} is a file, not a folder; choose a folder for the dataset")
     names = sorted(p.name for p in out.iterdir())
     others = [n for n in names if n not in entries]
     if others:
         shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
-        raise DataError(f"--out {out} holds files that are not a dataset ({shown}); a dataset replaces its whole folder, "
+        raise DataError(f"{option} {out} holds files that are not a dataset ({shown}); a dataset replaces its whole folder, "
                         "so choose a new or empty folder")
     holds = (out / "annotations.json").exists() or (out / "annotations").exists()
     if holds and not overwrite:
-        raise DataError(f"{out} already holds a dataset; pass --overwrite or choose another --out folder")
+        raise DataError(f"{out} already holds a dataset; pass --overwrite or choose another {option} folder")
