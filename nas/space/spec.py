@@ -92,6 +92,10 @@ class ArchSpec:
         """Inverse of :meth:`to_dict`; unknown or missing keys fail with their path."""
         if not isinstance(data, dict):
             raise SpecError(f"architecture JSON must be an object, got {type(data).__name__}")
+        known = sorted(f.name for f in fields(cls))
+        unknown = sorted(set(data) - set(known))
+        if unknown:  # a misspelt part would otherwise be left at its default without a word
+            raise SpecError(f"architecture JSON has unknown keys {excerpt(unknown, 200)}; known keys: {known}")
         stages = data.get("stages")
         if not isinstance(stages, list):
             raise SpecError("architecture JSON: 'stages' must be a list of stage objects")

@@ -217,6 +217,17 @@ SPACE_CASES: dict[str, Case] = {
 }
 
 
+# -- nas arch info: an arch.json whose key is misspelt (it was left at its default) -----------
+def _arch_json_with_an_unknown_key(d: Path) -> tuple[list[str], list[str]]:
+    from nas.space.references import reference
+
+    (d / "arch.json").write_text(json.dumps({**reference("densemobile").to_dict(), "nek": {"variant": "bifpn"}}))
+    return ["arch", "info", "arch.json"], ["architecture JSON", "unknown keys ['nek']"]
+
+
+ARCH_CASES: dict[str, Case] = {"arch info: arch.json with a misspelt key": _arch_json_with_an_unknown_key}
+
+
 # -- counts that can explode or make no sense ------------------------------------------------
 TABLE = str(REPO / "latency_tables" / "cpu-executorch-xnnpack-t1")
 BIG = "1000000000000"  # 10^12
@@ -271,7 +282,6 @@ LONG = "x" * 100_000
 EXCERPT = "'xxxxxxxxxx"  # the start of the quoted excerpt
 
 
-
 def _arch_json_with_a_long_activation(d: Path) -> tuple[list[str], list[str]]:
     from nas.space.references import reference
 
@@ -319,7 +329,7 @@ def _check(case: Case, must_name: list[str], tmp_path: Path, monkeypatch: pytest
     assert _tree(tmp_path) == before, "the refused command wrote or changed files"
 
 
-ALL_CASES = {**SYNTH_CASES, **PARETO_CASES, **SPACE_CASES, **COUNT_CASES, **OPTION_CASES, **LONG_CASES}
+ALL_CASES = {**SYNTH_CASES, **PARETO_CASES, **SPACE_CASES, **ARCH_CASES, **COUNT_CASES, **OPTION_CASES, **LONG_CASES}
 SHOW_CASES = ["show: text file named .jpg", "show: empty .jpg", "show: JPEG cut short", "show: JSON says 999x999", "show: --image 999",
               "show: --annotations not JSON", "show: no dataset there", "show: --out a folder", "show: --out x.txt",
               "show: segmentation of another size", "show: dp mask of another size", "show: bad RLE", "show: image id twice",
@@ -351,7 +361,7 @@ def test_synth_into_a_folder_another_writer_holds(tmp_path: Path, monkeypatch, c
 
 def test_the_number_of_bad_inputs_tried() -> None:
     """The count the issue's closing note quotes: the table above plus the busy folder."""
-    assert len(ALL_CASES) + len(SHOW_CASES) + 1 == 75
+    assert len(ALL_CASES) + len(SHOW_CASES) + 1 == 76
 
 
 def test_space_sample_streams_and_stops_quietly_at_a_closed_pipe() -> None:
