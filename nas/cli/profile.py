@@ -76,7 +76,7 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[int | None, typer.Option("--limit", min=1, help="Measure at most N missing ops in this run.")] = None,
         speed_refs: Annotated[int, typer.Option("--speed-refs", min=0, help="Reference ops timed in every chunk to divide out the machine's speed drift (chosen when the table is created; 0: none).")] = 4,
         baseline: Annotated[list[str] | None, typer.Option("--baseline", help="Reference architecture whose ops are profiled too, at the space's input size (repeatable; default: densemobile, densesqueeze, fnl_mobile, r50_fpn; 'none' for none).")] = None,
-        samples: Annotated[int | None, typer.Option("--samples", min=1, help=f"At most {MAX_SAMPLES:,}. Measure only the ops of N architectures sampled as 'nas latency validate --samples N --seed S' samples them: a partial table to validate a device on before the full profile (re-run without --samples to complete it).")] = None,
+        samples: Annotated[int | None, typer.Option("--samples", min=1, help=f"Measure only the ops of N architectures sampled as 'nas latency validate --samples N --seed S' samples them: a partial table to validate a device on before the full profile (re-run without --samples to complete it); at most {MAX_SAMPLES:,}.")] = None,
         old_samples: SampleAliasOpt = None,
         seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of --samples (as validate's --seed) and of --fill's random share.")] = 0,
         old_seed: SampleSeedAliasOpt = None,
