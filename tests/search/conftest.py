@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+
 from nas.search.config import SearchConfig
 from nas.search.objective import Objective
+from nas.space.references import DENSEPOSE_BASELINES
 from nas.train.budget import Budget
 from nas.train.config import TrainConfig
 
@@ -27,7 +29,7 @@ def synthetic_ms(key: str) -> float:
     return 0.01 + sum(volumes) / 1e5
 
 
-def write_table(path: Path, space_path: Path, baselines: tuple[str, ...] = ("densemobile", "densesqueeze", "r50_fpn")) -> Path:
+def write_table(path: Path, space_path: Path, baselines: tuple[str, ...] = DENSEPOSE_BASELINES) -> Path:
     from dataclasses import replace
 
     from nas.latency.keys import op_keys, space_keys
