@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-
 from nas.search.config import SearchConfig
 from nas.search.objective import Objective
 from nas.space.references import DENSEPOSE_BASELINES
