@@ -38,11 +38,18 @@ figures are medians. Without ``--data`` the proxy's synthetic set is rendered on
 folder or descriptor (``nas.data.source``). ``--quick`` (CI-sized, well under a minute
 on 2 cores): batch 4 only, 3 steps after 1 warm-up; options given explicitly win.
 
-On one GPU (estimated from the 2-core CPU figures and the GPU/CPU ratio of ~4x reported
-in issue 36 at batch 4: ~2.5 minutes, the data rendering included; not measured, no GPU
-was available when this was written):
+On one GPU (an estimate, not a measurement: no GPU was available when this was written):
 
     python bench/bench_train_speed.py --device cuda --steps 5 --warmup 2 --json bench/reports/train_speed_cuda.json
+
+should take 2-3.5 minutes. Basis: 12 steps per network and batch; issue 36 measured the
+proxy's batch-4 step at 0.15-0.27 s on an H200 (40-70 ms an image, bound by per-image and
+per-RoI Python work, not arithmetic); scaled per image, at most ~4.5 s a step at batch 64
+and ~70 s a network; plus the tiny network, rendering the proxy data (~15 s), the mid-size
+pick (~5 s), set-ups and CUDA start-up. The default ``--steps 10 --warmup 3`` would take up
+to ~5.5 minutes there. On the 2-core CPU, ``--threads 1 --steps 5 --warmup 2`` (the
+figures in docs/results.md) took 10.5 minutes. Two threads on 2 cores are only worth
+measuring on an idle machine: with another process on one core, a step slowed 5-30x.
 """
 
 from __future__ import annotations
@@ -239,6 +246,7 @@ def measure(name: str, arch: ArchSpec, data: Path, batch: int, size: tuple[int, 
     loads = loader_seconds(session, steps)
     sums = [sum(p.values()) for p in phases]
     step_s = _median(plain)
+    print(f"  {name}, batch {batch}: {batch / step_s:.1f} images/s ({1e3 * step_s:.0f} ms a step)", flush=True)
     return SpeedRun(
         name=name, arch=arch.to_string(), arch_id=arch.id, input=size, batch=batch, steps=steps,
         step_s=step_s, images_per_s=batch / step_s, steps_per_s=1.0 / step_s, instrumented_step_s=_median(timed),
@@ -309,6 +317,7 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    started = time.perf_counter()
     data = benchmark_data(args.data, ROOT / ".cache")
     load_before = os.getloadavg()
     size = (args.input[0], args.input[1])
@@ -332,6 +341,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "warmup": args.warmup, "amp": DEFAULT_PROXY.amp and args.device.startswith("cuda"),
         "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "phases": dict(PHASES), "runs": [asdict(r) for r in runs], "overhead": asdict(overhead),
+        "wall_s": round(time.perf_counter() - started, 1),  # the whole benchmark, data rendering included
     }
 
 
