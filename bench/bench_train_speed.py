@@ -47,9 +47,10 @@ proxy's batch-4 step at 0.15-0.27 s on an H200 (40-70 ms an image, bound by per-
 per-RoI Python work, not arithmetic); scaled per image, at most ~4.5 s a step at batch 64
 and ~70 s a network; plus the tiny network, rendering the proxy data (~15 s), the mid-size
 pick (~5 s), set-ups and CUDA start-up. The default ``--steps 10 --warmup 3`` would take up
-to ~5.5 minutes there. On the 2-core CPU, ``--threads 1 --steps 5 --warmup 2`` (the
-figures in docs/results.md) took 10.5 minutes. Two threads on 2 cores are only worth
-measuring on an idle machine: with another process on one core, a step slowed 5-30x.
+to ~5.5 minutes there. On the 2-core CPU, ``--steps 5 --warmup 2`` (the figures in
+docs/results.md) took 6.6 minutes at 2 threads and 10.5 at 1. Two threads on 2 cores are
+only worth measuring on an idle machine: with another process on one core, a step slowed
+5-30x.
 """
 
 from __future__ import annotations
