@@ -29,8 +29,8 @@ only, the sub-modules' ``forward`` and the few methods and functions named above
 wrapped by timers (restored after each step); each phase is its exclusive time (a nested
 region's time is taken out of its parent's). With ``--device cuda`` every timed region
 is bracketed by ``torch.cuda.synchronize``, so phase times are honest but the
-instrumented step is slower than a real one (the syncs drain the GPU's queue ~40 times
-a step): compare the un-instrumented step time, which has only the step's own syncs.
+instrumented step is slower than a real one (the syncs drain the GPU's queue twice per
+region, ~40 times a step plus two per image loaded): compare the un-instrumented step time, which has only the step's own syncs.
 Plain and instrumented steps alternate, ``--steps`` of each after ``--warmup`` plain
 ones, taken from the start of the proxy's schedule (fresh seeded weights per run); the
 figures are medians. Without ``--data`` the proxy's synthetic set is rendered once into
