@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="Run folder (results/RUN): config, trials.parquet/csv, Optuna journal, logs, weights.")],
         space: Annotated[Optional[Path], typer.Option("--space", help=f"Search space YAML (default: {DEFAULT_SPACE}).")] = None,
         table: Annotated[Optional[Path], typer.Option("--table", help="Latency table folder of the target device (profiled for --space); a shipped table, e.g. latency_tables/cpu-executorch-xnnpack-t1, is found from any folder.")] = None,
-        data: Annotated[Optional[Path], typer.Option("--data", help="Dataset folder or descriptor YAML (a folder as nas data synth writes it; a descriptor names each split's annotation file and image folder and the body surface).")] = None,
+        data: Annotated[Optional[str], typer.Option("--data", help="Dataset folder or descriptor YAML (a folder as nas data synth writes it; a descriptor names each split's annotation file and image folder and the body surface).")] = None,
         trials: Annotated[Optional[int], typer.Option("--trials", min=0, max=MAX_TRIALS, help=f"Architectures to train, at most {MAX_TRIALS:,} (rejected ones are not counted; 0: the baselines only). With --resume: a new total.")] = None,
         sampler: Annotated[str, typer.Option("--sampler", help="tpe, nsga2 or random.")] = "tpe",
         objective: Annotated[str, typer.Option("--objective", help="pareto (GPS AP up, latency down) or reward (MnasNet ACC x (LAT/T)^w).")] = "pareto",
@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
             proxy = build_proxy_config(options, replace(DEFAULT_PROXY, input_size=loaded.proxy_input))
             baselines = () if no_baselines else tuple(baseline) if baseline else DENSEPOSE_BASELINES
             config = SearchConfig(
-                space=str(space.resolve()), table=str(shipped(str(table)).resolve()), data=str(data.resolve()), out=str(out.resolve()), trials=trials,
+                space=str(space.resolve()), table=str(shipped(str(table)).resolve()), data=_dataset_path(data), out=str(out.resolve()), trials=trials,
                 sampler=sampler, objective=Objective(objective, target_ms, reward, DEFAULT_MIN_GPS_AP if min_gps_ap is None else min_gps_ap), max_latency_ms=max_latency_ms, baselines=baselines,
                 proxy=proxy, asha=asha, seed=seed, max_failures=max_failures, address=address,
                 cpus_per_trial=1.0 if cpus_per_trial is None else cpus_per_trial, gpus_per_trial=0.0 if gpus_per_trial is None else gpus_per_trial,
@@ -89,3 +89,13 @@ def register(app: typer.Typer) -> None:
                    f"results in {summary.out}; next: nas pareto {summary.out}")
         if summary.note:
             typer.echo(f"note: {summary.note}", err=True)
+
+
+def _dataset_path(data: str) -> str:
+    """``--data`` as an absolute path; declared as text, not a path, because typer reads an
+    empty path as the current folder."""
+    from nas.errors import DataError
+
+    if not data.strip():
+        raise DataError("--data is empty; give a dataset folder (`nas data synth --out DIR`) or a descriptor YAML")
+    return str(Path(data).resolve())

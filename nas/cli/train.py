@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
     def train_command(
         ctx: typer.Context,
         spec: Annotated[str, typer.Argument(help="Spec string, reference name or arch.json.")],
-        data: Annotated[Path, typer.Option("--data", help="Dataset folder or descriptor YAML (a folder as nas data synth writes it; a descriptor names each split's annotation file and image folder and the body surface).")],
+        data: Annotated[str, typer.Option("--data", help="Dataset folder or descriptor YAML (a folder as nas data synth writes it; a descriptor names each split's annotation file and image folder and the body surface).")],
         budget_steps: Annotated[Optional[int], typer.Option("--budget-steps", min=1, help="Train for N optimiser steps.")] = None,
         # epochs and seconds must be > 0 (and finite): checked by build_proxy_config, naming the option
         budget_epochs: Annotated[Optional[float], typer.Option("--budget-epochs", help="Train for E passes over the training set (E > 0).")] = None,
@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
                    f"IOU AP {result.iou_ap:.1f}  ({result.train_seconds:.0f} s training, {result.steps} steps)")
 
 
-def _checked_data(data: Path) -> DatasetSource:
+def _checked_data(data: str) -> DatasetSource:
     """The dataset ``--data`` names, checked whole (:func:`nas.data.check.check_dataset`;
     the surface is read by training itself)."""
     import sys

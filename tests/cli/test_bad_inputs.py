@@ -274,6 +274,8 @@ OPTION_CASES: dict[str, Case] = {
     "demo --data ''": _argv(["demo", "--out", "run", "--data", ""], ["--data", "empty"]),
     "demo --data .": _argv(["demo", "--out", "run", "--data", "."], ["--data .", "current folder"]),
     "demo --data a folder of other files": _folder_of_other_files,
+    "train --data ''": _argv(["train", "densemobile", "--data", ""], ["--data is empty"]),
+    "search --data ''": _argv(["search", "--out", "run", "--table", TABLE, "--data", "", "--trials", "1"], ["--data is empty"]),
 }
 
 
@@ -361,7 +363,7 @@ def test_synth_into_a_folder_another_writer_holds(tmp_path: Path, monkeypatch, c
 
 def test_the_number_of_bad_inputs_tried() -> None:
     """The count the issue's closing note quotes: the table above plus the busy folder."""
-    assert len(ALL_CASES) + len(SHOW_CASES) + 1 == 76
+    assert len(ALL_CASES) + len(SHOW_CASES) + 1 == 78
 
 
 def test_space_sample_streams_and_stops_quietly_at_a_closed_pipe() -> None:
