@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_save_npz", "read_json", "read_text", "read_yaml",
+__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_save_npz", "read_json", "read_text", "read_yaml", "parse_yaml",
            "relative_path", "excerpt", "EXCERPT_CHARS"]
 
 
@@ -113,7 +113,12 @@ def read_text(path: str | os.PathLike[str], error: type[Exception], what: str, m
 
 
 def read_yaml(path: str | os.PathLike[str], error: type[Exception], what: str, max_bytes: int) -> Any:
-    """The YAML document of ``path`` (read as :func:`read_text` does), parsed safely.
+    """The YAML document of ``path``: :func:`read_text`, then :func:`parse_yaml`."""
+    return parse_yaml(read_text(path, error, what, max_bytes), path, error, what)
+
+
+def parse_yaml(text: str, path: str | os.PathLike[str], error: type[Exception], what: str) -> Any:
+    """The YAML document ``text`` (read from ``path``, named in errors), parsed safely.
 
     A mapping that gives a key twice is refused, naming the key and both lines: YAML
     parsers keep the last value silently, so a setting written twice would quietly lose
@@ -136,7 +141,6 @@ def read_yaml(path: str | os.PathLike[str], error: type[Exception], what: str, m
         return loader.construct_mapping(node, deep=deep)
 
     _UniqueKeys.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
-    text = read_text(path, error, what, max_bytes)
     try:
         return yaml.load(text, Loader=_UniqueKeys)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as exc:

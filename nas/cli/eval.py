@@ -18,23 +18,16 @@ __all__ = ["register", "eval_command"]
 
 
 def _load_surface(gt: Path, surface: Optional[Path]) -> BodySurface:
-    from nas.data.surface import BodySurface
+    from nas.data.dataset import find_surface
+    from nas.data.source import open_surface
 
-    path = surface if surface is not None else gt.parent / "surface.npz"
-    if surface is None and not path.is_file():
-        # The synthetic generator writes DIR/annotations/*.json and DIR/surface.npz.
-        up = gt.parent.parent / "surface.npz"
-        if up.is_file():
-            path = up
-        else:
-            looked = path if up == path else f"{path} and {up}"
-            raise EvalError(
-                f"no body surface found beside {gt} (looked for {looked}); pass --surface "
-                "with a surface.npz or the folder of DensePose's evaluation files"
-            )
-    if path.is_dir():
-        return BodySurface.from_densepose_files(path)
-    return BodySurface.load(path)
+    path = surface if surface is not None else find_surface(gt)  # the synthetic layout: DIR/annotations/*.json, DIR/surface.npz
+    if path is None:
+        beside, up = gt.parent / "surface.npz", gt.parent.parent / "surface.npz"
+        looked = beside if up == beside else f"{beside} and {up}"
+        raise EvalError(f"no body surface found beside {gt} (looked for {looked}); pass --surface "
+                        "with a surface.npz or the folder of DensePose's evaluation files")
+    return open_surface(path)
 
 
 def eval_command(

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nas.errors import DataError
-from nas.io import read_text, read_yaml
+from nas.io import parse_yaml, read_text
 
 if TYPE_CHECKING:
     from nas.data.surface import BodySurface
@@ -108,7 +108,7 @@ class DatasetSource:
     @classmethod
     def _from_descriptor(cls, path: Path) -> DatasetSource:
         text = read_text(path, DataError, "dataset descriptor", MAX_DESCRIPTOR_BYTES)
-        data = read_yaml(path, DataError, "dataset descriptor", MAX_DESCRIPTOR_BYTES)
+        data = parse_yaml(text, path, DataError, "dataset descriptor")  # the text is kept for the run's record
         if not isinstance(data, dict):
             raise DataError(f"{path}: a dataset descriptor is a mapping with keys {', '.join(_TOP_KEYS)} "
                             f"({DESCRIPTOR_EXAMPLE})")
