@@ -13,7 +13,7 @@ import socket
 
 from nas.errors import SearchError
 
-__all__ = ["connect", "disconnect", "cluster_hint", "check_address", "alive_nodes"]
+__all__ = ["connect", "disconnect", "cluster_hint", "check_address", "alive_nodes", "node_resources"]
 
 # seconds to wait for a TCP answer from the head's GCS before calling it unreachable
 _PROBE_TIMEOUT_S = 5.0
@@ -80,3 +80,11 @@ def alive_nodes() -> int:
     import ray
 
     return sum(1 for node in ray.nodes() if node.get("Alive"))
+
+
+def node_resources() -> list[dict[str, float]]:
+    """The CPUs and GPUs of each alive node of the connected Ray instance (0 where it has none)."""
+    import ray
+
+    return [{"CPU": float(node["Resources"].get("CPU", 0.0)), "GPU": float(node["Resources"].get("GPU", 0.0))}
+            for node in ray.nodes() if node.get("Alive")]

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import math
 import os
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,11 +29,12 @@ from nas.lock import folder_lock
 from nas.runs.front import front_trials
 from nas.runs.rows import FINISHED
 from nas.runs.store import ResultsStore, journal_storage
-from nas.search.cluster import alive_nodes, check_address, connect, disconnect
+from nas.search.cluster import alive_nodes, check_address, connect, disconnect, node_resources
 from nas.search.config import SearchConfig
 from nas.search.dataset import check_unchanged, record_dataset
 from nas.search.prepare import Inputs, load_inputs
 from nas.search.progress import Progress, TrialStartPrinter
+from nas.search.resources import check_trial_device, packing
 from nas.search.samplers import make_sampler
 from nas.search.searcher import NasSearch, tell, trial_name
 from nas.search.trial import run_trial, trial_settings
@@ -127,6 +129,7 @@ def _drive(config: SearchConfig, inputs: Inputs, store: ResultsStore, session: i
                    + f" (session {session}, sampler {config.sampler}, objective {config.objective.kind})")
     if samples > 0:
         connect(config.address)  # only when there is work: a complete run resumes without Ray
+        at_once = _report_packing(config, progress, store.root)
         metric, mode = config.objective.asha_metric
         scheduler = (ASHAScheduler(metric=metric, mode=mode, time_attr="training_iteration", max_t=config.proxy.evals,
                                    grace_period=1, reduction_factor=2) if config.asha else FIFOScheduler())
@@ -151,13 +154,47 @@ def _drive(config: SearchConfig, inputs: Inputs, store: ResultsStore, session: i
         # kill would, and say how to continue.
         os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")
         try:
-            tuner.fit()
+            with _pending_trials(at_once):
+                tuner.fit()
         except KeyboardInterrupt:
             done_now, _ = _counts(store, config)
             raise Interrupted(f"the search stopped at {done_now} of {config.trials} trial(s); continue it with "
                               f"`nas search --out {store.root} --resume`") from None
     _prune_weights(store, config)
     return _summary(store, config, searcher.gave_up or "")
+
+
+@contextmanager
+def _pending_trials(at_once: int) -> Iterator[None]:
+    """Let Tune start as many trials at once as the nodes hold.
+
+    With a custom searcher Tune keeps one trial pending at a time: the next is created only
+    once the previous one's worker has started (~5 s: process start and imports), so four
+    trials packed on a GPU started one after the other, and short ones never overlapped (a
+    4-trial test with 2-step trials ran them one by one). A value the user set is kept."""
+    name = "TUNE_MAX_PENDING_TRIALS_PG"
+    if name in os.environ:
+        yield
+        return
+    os.environ[name] = str(max(1, at_once))
+    try:
+        yield
+    finally:
+        os.environ.pop(name, None)
+
+
+def _report_packing(config: SearchConfig, progress: Progress, root: Path) -> int:
+    """Print how many trials run at once and return it; a local instance that cannot hold one
+    trial is an error (Tune would wait for resources forever), a cluster may still gain nodes."""
+    nodes = node_resources()
+    fits = packing(nodes, config.cpus_per_trial, config.gpus_per_trial)
+    if fits.at_once == 0 and config.address is None:
+        raise SearchError(f"this machine's Ray instance ({fits.cpus:g} CPU, {fits.gpus:g} GPU) cannot hold one trial of "
+                          f"{config.cpus_per_trial:g} CPU and {config.gpus_per_trial:g} GPU; continue the run with "
+                          f"`nas search --out {root} --resume` and a lower --cpus-per-trial or --gpus-per-trial (0: train on "
+                          "CPU), or on a cluster with --address")
+    progress.print(fits.note() + ("; waiting for a node that can hold one" if fits.at_once == 0 else ""))
+    return fits.at_once
 
 
 def _summary(store: ResultsStore, config: SearchConfig, note: str) -> SearchSummary:
@@ -170,6 +207,7 @@ def _summary(store: ResultsStore, config: SearchConfig, note: str) -> SearchSumm
 
 def run_search(config: SearchConfig) -> SearchSummary:
     """Start a new run in ``config.out`` (which must not hold a run already)."""
+    check_trial_device(config.proxy.device, config.gpus_per_trial)
     store = ResultsStore(config.out)
     if store.root.is_file():
         raise SearchError(f"--out {store.root} is a file; a search run is a folder (e.g. results/RUN): choose another --out")
@@ -207,6 +245,7 @@ def _resume(store: ResultsStore, config: SearchConfig, trials: int | None) -> Se
             raise SearchError(f"--trials {trials} with --resume is the run's new total, but {store.root} already has {done} "
                               f"trial(s) done; give {done} or more (its requested total is {config.trials})")
         config = replace(config, trials=trials)
+    check_trial_device(config.proxy.device, config.gpus_per_trial)
     inputs = load_inputs(config)
     check_unchanged(store.root, inputs.data)  # before anything is changed: a refused resume leaves the run as it was
     if trials is not None:

@@ -14,9 +14,11 @@ import ctypes.util
 import functools
 import gc
 import io
+import os
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ import torch
 
 from nas.io import atomic_write_bytes, atomic_write_text
 from nas.search.objective import Objective
+from nas.search.resources import trial_device
 from nas.space.spec import ArchSpec
 
 __all__ = ["run_trial", "trial_settings", "TrialLog", "count_complexity", "release_freed_memory"]
@@ -76,6 +79,7 @@ def trial_settings(out: str, data: str, proxy: dict[str, Any], objective: dict[s
 
 def run_trial(config: dict[str, Any], settings: dict[str, Any], report: Callable[[dict[str, Any]], None] | None = None) -> None:
     """Ray Tune function trainable: ``config`` holds ``trial``, ``arch`` and ``latency_ms``."""
+    import ray
     from ray import tune
 
     from nas.search.config import proxy_from_dict
@@ -93,6 +97,10 @@ def run_trial(config: dict[str, Any], settings: dict[str, Any], report: Callable
     latency = float(config["latency_ms"])
     log(f"attempt {attempt} on node {node}: {config['trial']} {arch.id} {arch.to_string()} latency {latency:.3f} ms")
     try:
+        proxy = proxy_from_dict(settings["proxy"])
+        # the GPU share Ray granted (if any) decides "auto"; recorded here and in metrics.json's config
+        device, why = trial_device(proxy.device, ray.get_gpu_ids(), torch.cuda.is_available())
+        log(f"device {device} ({why}; CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')})")
         params, macs = count_complexity(arch)
         log(f"params {params} MACs {macs}")
         common = {"trial": config["trial"], "latency_ms": latency, "params": params, "macs": macs, "node": node, "attempt": attempt}
@@ -104,7 +112,7 @@ def run_trial(config: dict[str, Any], settings: dict[str, Any], report: Callable
                       "asha_score": objective.asha_score(metrics["gps_ap"], latency), "final": False,
                       "wall_seconds": time.perf_counter() - started})
 
-        result = train(arch, settings["data"], proxy_from_dict(settings["proxy"]), out_dir=folder, resume=True,
+        result = train(arch, settings["data"], replace(proxy, device=device), out_dir=folder, resume=True,
                        report=intermediate, progress=False)
         assert result.model is not None
         weights = {k: v.detach().cpu() for k, v in result.model.state_dict().items()}

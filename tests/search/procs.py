@@ -145,18 +145,20 @@ class LocalCluster:
 
 
 @contextlib.contextmanager
-def local_cluster(workers: int, cpus_per_node: int = 1) -> Iterator[LocalCluster]:
+def local_cluster(workers: int, cpus_per_node: int = 1, gpus_per_node: int = 0) -> Iterator[LocalCluster]:
     """A head and ``workers`` worker nodes started by ``ray start`` as separate processes,
-    token auth on; every process it started is killed on exit."""
+    token auth on; every process it started is killed on exit. ``gpus_per_node`` declares
+    GPUs to Ray whether the machine has them or not (a fake GPU resource on a CPU machine)."""
     tmp = short_tmp("nascl")
     env = auth_env(os.urandom(16).hex(), tmp)
     port = free_port()
     worker_marker = tmp + "-worker"
+    size = ["--num-cpus", str(cpus_per_node), "--num-gpus", str(gpus_per_node)]
     try:
-        ray_start(["--head", "--node-ip-address", "127.0.0.1", "--port", str(port), "--num-cpus", str(cpus_per_node), "--temp-dir", tmp,
+        ray_start(["--head", "--node-ip-address", "127.0.0.1", "--port", str(port), *size, "--temp-dir", tmp,
                    "--include-dashboard", "false", *node_ports()], env)
         for _ in range(workers):
-            ray_start(["--address", f"127.0.0.1:{port}", "--node-ip-address", "127.0.0.1", "--num-cpus", str(cpus_per_node), *node_ports()],
+            ray_start(["--address", f"127.0.0.1:{port}", "--node-ip-address", "127.0.0.1", *size, *node_ports()],
                       {**env, "NAS_TEST_MARKER": worker_marker})
         yield LocalCluster(f"127.0.0.1:{port}", tmp, env, worker_marker)
     finally:
