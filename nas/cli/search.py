@@ -44,12 +44,12 @@ def register(app: typer.Typer) -> None:
         val_images: Annotated[Optional[int], typer.Option("--val-images", min=1, help="Validation images per evaluation.")] = None,
         proxy_input: Annotated[Optional[tuple[int, int]], typer.Option("--proxy-input", help="Proxy input height and width (default: the space's).")] = None,
         ema_decay: Annotated[Optional[float], typer.Option("--ema-decay", help="Score a moving average of each trial's weights with this decay per step (default: the default proxy's; 0: the last weights).")] = None,
-        device: Annotated[str, typer.Option("--device", help="Trial device: cpu, cuda or auto.")] = "auto",
+        device: Annotated[str, typer.Option("--device", help="Trial device: auto (CUDA when Ray grants the trial a GPU share, see --gpus-per-trial; else CPU), cpu or cuda.")] = "auto",
         seed: Annotated[int, typer.Option("--seed", min=0, help="Sampler and proxy seed.")] = 0,
         max_failures: Annotated[int, typer.Option("--max-failures", min=0, help="Retries of a trial that raised or lost its node.")] = 3,
         address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster: auto or HOST:PORT (default: a local Ray instance).")] = None,
         cpus_per_trial: Annotated[Optional[float], typer.Option("--cpus-per-trial", help="CPUs per trial (default 1).")] = None,
-        gpus_per_trial: Annotated[Optional[float], typer.Option("--gpus-per-trial", help="GPUs per trial (default 0).")] = None,
+        gpus_per_trial: Annotated[Optional[float], typer.Option("--gpus-per-trial", help="GPUs per trial (default 0); a fraction packs trials on a GPU: 0.25 runs four on each (docs/search.md).")] = None,
         resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out (after a crash or kill) to its requested trials; refused when its dataset changed since.")] = False,
     ) -> None:
         """Search architectures of SPACE: proxy-train and evaluate each, latency from TABLE."""
