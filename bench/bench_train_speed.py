@@ -169,10 +169,10 @@ def instrumented(session: TrainingSession, timer: PhaseTimer) -> Iterator[None]:
         (type(session.train_set), "__getitem__", "data"), (loop, "collate", "data"),
         (model, "forward", "roi_sampling"),  # its exclusive time: normalising, matching, sampling
         (model.features, "forward", "backbone_neck"),
-        (model.rpn, "forward", "rpn"), (model.rpn, "_select", "proposals"), (model.rpn, "_losses", "losses"),
+        (model.rpn, "forward", "rpn"), (model.rpn, "select_proposals", "proposals"), (model.rpn, "anchor_losses", "losses"),
         (model.box_pooler, "forward", "roi_align"), (model.dp_pooler, "forward", "roi_align"),
         (model.box_head, "forward", "heads"), (model.dp_head, "forward", "heads"),
-        (rcnn_model, "box_losses", "losses"), (model, "_densepose_losses", "losses"),
+        (rcnn_model, "box_losses", "losses"), (model, "dp_losses", "losses"),
         (rcnn_model, "densepose_losses", "losses"),
         (torch.Tensor, "backward", "backward"),
         (session.optimizer, "zero_grad", "optimiser"), (torch.nn.utils, "clip_grad_norm_", "optimiser"),

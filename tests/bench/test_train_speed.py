@@ -73,7 +73,7 @@ def test_instrumented_steps_train_exactly_like_plain_ones(bench: ModuleType, tin
         if timed:
             assert all(v > 0 for v in timer.take().values())
             # everything wrapped is restored: the next step runs untimed
-            assert "forward" not in vars(session.model) and "_select" not in vars(session.model.rpn)
+            assert "forward" not in vars(session.model) and "select_proposals" not in vars(session.model.rpn)
             assert torch.Tensor.backward is backward and loop.collate is collate
             loop.train_step(session, state, 0.5)
             assert sum(timer.take().values()) == 0.0

@@ -67,7 +67,7 @@ def test_rpn_losses_vanish_for_perfect_output() -> None:
     index, label = match(box_iou(gt[0], anchors), cfg.rpn_fg_iou, cfg.rpn_bg_iou, allow_low_quality=True)
     logits = torch.where(label == 1, BIG, -BIG)[None]
     deltas = BoxCoder().encode(anchors, gt[0][index])[None]
-    losses = rpn._losses(anchors, logits, deltas, gt)
+    losses = rpn.anchor_losses(anchors, logits, deltas, gt)
     assert losses["rpn_cls"].item() < 1e-6 and losses["rpn_box"].item() < 1e-6
-    flipped = rpn._losses(anchors, -logits, deltas + 0.5, gt)
+    flipped = rpn.anchor_losses(anchors, -logits, deltas + 0.5, gt)
     assert flipped["rpn_cls"].item() > 10 and flipped["rpn_box"].item() > 0

@@ -11,7 +11,7 @@ import math
 import torch
 from torch import Tensor
 
-__all__ = ["box_area", "box_iou", "nms", "batched_nms", "BoxCoder", "clip_boxes"]
+__all__ = ["box_area", "box_iou", "overlap_above", "nms", "sorted_nms", "batched_nms", "BoxCoder", "clip_boxes"]
 
 
 def box_area(boxes: Tensor) -> Tensor:
@@ -27,25 +27,55 @@ def box_iou(a: Tensor, b: Tensor) -> Tensor:
     return torch.where(union > 0, inter / union.clamp(min=1e-12), torch.zeros_like(inter))
 
 
-def nms(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
-    """Greedy NMS: indices of kept boxes by decreasing score (torchvision ``nms`` semantics:
-    a box is dropped when its IoU with a kept higher-scoring box is strictly above the threshold).
+def overlap_above(boxes: Tensor, iou_threshold: float) -> Tensor:
+    """``(G, K, K)`` bool: whether boxes ``j`` and ``i`` of each group of ``boxes (G, K, 4)``
+    overlap by an IoU strictly above the threshold.
 
-    Computed as the fixed point of ``keep[i] = no kept j < i overlaps i``, which equals the
-    greedy result and converges in as many vectorised passes as the longest suppression
-    chain (a handful), instead of one Python step per box.
+    Tested as ``inter * (1 + t) > t * (area_j + area_i)`` (the same as ``inter / union > t``
+    for a non-empty union), which spares the division and its clamp: this matrix is most of
+    the RPN's proposal selection.
     """
-    if boxes.numel() == 0:
-        return torch.empty(0, dtype=torch.int64, device=boxes.device)
-    order = torch.argsort(scores, descending=True, stable=True)
-    overlaps = torch.triu(box_iou(boxes[order], boxes[order]) > iou_threshold, diagonal=1)  # j < i suppresses i
-    keep = torch.ones(len(order), dtype=torch.bool, device=boxes.device)
-    for _ in range(len(order)):
-        new_keep = ~(overlaps & keep[:, None]).any(dim=0)
+    x1, y1, x2, y2 = boxes.unbind(-1)
+    width = (torch.minimum(x2[:, :, None], x2[:, None]) - torch.maximum(x1[:, :, None], x1[:, None])).clamp_(min=0)
+    height = (torch.minimum(y2[:, :, None], y2[:, None]) - torch.maximum(y1[:, :, None], y1[:, None])).clamp_(min=0)
+    inter = width.mul_(height)
+    area = (x2 - x1).clamp(min=0) * (y2 - y1).clamp(min=0)
+    return inter.mul_(1.0 + iou_threshold) > (area[:, :, None] + area[:, None]).mul_(iou_threshold)
+
+
+def sorted_nms(boxes: Tensor, valid: Tensor, iou_threshold: float) -> Tensor:
+    """Greedy NMS of ``G`` groups at once: ``keep (G, K)`` for ``boxes (G, K, 4)`` whose
+    rows are in decreasing score order; ``valid (G, K)`` marks real boxes (padding and
+    invalid boxes are neither kept nor suppress anything).
+
+    torchvision ``nms`` semantics: a box is dropped when its IoU with a kept higher-scoring
+    box is strictly above the threshold. Computed as the fixed point of ``keep[i] = valid[i]
+    and no kept j < i overlaps i``, which equals the greedy result and converges in as many
+    vectorised passes as the longest suppression chain (a handful), each pass a batched
+    matrix product over every group instead of one Python step per box.
+    """
+    if boxes.shape[1] == 0:
+        return valid.clone()
+    # [g, j, i]: j (higher score) would suppress i
+    suppresses = (torch.triu(overlap_above(boxes, iou_threshold), diagonal=1) & valid[:, :, None]).to(boxes.dtype)
+    keep = valid.clone()
+    for _ in range(boxes.shape[1]):
+        suppressed = torch.bmm(keep.to(boxes.dtype)[:, None, :], suppresses)[:, 0] > 0
+        new_keep = valid & ~suppressed
         if torch.equal(new_keep, keep):
             break
         keep = new_keep
-    return order[keep]
+    return keep
+
+
+def nms(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
+    """Greedy NMS: indices of kept boxes by decreasing score (torchvision ``nms`` semantics,
+    see :func:`sorted_nms`)."""
+    if boxes.numel() == 0:
+        return torch.empty(0, dtype=torch.int64, device=boxes.device)
+    order = torch.argsort(scores, descending=True, stable=True)
+    keep = sorted_nms(boxes[order][None], torch.ones((1, len(order)), dtype=torch.bool, device=boxes.device), iou_threshold)
+    return order[keep[0]]
 
 
 def batched_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: float) -> Tensor:

@@ -44,10 +44,21 @@ class DensePoseRCNN(nn.Module):
         self.register_buffer("pixel_mean", torch.tensor(cfg.pixel_mean).reshape(1, 3, 1, 1), persistent=False)
         self.register_buffer("pixel_std", torch.tensor(cfg.pixel_std).reshape(1, 3, 1, 1), persistent=False)
         self.box_coder = BoxCoder(BOX_WEIGHTS)
+        self.input_format = torch.contiguous_format
+
+    def to_channels_last(self) -> DensePoseRCNN:
+        """Weights and inputs in the channels-last (NHWC) layout from now on: oneDNN's CPU
+        convolutions and cuDNN's tensor-core ones run faster on it (a proxy training step of
+        a mid-size network: see bench/bench_train_speed.py). The same function; only the
+        float rounding of the convolutions differs. Returns the model."""
+        self.to(memory_format=torch.channels_last)
+        self.input_format = torch.channels_last
+        return self
 
     def normalise(self, images: Tensor) -> Tensor:
-        """Images in [0, 1] as the feature network takes them (per-channel mean and std)."""
-        return (images - self.pixel_mean) / self.pixel_std
+        """Images in [0, 1] as the feature network takes them (per-channel mean and std, in
+        the model's memory layout)."""
+        return ((images - self.pixel_mean) / self.pixel_std).contiguous(memory_format=self.input_format)
 
     def forward(self, images: Tensor, targets: Sequence[dict[str, Any]] | None = None, image_sizes: list[tuple[int, int]] | None = None) -> Any:
         """Losses (training, ``targets`` given) or detections (eval mode).
@@ -124,11 +135,11 @@ class DensePoseRCNN(nn.Module):
                 dp_rois.append((i, props[dp_pick], gt_index[i][index[dp_pick]]))
         logits, deltas = self.box_head(self.box_pooler(feats, sampled))
         losses.update(box_losses(logits, deltas, torch.cat(labels), torch.cat(box_targets)))
-        losses.update(self._densepose_losses(feats, targets, dp_rois, len(image_sizes), device))
+        losses.update(self.dp_losses(feats, targets, dp_rois, len(image_sizes), device))
         weights = cfg.loss
         return {name: value * getattr(weights, name) for name, value in losses.items()}
 
-    def _densepose_losses(self, feats: dict[str, Tensor], targets: Sequence[dict[str, Any]], dp_rois: list, batch: int, device: torch.device) -> dict[str, Tensor]:
+    def dp_losses(self, feats: dict[str, Tensor], targets: Sequence[dict[str, Any]], dp_rois: list, batch: int, device: torch.device) -> dict[str, Tensor]:
         per_image: list[Tensor] = [feats[self.dp_pooler.names[0]].new_zeros((0, 4)) for _ in range(batch)]
         gt_boxes, gt_masks, p_roi, p_xy, p_i, p_u, p_v = [], [], [], [], [], [], []
         offset = 0

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from nas.model.rcnn.boxes import BoxCoder, batched_nms, box_iou, clip_boxes
+from nas.model.rcnn.boxes import BoxCoder, box_iou, sorted_nms
 from nas.model.rcnn.config import RCNNConfig
 from nas.model.rcnn.matching import match, sample_balanced
 from nas.model.shapes import ShapeSpec
@@ -107,33 +107,39 @@ class RPN(nn.Module):
         feats = [features[n] for n in self.level_names]
         anchors = self.anchor_generator(feats)
         logits, deltas = self.head(feats)
-        proposals = self._select(anchors, [l.detach() for l in logits], [d.detach() for d in deltas], image_sizes)
+        proposals = self.select_proposals(anchors, [l.detach() for l in logits], [d.detach() for d in deltas], image_sizes)
         losses: dict[str, Tensor] = {}
         if gt_boxes is not None:
-            losses = self._losses(torch.cat(anchors), torch.cat(logits, 1), torch.cat(deltas, 1), gt_boxes)
+            losses = self.anchor_losses(torch.cat(anchors), torch.cat(logits, 1), torch.cat(deltas, 1), gt_boxes)
         return proposals, losses
 
-    def _select(self, anchors: list[Tensor], logits: list[Tensor], deltas: list[Tensor], image_sizes: list[tuple[int, int]]) -> list[Tensor]:
+    def select_proposals(self, anchors: list[Tensor], logits: list[Tensor], deltas: list[Tensor], image_sizes: list[tuple[int, int]]) -> list[Tensor]:
+        """Per image, the proposals ``(P, 4)`` by decreasing objectness: the ``pre`` best
+        anchors of each level decoded and clipped, NMS within each level, the ``post`` best
+        of all levels. Every image of the batch is done at once, level by level."""
         cfg = self.config
         pre = cfg.rpn_pre_nms_train if self.training else cfg.rpn_pre_nms_test
         post = cfg.rpn_post_nms_train if self.training else cfg.rpn_post_nms_test
-        out = []
-        for i, size in enumerate(image_sizes):
-            boxes, scores, levels = [], [], []
-            for lvl, (anc, lg, dl) in enumerate(zip(anchors, logits, deltas)):
-                k = min(pre, lg.shape[1])
-                top_scores, top = lg[i].topk(k)
-                boxes.append(clip_boxes(self.coder.decode(dl[i, top], anc[top]), size))
-                scores.append(top_scores)
-                levels.append(torch.full((k,), lvl, dtype=torch.int64, device=lg.device))
-            b, s, l = torch.cat(boxes), torch.cat(scores), torch.cat(levels)
-            valid = ((b[:, 2] - b[:, 0]) > 1e-3) & ((b[:, 3] - b[:, 1]) > 1e-3) & torch.isfinite(s)
-            b, s, l = b[valid], s[valid], l[valid]
-            keep = batched_nms(b, s, l, cfg.rpn_nms)[:post]
-            out.append(b[keep])
-        return out
+        batch = len(image_sizes)
+        limits = torch.tensor([[w, h, w, h] for h, w in image_sizes], dtype=deltas[0].dtype, device=deltas[0].device)
+        boxes, scores = [], []
+        for anc, lg, dl in zip(anchors, logits, deltas):
+            k = min(pre, lg.shape[1])
+            top_scores, top = lg.topk(k, dim=1)  # (B, k), decreasing
+            picked = dl.gather(1, top[:, :, None].expand(-1, -1, 4)).reshape(-1, 4)
+            b = self.coder.decode(picked, anc[top.reshape(-1)]).reshape(batch, k, 4)
+            b = torch.minimum(b.clamp(min=0), limits[:, None])  # clipped to each image
+            valid = ((b[..., 2] - b[..., 0]) > 1e-3) & ((b[..., 3] - b[..., 1]) > 1e-3) & torch.isfinite(top_scores)
+            keep = sorted_nms(b, valid, cfg.rpn_nms)
+            boxes.append(b)
+            scores.append(top_scores.masked_fill(~keep, -math.inf))
+        every_box, every_score = torch.cat(boxes, 1), torch.cat(scores, 1)
+        best, index = every_score.topk(min(post, every_score.shape[1]), dim=1)
+        chosen = every_box.gather(1, index[:, :, None].expand(-1, -1, 4))
+        kept = best > -math.inf
+        return [chosen[i][kept[i]] for i in range(batch)]
 
-    def _losses(self, anchors: Tensor, logits: Tensor, deltas: Tensor, gt_boxes: list[Tensor]) -> dict[str, Tensor]:
+    def anchor_losses(self, anchors: Tensor, logits: Tensor, deltas: Tensor, gt_boxes: list[Tensor]) -> dict[str, Tensor]:
         cfg = self.config
         labels, targets, picks = [], [], []
         for i, gt in enumerate(gt_boxes):
