@@ -96,3 +96,56 @@ def test_an_image_without_any_valid_box_gets_no_proposal() -> None:
     deltas[0][1, :, 2:] = -30.0  # image 1: every box shrinks to nothing
     out = rpn.select_proposals(anchors, logits, deltas, [(32, 32), (32, 32)])
     assert len(out[0]) > 0 and out[1].shape == (0, 4)
+
+
+def _per_roi_points(targets, dp_rois):
+    """The DensePose points gathered RoI by RoI, as the loss did before (one lookup per RoI)."""
+    p_roi, p_xy, p_i, p_u, p_v, offset = [], [], [], [], [], 0
+    for i, _, inst in dp_rois:
+        t = targets[i]
+        for k, g in enumerate(inst.tolist()):
+            pts = torch.nonzero(t["dp_inst"] == g).flatten()
+            p_roi.append(torch.full((len(pts),), offset + k, dtype=torch.int64))
+            p_xy.append(t["dp_xy"][pts])
+            p_i.append(t["dp_I"][pts])
+            p_u.append(t["dp_U"][pts])
+            p_v.append(t["dp_V"][pts])
+        offset += len(inst)
+    return [torch.cat(x) for x in (p_roi, p_xy, p_i, p_u, p_v)]
+
+
+def test_densepose_points_gathered_for_all_rois_at_once_equal_the_per_roi_gathering(tiny_dataset) -> None:
+    from nas.data import DensePoseDataset, collate
+    from nas.model.rcnn import build_densepose_rcnn
+    from nas.model.rcnn import model as rcnn_model
+    from tests.rcnn.test_model import _arch
+
+    ds = DensePoseDataset(tiny_dataset / "annotations" / "train.json", tiny_dataset / "images", input_size=(128, 96),
+                          train=True, mask_size=32)
+    images, targets = collate([ds[i] for i in range(min(3, len(ds)))])
+    torch.manual_seed(0)
+    model = build_densepose_rcnn(_arch("fpn")).train()
+    feats = model.features(model.normalise(images))
+    # RoIs: every instance with points, twice for the first image (two proposals on one person),
+    # none for the last image
+    dp_rois = []
+    for i, t in enumerate(targets[:-1]):
+        inst = torch.nonzero(t["has_dp"]).flatten()
+        inst = torch.cat([inst, inst[:1]]) if i == 0 else inst
+        dp_rois.append((i, t["boxes"][inst] + 1.5, inst))
+    seen = {}
+    original = rcnn_model.densepose_losses
+
+    def spy(output, boxes, gt_boxes, gt_masks, *points):
+        seen["points"] = points
+        return original(output, boxes, gt_boxes, gt_masks, *points)
+
+    rcnn_model.densepose_losses = spy
+    try:
+        model.dp_losses(feats, targets, dp_rois, len(targets), torch.device("cpu"))
+    finally:
+        rcnn_model.densepose_losses = original
+    expected = _per_roi_points(targets, dp_rois)
+    assert len(expected[0]) > 0
+    for mine, theirs in zip(seen["points"], expected):
+        assert torch.equal(mine, theirs)

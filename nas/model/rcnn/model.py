@@ -146,14 +146,13 @@ class DensePoseRCNN(nn.Module):
         for i, boxes, inst in dp_rois:
             per_image[i] = boxes
             t = targets[i]
-            dp_inst = t["dp_inst"].to(device)
-            for k, g in enumerate(inst.tolist()):
-                pts = torch.nonzero(dp_inst == g).flatten()
-                p_roi.append(torch.full((len(pts),), offset + k, dtype=torch.int64, device=device))
-                p_xy.append(t["dp_xy"].to(device)[pts])
-                p_i.append(t["dp_I"].to(device)[pts])
-                p_u.append(t["dp_U"].to(device)[pts])
-                p_v.append(t["dp_V"].to(device)[pts])
+            # every (RoI, point of its instance) pair of the image, RoI by RoI, points in order
+            roi, pts = torch.nonzero(inst[:, None] == t["dp_inst"].to(device)[None], as_tuple=True)
+            p_roi.append(roi + offset)
+            p_xy.append(t["dp_xy"].to(device)[pts])
+            p_i.append(t["dp_I"].to(device)[pts])
+            p_u.append(t["dp_U"].to(device)[pts])
+            p_v.append(t["dp_V"].to(device)[pts])
             gt_boxes.append(t["boxes"].to(device)[inst])
             gt_masks.append(t["dp_masks"].to(device)[inst])
             offset += len(inst)
