@@ -10,6 +10,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from nas.data.cache import SampleCache
 from nas.data.coco import DP_BOX_SIZE, DensePoseCoco, ImageRecord, OnError, decode_coarse_masks, load_densepose_coco
 from nas.data.image import read_rgb
 from nas.data.sample import Sample, Target, to_tensors
@@ -54,6 +55,9 @@ class DensePoseDataset(torch.utils.data.Dataset[tuple[torch.Tensor, Target]]):
         mask_size: side of the returned coarse masks (256 = as stored; smaller sizes
             sample the 256 grid at cell centres).
         on_error: ``"raise"`` or ``"skip"`` malformed annotations (counted and warned).
+        cache_bytes: keep items' decoded, untransformed samples in memory up to this many
+            bytes (0: decode at every access); see :class:`~nas.data.cache.SampleCache`.
+            Transforms run at every access either way, so items are the same.
 
     Raises:
         DataError: malformed annotations or missing images (naming image id,
@@ -70,6 +74,7 @@ class DensePoseDataset(torch.utils.data.Dataset[tuple[torch.Tensor, Target]]):
         surface: BodySurface | str | os.PathLike[str] | None = None,
         mask_size: int = DP_BOX_SIZE,
         on_error: OnError = "raise",
+        cache_bytes: int = 0,
     ) -> None:
         if on_error not in ("raise", "skip"):
             raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
@@ -79,6 +84,7 @@ class DensePoseDataset(torch.utils.data.Dataset[tuple[torch.Tensor, Target]]):
         self.train = train
         self.on_error = on_error
         self.mask_size = mask_size
+        self.cache: SampleCache | None = SampleCache(cache_bytes) if cache_bytes > 0 else None
         self.records: list[ImageRecord] = [r for r in self.coco.images if r.has_dp] if train else list(self.coco.images)
         if isinstance(surface, (str, os.PathLike)):
             surface = BodySurface.load(surface)
@@ -114,7 +120,18 @@ class DensePoseDataset(torch.utils.data.Dataset[tuple[torch.Tensor, Target]]):
         return [r.image_id for r in self.records]
 
     def load_sample(self, index: int) -> Sample:
-        """The untransformed sample of item ``index`` (original image, numpy)."""
+        """The untransformed sample of item ``index`` (original image, numpy), from the
+        cache when it holds it (a copy the caller may change)."""
+        if self.cache is None:
+            return self._decode(index)
+        sample = self.cache.get(index)
+        if sample is None:
+            sample = self._decode(index)
+            self.cache.put(index, sample)
+        return sample
+
+    def _decode(self, index: int) -> Sample:
+        """Read and decode item ``index``'s image file and annotations."""
         rec = self.records[index]
         image = read_rgb(rec.path, rec.image_id, (rec.height, rec.width))
         n = len(rec.instances)

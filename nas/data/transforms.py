@@ -43,6 +43,17 @@ class Compose:
         return f"Compose({self.transforms!r})"
 
 
+def _mirror(image: np.ndarray) -> np.ndarray:
+    """``image[:, ::-1]`` as a new contiguous array, a channel at a time: numpy copies a
+    reversed (W, 3) pixel row element by element, ~3x slower than three strided planes."""
+    if image.ndim != 3:
+        return np.ascontiguousarray(image[:, ::-1])
+    out = np.empty_like(image, order="C")
+    for c in range(image.shape[2]):
+        out[..., c] = image[:, ::-1, c]
+    return out
+
+
 def flip_sample(sample: Sample, surface: BodySurface) -> Sample:
     """Mirror a sample horizontally (deterministic; see :class:`HorizontalFlip`).
 
@@ -62,7 +73,7 @@ def flip_sample(sample: Sample, surface: BodySurface) -> Sample:
     xy[:, 0] = DP_BOX_SIZE - sample.dp_xy[:, 0]
     i, u, v = surface.flip_iuv(sample.dp_i, sample.dp_u, sample.dp_v)
     return sample.copy(
-        image=np.ascontiguousarray(sample.image[:, ::-1]),
+        image=_mirror(sample.image),
         boxes=boxes,
         dp_xy=xy,
         dp_i=i.astype(np.int64),
@@ -103,6 +114,9 @@ class HorizontalFlip:
         return f"HorizontalFlip(p={self.p}, active={self.active})"
 
 
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601 grey weights
+
+
 class ColorJitter:
     """Random brightness, contrast and saturation, each a factor in ``[1 - s, 1 + s]``."""
 
@@ -113,13 +127,23 @@ class ColorJitter:
 
     def __call__(self, sample: Sample) -> Sample:
         f = 1.0 + (torch.rand(3) * 2 - 1).numpy() * np.array([self.brightness, self.contrast, self.saturation])
+        # The arithmetic, its order and its dtypes (float32, then float64 from the float64
+        # factors on) are fixed: each uint8 pixel comes out as it always did for the same
+        # draws, so trained weights and proxy scores do not move. Only the last step is
+        # done a channel plane at a time: broadcasting the (H, W, 1) grey image across 3
+        # interleaved channels was a third of the transform's time.
         img = sample.image.astype(np.float32)
         img *= f[0]
         mean = img.mean()
         img = (img - mean) * f[1] + mean
-        gray = img @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-        img = (img - gray[..., None]) * f[2] + gray[..., None]
-        return sample.copy(image=np.clip(img, 0, 255).astype(np.uint8))
+        gray = img @ _LUMA
+        out = np.empty(img.shape, dtype=np.uint8)
+        for c in range(img.shape[2]):
+            plane = img[..., c] - gray
+            plane *= f[2]
+            plane += gray
+            out[..., c] = np.clip(plane, 0, 255, out=plane)  # float64 -> uint8 truncates, as astype did
+        return sample.copy(image=out)
 
     def __repr__(self) -> str:
         return f"ColorJitter({self.brightness}, {self.contrast}, {self.saturation})"

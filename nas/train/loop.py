@@ -21,6 +21,7 @@ from nas.data.source import DatasetSource
 from nas.errors import NasError
 from nas.io import atomic_write_json
 from nas.space.spec import ArchSpec
+from nas.train.batches import images_to_device
 from nas.train.budget import lr_factor
 from nas.train.config import TrainConfig
 from nas.train.precise_bn import recompute_bn_stats
@@ -45,7 +46,7 @@ def _bn_batches(train_set: DensePoseDataset, config: TrainConfig, device: torch.
     for k in range(config.precise_bn_batches):
         indices = [order[(k * config.batch_size + j) % len(order)] for j in range(config.batch_size)]
         images, _ = collate([train_set[i] for i in indices])
-        yield images.to(device)
+        yield images_to_device(images, device)
 
 
 def train_step(session: TrainingSession, state: TrainState, done: float) -> float:
@@ -58,6 +59,7 @@ def train_step(session: TrainingSession, state: TrainState, done: float) -> floa
     indices = session.epoch_order(state.epoch)[state.position : state.position + config.batch_size].tolist()
     start = time.perf_counter()
     images, targets = collate([session.train_set[i] for i in indices])
+    images = images_to_device(images, session.device)  # pinned + asynchronous on CUDA; the .to below is then a no-op
     for group in optimizer.param_groups:
         group["lr"] = config.lr * lr_factor(done, config.warmup)
     with torch.autocast(session.device.type, dtype=torch.float16, enabled=session.use_amp):

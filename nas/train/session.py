@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from nas.data import DensePoseDataset
+from nas.data.cache import cache_budget_bytes
 from nas.data.source import DatasetSource
 from nas.errors import NasError
 from nas.model.rcnn import DensePoseRCNN, build_densepose_rcnn
@@ -112,7 +113,7 @@ def set_up(arch: ArchSpec, data: str | Path | DatasetSource, config: TrainConfig
     torch.manual_seed(config.seed)
     model = build_densepose_rcnn(arch).to(device)
     train_set = DensePoseDataset(source.train.annotations, source.train.images, input_size=config.input_size, train=True,
-                                 surface=surface, mask_size=config.mask_size)
+                                 surface=surface, mask_size=config.mask_size, cache_bytes=cache_budget_bytes())
     if len(train_set) == 0:
         raise NasError(f"{source.train.annotations} has no image with DensePose annotations to train on")
     evaluator = Evaluator(source, config, device, surface=surface)
