@@ -1,0 +1,115 @@
+"""bench/bench_train_unchanged.py: the trial command carries the whole proxy, a --before that
+is not a checkout of nas is refused in one line, and its quick mode end to end with this
+checkout on both sides: the same code at the same seed must score identically."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from nas.errors import NasError
+from nas.export.record import shipped_record
+from nas.shipped import DEFAULT_SPACE, shipped
+from nas.space.search_space import SearchSpace
+from nas.space.spec import ArchSpec
+from nas.train.proxy import DEFAULT_PROXY
+from tests.bench.conftest import bench_script
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "bench" / "bench_train_unchanged.py"
+ARCH = ("stem_k3_c16_s2_relu+ir_k3_e3_c16_n1_s2_relu+ir_k3_e3_c24_n1_s2_relu+dw_k3_c32_n1_s2_relu+ir_k3_e3_c48_n1_s2_relu"
+        "+fpn_c32_l2.5+head_n2_c32_k3_r7_o28_b64+in128x96")
+
+
+@pytest.fixture(scope="module")
+def bench() -> Iterator[ModuleType]:
+    with bench_script("bench_train_unchanged") as module:
+        yield module
+
+
+def test_the_trial_command_gives_every_proxy_setting(bench: ModuleType, tmp_path: Path) -> None:
+    config = replace(DEFAULT_PROXY, seed=3, device="cpu", threads=1)
+    command = bench.trial_command(ArchSpec.from_string(ARCH), tmp_path, config)
+    assert command[1:5] == ["-m", "nas", "train", ArchSpec.from_string(ARCH).to_string()]
+    given: dict[str, list[str]] = {}
+    for token in command[5:]:  # the options after the spec, each with its values
+        if token.startswith("--"):
+            given[token] = []
+        else:
+            given[list(given)[-1]].append(token)
+    assert given["--json"] == [] and given["--data"] == [str(tmp_path)]
+    assert given["--proxy-input"] == [str(n) for n in DEFAULT_PROXY.input_size]
+    assert given["--budget-steps"] == [str(DEFAULT_PROXY.budget.steps)]
+    assert given["--val-images"] == [str(DEFAULT_PROXY.val_images)] and given["--batch-size"] == [str(DEFAULT_PROXY.batch_size)]
+    assert (given["--seed"], given["--device"], given["--threads"]) == (["3"], ["cpu"], ["1"])
+    assert float(given["--lr"][0]) == DEFAULT_PROXY.lr and float(given["--ema-decay"][0]) == DEFAULT_PROXY.ema_decay
+    # a setting nas train cannot be given would make the trials silently run another proxy
+    with pytest.raises(NasError, match="the proxy sets grad_clip, which nas train has no option for"):
+        bench.trial_command(ArchSpec.from_string(ARCH), tmp_path, replace(config, grad_clip=1.0))
+
+
+def test_the_mid_network_comes_first_then_the_draws_of_the_sample_seed(bench: ModuleType) -> None:
+    space = SearchSpace.from_yaml(shipped(DEFAULT_SPACE))
+    rng = np.random.default_rng(5)
+    draws = [space.sample(rng) for _ in range(3)]
+    assert bench.pick_archs(4, 5, ArchSpec.from_string(ARCH)) == [ArchSpec.from_string(ARCH), *draws]
+    # a draw equal to the mid network is not taken twice
+    assert bench.pick_archs(3, 5, draws[0]) == [draws[0], draws[1], draws[2]]
+
+
+def test_a_before_that_is_not_a_checkout_is_refused(tiny_dataset: Path, tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    done = subprocess.run([sys.executable, str(SCRIPT), "--before", str(tmp_path), "--quick", "--data", str(tiny_dataset),
+                           "--json", str(report)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: --before {tmp_path}: not a checkout of nas"), done.stderr
+    assert not report.exists()
+
+
+def test_quick_mode_scores_the_same_code_identically(bench: ModuleType, tiny_dataset: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "unchanged.json"
+    # --mid: a small network instead of the space's mid-size one, which takes 30-80 s to find
+    monkeypatch.setattr(sys, "argv", ["bench_train_unchanged.py", "--before", str(ROOT), "--quick", "--data", str(tiny_dataset),
+                                      "--mid", ARCH, "--json", str(out)])
+    bench.main()
+    printed, spread = capsys.readouterr().out, shipped_record().seed_median_abs_difference
+    assert "2 of 2 with every score identical" in printed and f"seed-to-seed spread: median |difference| {spread}" in printed
+    report = json.loads(out.read_text())
+    inputs = report["inputs"]
+    for role in ("before", "after"):  # each child imported nas from its checkout (here both this one)
+        assert inputs[role]["root"] == str(ROOT) and inputs[role]["nas_file"] == str(ROOT / "nas" / "__init__.py")
+    assert inputs["quick"] and inputs["proxy"]["budget"]["steps"] == 10 and inputs["threads"] == 1 and inputs["parallel"] == 2
+    rows = report["rows"]
+    assert [r["arch"] for r in rows] == inputs["archs"] and len(rows) == 2
+    assert [r["mid"] for r in rows] == [True, False] and rows[0]["arch"] == inputs["mid"] == ArchSpec.from_string(ARCH).to_string()
+    assert inputs["mid_rule"] == "given with --mid"
+    for r in rows:
+        assert "--budget-steps" in r["command"] and r["command"][r["command"].index("--seed") + 1] == "0"
+        for side in ("before", "after"):
+            trial = r[side]
+            assert trial["metrics"]["steps"] == 10 and math.isfinite(trial["loss"])
+            assert trial["train_s"] > 0 and trial["eval_s"] > 0 and trial["wall_s"] > trial["train_s"]
+        # the same code at the same seed: every score equal, the training loss to the last digit
+        assert r["before"]["loss"] == r["after"]["loss"]
+        assert r["gps_ap_difference"] == 0 and r["identical_scores"]
+        assert r["wall_ratio"] == pytest.approx(r["before"]["wall_s"] / r["after"]["wall_s"])
+    summary = report["summary"]
+    assert summary["over"] == 2 and summary["identical_scores"] == 2
+    assert summary["median_abs_gps_ap_difference"] == summary["max_abs_gps_ap_difference"] == 0
+    assert summary["within_seed_spread"] and summary["archs_beyond_seed_spread"] == 0
+    assert summary["mid_wall_ratio"] == rows[0]["wall_ratio"]
+    recorded = report["seed_spread"]
+    assert recorded["median_abs_difference"] == spread and recorded["sources"][0]["report"] == "bench/reports/proxy_stability.json"
+    assert not recorded["measured_for_this_proxy"]  # a 10-step proxy is not the one the spread was measured for
