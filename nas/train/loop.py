@@ -9,6 +9,7 @@ data, model, optimiser), :meth:`~nas.train.session.TrainingSession.resume`, then
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,10 +30,12 @@ from nas.train.result import TrainResult
 from nas.train.session import TrainingSession, set_up
 from nas.train.state import TrainState
 
-__all__ = ["train", "train_step", "evaluation_point", "TrainingDiverged", "CHECKPOINT"]
+__all__ = ["train", "train_step", "read_losses", "evaluation_point", "TrainingDiverged", "CHECKPOINT", "LOSS_READ_EVERY"]
 
 Reporter = Callable[[dict[str, float]], None]
 CHECKPOINT = "checkpoint.pt"
+# steps between two reads of the losses on CUDA (each read waits for the GPU once)
+LOSS_READ_EVERY = 10
 
 
 class TrainingDiverged(NasError):
@@ -47,6 +50,27 @@ def _bn_batches(train_set: DensePoseDataset, config: TrainConfig, device: torch.
         indices = [order[(k * config.batch_size + j) % len(order)] for j in range(config.batch_size)]
         images, _ = collate([train_set[i] for i in indices])
         yield images_to_device(images, device)
+
+
+def read_losses(session: TrainingSession, state: TrainState) -> None:
+    """Bring the losses of the steps taken since the last call back to the host: into
+    ``state.recent_losses``, or :class:`TrainingDiverged` naming the first step whose loss
+    is not finite.
+
+    On CUDA a step leaves its loss on the device, so that the host never waits for the GPU
+    inside a step; :func:`train` reads them every :data:`LOSS_READ_EVERY` steps and before
+    every evaluation and checkpoint (a checkpoint never holds diverged weights). On a CPU
+    :func:`train_step` reads each loss before its optimiser step.
+    """
+    if not session.unread_losses:
+        return
+    pending, session.unread_losses = session.unread_losses, []
+    values = torch.stack([loss.float() for _, loss, _ in pending]).tolist()
+    for (step, _, terms), value in zip(pending, values):
+        if not math.isfinite(value):
+            detail = ", ".join(f"{k} {float(v):.3g}" for k, v in terms.items())
+            raise TrainingDiverged(f"training diverged at step {step}: loss {value} ({detail}); try a lower --lr")
+        state.recent_losses.append(value)
 
 
 def train_step(session: TrainingSession, state: TrainState, done: float) -> float:
@@ -65,9 +89,10 @@ def train_step(session: TrainingSession, state: TrainState, done: float) -> floa
     with torch.autocast(session.device.type, dtype=torch.float16, enabled=session.use_amp):
         losses = model(images.to(session.device), targets)
         loss = sum(losses.values())
-    if not torch.isfinite(loss):
-        raise TrainingDiverged(f"training diverged at step {state.step + 1}: loss {loss.item()} "
-                               f"({', '.join(f'{k} {v.item():.3g}' for k, v in losses.items())}); try a lower --lr")
+    step = state.step + 1
+    session.unread_losses.append((step, loss.detach(), {k: v.detach() for k, v in losses.items()}))
+    if session.device.type != "cuda":  # reading a loss costs nothing here: stop before a diverged step is applied
+        read_losses(session, state)
     optimizer.zero_grad(set_to_none=True)
     scaler.scale(loss).backward()
     scaler.unscale_(optimizer)
@@ -76,13 +101,12 @@ def train_step(session: TrainingSession, state: TrainState, done: float) -> floa
     scaler.update()
     if session.average is not None:
         session.average.update(model)
-    if session.device.type == "cuda":
-        torch.cuda.synchronize()
+    if session.device.type == "cuda" and config.budget.seconds is not None:
+        torch.cuda.synchronize()  # a time budget needs each step's true duration
     seconds = time.perf_counter() - start
-    state.step += 1
+    state.step = step
     state.position += len(indices)
     state.elapsed += seconds
-    state.recent_losses.append(float(loss.item()))
     return seconds
 
 
@@ -90,6 +114,7 @@ def evaluation_point(session: TrainingSession, state: TrainState, done: float) -
     """Evaluate the scored weights (BatchNorm statistics re-estimated first when
     ``precise_bn_batches``), append the metrics to ``state.history`` and return them."""
     config = session.config
+    read_losses(session, state)
     started = time.perf_counter()
     if config.precise_bn_batches:
         recompute_bn_stats(session.scored, _bn_batches(session.train_set, config, session.device))
@@ -149,6 +174,8 @@ def train(
     while done < 1.0 or len(state.history) < len(eval_points):
         if done < 1.0:
             seconds = train_step(session, state, done)
+            if state.step % LOSS_READ_EVERY == 0:
+                read_losses(session, state)
             bar.update(1 if total is not None else seconds)
             bar.set_postfix(loss=f"{state.mean_loss:.3f}")
             done = budget.progress(state.step, state.elapsed, steps_per_epoch)
@@ -159,7 +186,9 @@ def train(
             if report is not None:
                 report(dict(metrics))
     bar.close()
-    result = TrainResult.from_history(state.history, session.scored)
+    read_losses(session, state)
+    # the weights leave in the default layout, as every other model of the project has them
+    result = TrainResult.from_history(state.history, session.scored.use_memory_format(torch.contiguous_format))
     if out is not None:
         report_data = {"arch": arch.to_string(), "id": arch.id, "config": config.to_dict(), "metrics": result.metrics, "history": state.history}
         atomic_write_json(out / "metrics.json", report_data, indent=2)

@@ -54,6 +54,8 @@ class TrainingSession:
     average: WeightAverage | None
     use_amp: bool
     _order: tuple[int, torch.Tensor] | None = field(default=None, repr=False)
+    # losses of the steps taken but not read back yet: (step, loss, its terms), see nas.train.loop.read_losses
+    unread_losses: list[tuple[int, torch.Tensor, dict[str, torch.Tensor]]] = field(default_factory=list, repr=False)
 
     @property
     def scored(self) -> DensePoseRCNN:
@@ -111,13 +113,15 @@ def set_up(arch: ArchSpec, data: str | Path | DatasetSource, config: TrainConfig
     source = data if isinstance(data, DatasetSource) else DatasetSource.load(data)
     surface = source.open_surface()  # read once: flips of the training images and the evaluation use it
     torch.manual_seed(config.seed)
-    model = build_densepose_rcnn(arch).to(device)
+    # channels-last: a proxy step of a mid-size network ~1.3x faster on 2 CPU cores (bench_train_speed)
+    model = build_densepose_rcnn(arch).to(device).use_memory_format(torch.channels_last)
     train_set = DensePoseDataset(source.train.annotations, source.train.images, input_size=config.input_size, train=True,
                                  surface=surface, mask_size=config.mask_size, cache_bytes=cache_budget_bytes())
     if len(train_set) == 0:
         raise NasError(f"{source.train.annotations} has no image with DensePose annotations to train on")
     evaluator = Evaluator(source, config, device, surface=surface)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    # foreach: one kernel per operation over every parameter instead of one per parameter
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, foreach=True)
     use_amp = config.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     average = WeightAverage(model, config.ema_decay) if config.ema_decay else None

@@ -46,13 +46,13 @@ class DensePoseRCNN(nn.Module):
         self.box_coder = BoxCoder(BOX_WEIGHTS)
         self.input_format = torch.contiguous_format
 
-    def to_channels_last(self) -> DensePoseRCNN:
-        """Weights and inputs in the channels-last (NHWC) layout from now on: oneDNN's CPU
-        convolutions and cuDNN's tensor-core ones run faster on it (a proxy training step of
-        a mid-size network: see bench/bench_train_speed.py). The same function; only the
-        float rounding of the convolutions differs. Returns the model."""
-        self.to(memory_format=torch.channels_last)
-        self.input_format = torch.channels_last
+    def use_memory_format(self, memory_format: torch.memory_format) -> DensePoseRCNN:
+        """Weights and inputs in ``memory_format`` from now on. ``torch.channels_last``
+        (NHWC) trains faster: oneDNN's CPU convolutions and cuDNN's tensor-core ones prefer
+        it (see bench/bench_train_speed.py); the function is the same, only the float
+        rounding of the convolutions differs. Returns the model."""
+        self.to(memory_format=memory_format)
+        self.input_format = memory_format
         return self
 
     def normalise(self, images: Tensor) -> Tensor:
