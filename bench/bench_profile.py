@@ -13,7 +13,7 @@ per op and extrapolated to every key of the space:
   part the issue excludes, so the overhead figure is loading/pushing the programs).
 
 Side by side in the same run, a few of the same keys are lowered plainly and with the
-lowering shortcuts of the build workers (``nas.latency.programs._speed_up_lowering``: the
+lowering shortcuts of the build workers (``nas.latency.programs.speed_up_lowering``: the
 memoised CompositeImplicitAutograd op walk, cached ``py_impl`` annotations, shared fx
 provenance), alternating key by key in two interpreters, so the gain is a ratio on the
 same machine state; the two lowerings' bytes are compared (seeded weights).
@@ -41,7 +41,7 @@ import torch
 torch.set_num_threads(1)
 from nas.latency import programs
 if sys.argv[1] == "fast":
-    programs._speed_up_lowering()
+    programs.speed_up_lowering()
 for line in sys.stdin:  # one key per line, answered with "seconds digest"
     start = time.perf_counter()
     data = programs.lower_program(line.strip())  # building the module itself takes milliseconds

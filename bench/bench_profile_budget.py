@@ -27,12 +27,10 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def _timing_minutes(medians: list[float], warmup: int, rounds: int, budget_ms: float | None, min_rounds: int) -> float:

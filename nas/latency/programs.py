@@ -37,6 +37,7 @@ __all__ = [
     "model_program",
     "build_program",
     "lower_program",
+    "speed_up_lowering",
     "default_cache_dir",
     "ProgramCache",
     "LOWERINGS",
@@ -210,8 +211,9 @@ def _share_node_provenance() -> None:
         fx_traceback.copy = _ShallowFromNodeCopy  # type: ignore[attr-defined]
 
 
-def _speed_up_lowering() -> None:
-    """Process-wide shortcuts for a lowering worker; each leaves the programs byte-identical."""
+def speed_up_lowering() -> None:
+    """Process-wide shortcuts for a lowering worker (the build workers call it; a process
+    that lowers many programs itself may too); each leaves the programs byte-identical."""
     _memoise_cia_op_collection()
     _cache_py_impl_annotations()
     _share_node_provenance()
@@ -228,7 +230,7 @@ def lower_program(name: str, dtype: str = "fp32") -> bytes:
 def _build_one(name: str, dtype: str, path: str) -> str:
     warnings.filterwarnings("ignore")
     torch.set_num_threads(1)  # one lowering per worker process, workers run side by side
-    _speed_up_lowering()
+    speed_up_lowering()
     atomic_write_bytes(path, lower_program(name, dtype))
     return name
 

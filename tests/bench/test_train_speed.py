@@ -3,7 +3,6 @@ computes, and its quick mode end to end on the tiny dataset."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 import time
@@ -21,23 +20,16 @@ from nas.train.budget import Budget
 from nas.train.config import TrainConfig
 from nas.train.session import set_up
 from nas.train.state import TrainState
+from tests.bench.conftest import bench_script
 
-SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "bench_train_speed.py"
 ARCH = ("stem_k3_c16_s2_relu+ir_k3_e3_c16_n1_s2_relu+ir_k3_e3_c24_n1_s2_relu+dw_k3_c32_n1_s2_relu+ir_k3_e3_c48_n1_s2_relu"
         "+fpn_c32_l2.5+head_n2_c32_k3_r7_o28_b64+in128x96")
 
 
 @pytest.fixture(scope="module")
 def bench() -> Iterator[ModuleType]:
-    spec = importlib.util.spec_from_file_location("bench_train_speed", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass resolves annotations through it
-    try:
-        spec.loader.exec_module(module)
+    with bench_script("bench_train_speed") as module:
         yield module
-    finally:
-        del sys.modules[spec.name]
 
 
 def test_timer_gives_each_phase_its_exclusive_time(bench: ModuleType) -> None:
