@@ -149,3 +149,88 @@ def test_densepose_points_gathered_for_all_rois_at_once_equal_the_per_roi_gather
     assert len(expected[0]) > 0
     for mine, theirs in zip(seen["points"], expected):
         assert torch.equal(mine, theirs)
+
+
+def _grid_sample_points(maps: torch.Tensor, roi: torch.Tensor, uv: torch.Tensor) -> torch.Tensor:
+    """Each point read with grid_sample from its own RoI's maps (the rule sample_points follows)."""
+    import torch.nn.functional as F
+
+    grid = (uv * 2 - 1)[:, None, None, :]  # (P, 1, 1, 2)
+    return F.grid_sample(maps[roi], grid, mode="bilinear", align_corners=False)[:, :, 0, 0]
+
+
+def test_point_sampling_by_gathers_equals_grid_sample() -> None:
+    from nas.model.rcnn.densepose_head import sample_points
+
+    gen = torch.Generator().manual_seed(3)
+    maps = torch.randn(4, 5, 12, 12, generator=gen)
+    roi = torch.tensor([0, 0, 1, 3, 3, 3, 2, 1])  # RoI 2 has one point, RoIs in any order
+    uv = torch.rand(8, 2, generator=gen)
+    uv[0] = torch.tensor([0.0, 0.0])  # corners and edges: half a pixel outside the centres
+    uv[1] = torch.tensor([1.0, 1.0])
+    uv[2] = torch.tensor([0.02, 0.99])
+    assert torch.allclose(sample_points(maps, roi, uv), _grid_sample_points(maps, roi, uv), atol=1e-6)
+    assert torch.allclose(sample_points(maps.contiguous(memory_format=torch.channels_last), roi, uv),
+                          _grid_sample_points(maps, roi, uv), atol=1e-6)
+
+
+def _selected_densepose_losses(output, boxes, gt_boxes, gt_masks, point_roi, point_xy, point_i, point_u, point_v):
+    """The losses as they were: points outside their RoI dropped before sampling."""
+    import torch.nn.functional as F
+
+    from nas.model.rcnn.densepose_head import _coarse_targets, _points_in_rois
+
+    losses = {"dp_segm": F.cross_entropy(output["coarse"], _coarse_targets(boxes, gt_boxes, gt_masks, output["coarse"].shape[-1]))}
+    uv = _points_in_rois(boxes[point_roi], gt_boxes[point_roi], point_xy)
+    inside = (uv >= 0).all(1) & (uv <= 1).all(1)
+    if not inside.any():
+        return {**losses, "dp_part": output["fine"].sum() * 0, "dp_uv": output["fine"].sum() * 0}
+    roi, uv, part = point_roi[inside], uv[inside], point_i[inside]
+    sampled = {name: _grid_sample_points(output[name], roi, uv) for name in ("fine", "u", "v")}
+    rows = torch.arange(len(roi))
+    losses["dp_part"] = F.cross_entropy(sampled["fine"], part)
+    losses["dp_uv"] = (F.smooth_l1_loss(sampled["u"][rows, part], point_u[inside], beta=0.05)
+                       + F.smooth_l1_loss(sampled["v"][rows, part], point_v[inside], beta=0.05))
+    return losses
+
+
+@pytest.mark.parametrize("outside", ["some", "all"])
+def test_masked_densepose_losses_equal_the_losses_over_selected_points(outside: str) -> None:
+    from nas.model.rcnn.densepose_head import DensePoseOutput, densepose_losses
+
+    gen = torch.Generator().manual_seed(5)
+    k, p = 3, 40
+    output = DensePoseOutput({name: torch.randn(k, c, 16, 16, generator=gen, requires_grad=True)
+                              for name, c in (("coarse", 15), ("fine", 25), ("u", 25), ("v", 25))})
+    gt_boxes = torch.tensor([[10.0, 10, 60, 110], [30, 5, 90, 80], [0, 0, 40, 40]])
+    boxes = gt_boxes + torch.tensor([[5.0, 8, -3, -10]])  # RoIs cut off part of each person
+    if outside == "all":
+        boxes = gt_boxes + torch.tensor([[500.0, 500, 600, 600]])
+    masks = torch.randint(0, 15, (k, 8, 8), generator=gen)
+    point_roi = torch.randint(0, k, (p,), generator=gen)
+    point_xy = torch.rand(p, 2, generator=gen) * 256
+    point_i = torch.randint(1, 25, (p,), generator=gen)
+    point_u, point_v = torch.rand(p, generator=gen), torch.rand(p, generator=gen)
+    args = (output, boxes, gt_boxes, masks, point_roi, point_xy, point_i, point_u, point_v)
+    mine, theirs = densepose_losses(*args), _selected_densepose_losses(*args)
+    for name in ("dp_segm", "dp_part", "dp_uv"):
+        assert torch.allclose(mine[name], theirs[name], atol=1e-6), name
+    if outside == "all":
+        assert mine["dp_part"].item() == 0.0 and mine["dp_uv"].item() == 0.0
+    sum(mine.values()).backward()  # every term differentiable, with or without points inside
+
+
+@pytest.mark.parametrize("foreground", [0, 5])
+def test_masked_box_regression_equals_the_loss_over_selected_rows(foreground: int) -> None:
+    import torch.nn.functional as F
+
+    from nas.model.rcnn.box_head import box_losses
+
+    gen = torch.Generator().manual_seed(foreground)
+    logits, deltas = torch.randn(12, 2, generator=gen), torch.randn(12, 4, generator=gen)
+    labels = torch.zeros(12, dtype=torch.int64)
+    labels[:foreground] = 1
+    targets = torch.randn(12, 4, generator=gen) * (labels > 0)[:, None]
+    fg = labels > 0
+    expected = F.l1_loss(deltas[fg], targets[fg], reduction="sum") / 12 if foreground else torch.tensor(0.0)
+    assert torch.allclose(box_losses(logits, deltas, labels, targets)["box_reg"], expected, atol=1e-6)

@@ -34,8 +34,10 @@ class BoxHead(nn.Module):
 def box_losses(logits: Tensor, deltas: Tensor, labels: Tensor, targets: Tensor) -> dict[str, Tensor]:
     """CE over all sampled RoIs; smooth-L1 on foreground deltas, normalised by the sample count."""
     cls = F.cross_entropy(logits, labels)
-    fg = labels > 0
-    reg = F.smooth_l1_loss(deltas[fg], targets[fg], beta=0.0, reduction="sum") / max(1, labels.numel()) if fg.any() else deltas.sum() * 0
+    # L1 (smooth-L1 with beta 0) of the foreground rows, masked rather than selected: no
+    # data-dependent shape, so the device is never waited for
+    per_row = F.smooth_l1_loss(deltas, targets, beta=0.0, reduction="none").sum(1)
+    reg = torch.where(labels > 0, per_row, torch.zeros_like(per_row)).sum() / max(1, labels.numel())
     return {"box_cls": cls, "box_reg": reg}
 
 

@@ -102,38 +102,35 @@ def densepose_losses(
     segm_target = _coarse_targets(boxes, gt_boxes, gt_masks, size)
     losses = {"dp_segm": F.cross_entropy(output["coarse"], segm_target)}
     uv = _points_in_rois(boxes[point_roi], gt_boxes[point_roi], point_xy)
-    inside = (uv >= 0).all(1) & (uv <= 1).all(1)
-    zero = output["fine"].sum() * 0
-    if not inside.any():
-        losses.update(dp_part=zero, dp_uv=zero)
-        return losses
-    roi, uv, part = point_roi[inside], uv[inside], point_i[inside]
-    sampled = {name: _sample_points(output[name], roi, uv) for name in ("fine", "u", "v")}
-    losses["dp_part"] = F.cross_entropy(sampled["fine"], part)
-    rows = torch.arange(len(roi), device=roi.device)
-    u_pred = sampled["u"][rows, part]
-    v_pred = sampled["v"][rows, part]
-    losses["dp_uv"] = F.smooth_l1_loss(u_pred, point_u[inside], beta=0.05) + F.smooth_l1_loss(v_pred, point_v[inside], beta=0.05)
+    # points outside their RoI are masked out rather than dropped: no data-dependent shape
+    inside = ((uv >= 0).all(1) & (uv <= 1).all(1)).to(uv.dtype)
+    count = inside.sum().clamp(min=1.0)
+    sampled = {name: sample_points(output[name], point_roi, uv.clamp(0.0, 1.0)) for name in ("fine", "u", "v")}
+    losses["dp_part"] = (F.cross_entropy(sampled["fine"], point_i, reduction="none") * inside).sum() / count
+    rows = torch.arange(len(point_roi), device=point_roi.device)
+    uv_loss = (F.smooth_l1_loss(sampled["u"][rows, point_i], point_u, beta=0.05, reduction="none")
+               + F.smooth_l1_loss(sampled["v"][rows, point_i], point_v, beta=0.05, reduction="none"))
+    losses["dp_uv"] = (uv_loss * inside).sum() / count
     return losses
 
 
-def _sample_points(maps: Tensor, roi: Tensor, uv: Tensor) -> Tensor:
-    """Bilinear values ``(P, C)`` of ``maps (K, C, S, S)`` at points ``uv`` in [0, 1] of RoI ``roi``.
-
-    Points are grouped per RoI and padded to the longest group, so one ``grid_sample``
-    call reads every point from its own RoI without copying the maps per point.
+def sample_points(maps: Tensor, roi: Tensor, uv: Tensor) -> Tensor:
+    """Bilinear values ``(P, C)`` of ``maps (K, C, S, S)`` at points ``uv`` in [0, 1] of RoI
+    ``roi``: ``grid_sample``'s rule (``align_corners=False``, zero outside the map), read with
+    four gathers, whatever the number of points per RoI.
     """
-    k = maps.shape[0]
-    counts = torch.bincount(roi, minlength=k)
-    width = int(counts.max())
-    order = torch.argsort(roi, stable=True)
-    starts = torch.cumsum(counts, 0) - counts
-    slot = torch.arange(len(roi), device=roi.device) - starts[roi[order]]
-    grid = uv.new_zeros((k, width, 1, 2))
-    grid[roi[order], slot, 0] = uv[order] * 2 - 1
-    values = F.grid_sample(maps, grid, mode="bilinear", align_corners=False)  # (K, C, width, 1)
-    out = values.new_empty((len(roi), maps.shape[1]))
-    out[order] = values[roi[order], :, slot, 0]
+    size = maps.shape[-1]
+    pixel = uv * size - 0.5  # (P, 2) x, y in map pixels, centres at integers
+    low = pixel.floor()
+    frac = pixel - low
+    low = low.long()
+    out = maps.new_zeros((len(roi), maps.shape[1]))
+    for dy in (0, 1):
+        for dx in (0, 1):
+            x, y = low[:, 0] + dx, low[:, 1] + dy
+            weight = (frac[:, 0] if dx else 1 - frac[:, 0]) * (frac[:, 1] if dy else 1 - frac[:, 1])
+            weight = weight * ((x >= 0) & (x < size) & (y >= 0) & (y < size)).to(maps.dtype)
+            out = out + weight[:, None] * maps[roi, :, y.clamp(0, size - 1), x.clamp(0, size - 1)]
     return out
 
 
