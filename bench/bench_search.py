@@ -8,12 +8,12 @@
   (target: under 3 s).
 * ``scaling``: the same trials (random sampler, same seed, 1 CPU each) searched on a
   1-node and on a 2-node Ray cluster started on 127.0.0.1 (separate ``ray start``
-  processes, as in the cluster tests); efficiency = T(1 node) / (2 x T(2 nodes))
-  (target: at least 0.85). On one machine both nodes share its cores, memory bandwidth
-  and caches, so this under-states what two real machines give.
+  processes: ``nas.search.local_cluster``) by ``nas search --address``; efficiency =
+  T(1 node) / (2 x T(2 nodes)) (target: at least 0.85). On one machine both nodes share
+  its cores, memory bandwidth and caches, so this under-states what two real machines give.
 
 Each prints its figures and writes a JSON report to bench/reports/. ``--quick`` runs a
-small version on the test suite's tiny space with a synthetic latency table.
+small version on the shipped tiny space (search_spaces/tiny.yaml) with a synthetic latency table.
 
     python bench/bench_search.py overhead --quick
     python bench/bench_search.py scaling --quick --trials 12 --steps 20
@@ -57,11 +57,10 @@ ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "bench" / "reports"
 KEPT_RUNS = ROOT / "bench" / "inputs" / "search_efficiency_runs"  # the efficiency runs' trials, read back by later runs
 DEMO_STEPS = 100  # the demo's proxy budget, the efficiency runs' default
-sys.path.insert(0, str(ROOT))  # the test suite's helpers: --quick's tiny space and table, scaling's local cluster
 
 
 def _inputs(args: argparse.Namespace, work: Path) -> tuple[str, str, str]:
-    """(space, table, data), the tiny test ones with --quick."""
+    """(space, table, data): with --quick the shipped tiny space, a synthetic table and tiny data."""
     if not args.quick:
         from nas.errors import DataError
         from nas.train.proxy import benchmark_data
@@ -73,9 +72,11 @@ def _inputs(args: argparse.Namespace, work: Path) -> tuple[str, str, str]:
         except DataError as err:
             raise SystemExit(f"--data {err}") from None
     from nas.data import SynthConfig, generate_dataset
-    from tests.search.conftest import TINY_SPACE, write_table
+    from nas.latency.synthetic import write_synthetic_table
+    from nas.shipped import TINY_SPACE, shipped
 
-    table = write_table(work / "table", TINY_SPACE, baselines=())
+    space = shipped(TINY_SPACE).resolve()
+    table = write_synthetic_table(work / "table", space, baselines=())
     if args.data:  # a dataset folder or descriptor, used as it is
         from nas.data.source import DatasetSource
         from nas.errors import DataError
@@ -84,11 +85,11 @@ def _inputs(args: argparse.Namespace, work: Path) -> tuple[str, str, str]:
             DatasetSource.load(args.data)
         except DataError as err:
             raise SystemExit(f"--data {err}") from None
-        return str(TINY_SPACE), str(table), str(Path(args.data).resolve())
+        return str(space), str(table), str(Path(args.data).resolve())
     data = work / "data"
     if not (data / "annotations" / "train.json").is_file():
         generate_dataset(data, SynthConfig(images=12, size=128, seed=0), workers=2, progress=False)
-    return str(TINY_SPACE), str(table), str(data)
+    return str(space), str(table), str(data)
 
 
 def _config(args: argparse.Namespace, space: str, table: str, data: str, out: Path, sampler: str, trials: int, cpus: float):
@@ -464,8 +465,10 @@ def _min_gps_ap(folder: Path) -> float | None:
 
 
 def scaling(args: argparse.Namespace) -> dict[str, object]:
+    import subprocess
+
     from nas.runs.store import ResultsStore
-    from tests.search.procs import driver, local_cluster
+    from nas.search.local_cluster import local_cluster
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -483,7 +486,9 @@ def scaling(args: argparse.Namespace) -> dict[str, object]:
             with local_cluster(workers=nodes - 1) as cluster:
                 log = work / f"driver-{nodes}.log"
                 started = time.perf_counter()
-                code = driver([*argv, "--address", cluster.address], cluster.env, log).wait()
+                with log.open("ab") as sink:
+                    code = subprocess.call([sys.executable, "-m", "nas", "search", *argv, "--address", cluster.address], cwd=ROOT,
+                                           env=cluster.env, stdout=sink, stderr=subprocess.STDOUT)
                 walls[nodes] = time.perf_counter() - started
             if code != 0:
                 raise SystemExit(f"the {nodes}-node search failed:\n{log.read_text()[-3000:]}")

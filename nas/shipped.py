@@ -1,4 +1,4 @@
-"""Files the checkout ships: the default search space and the shipped latency table.
+"""Files the checkout ships: the default search space, a tiny one and the shipped latency table.
 
 Their default paths are relative to the repository root. A command run from another
 directory still finds them in the checkout ``nas`` was installed from (the Quick start's
@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["DEFAULT_SPACE", "DEFAULT_TABLE", "shipped", "recorded_space"]
+__all__ = ["DEFAULT_SPACE", "TINY_SPACE", "DEFAULT_TABLE", "shipped", "recorded_space"]
 
 DEFAULT_SPACE = "search_spaces/densepose_mobile.yaml"
+TINY_SPACE = "search_spaces/tiny.yaml"  # minutes-long searches: tests, quick benchmarks, a first try
 DEFAULT_TABLE = "latency_tables/cpu-executorch-xnnpack-t1"
 
 # nas/shipped.py -> the repository root of an editable install

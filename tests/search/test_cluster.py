@@ -10,15 +10,16 @@ from pathlib import Path
 import pytest
 
 from nas.runs.store import ResultsStore
+from nas.search.local_cluster import kill_marked, local_cluster, pids_with
 from tests.search.conftest import TINY_SPACE
-from tests.search.procs import driver, kill_marked, local_cluster, pids_with
+from tests.search.procs import REPO_ENV, driver
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    with local_cluster(workers=1) as started:
+    with local_cluster(workers=1, env=REPO_ENV) as started:
         yield started
     assert not pids_with(started.tmp)
 

@@ -21,9 +21,10 @@ from nas.errors import SearchError
 from nas.runs.store import ResultsStore
 from nas.search import run_search
 from nas.search.cluster import disconnect
+from nas.search.local_cluster import local_cluster, pids_with
 from nas.search.resources import check_trial_device, packing, trial_device
 from tests.search.conftest import TINY_PROXY, TINY_SPACE, tiny_config
-from tests.search.procs import driver, local_cluster, pids_with
+from tests.search.procs import REPO_ENV, driver
 
 # Proxy steps of a trial: its training must outlast the skew between the trials' starts
 # (their workers start together, each importing torch: 5-9 s apart on 2 busy cores), or
@@ -85,7 +86,7 @@ def test_local_instance_without_the_gpu_is_an_error(tmp_path, tiny_dataset, tiny
 
 @pytest.fixture(scope="module")
 def one_gpu_node():
-    with local_cluster(workers=0, cpus_per_node=4, gpus_per_node=1) as started:
+    with local_cluster(workers=0, cpus_per_node=4, gpus_per_node=1, env=REPO_ENV) as started:
         yield started
     assert not pids_with(started.tmp)
 

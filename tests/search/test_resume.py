@@ -13,8 +13,9 @@ from optuna.trial import TrialState
 
 from nas.runs.store import ResultsStore, journal_storage
 from nas.search.searcher import REPEAT_ATTR, STUDY_NAME
+from nas.search.local_cluster import kill_marked, short_tmp
 from tests.search.conftest import TINY_SPACE
-from tests.search.procs import auth_env, driver, kill_marked, short_tmp
+from tests.search.procs import auth_env, driver
 
 TRIALS = 4
 

@@ -1,10 +1,13 @@
-"""The cluster helpers' port allocation: several Ray nodes on 127.0.0.1 must never be given
+"""nas.search.local_cluster's port allocation: several Ray nodes on 127.0.0.1 must never be given
 the same port twice, and worker port blocks must lie where no random port can land (CI once
 failed when a component port drawn at random fell inside a node's worker block)."""
 
 from __future__ import annotations
 
-from tests.search.procs import node_ports
+import pytest
+
+from nas.errors import SearchError
+from nas.search.local_cluster import local_cluster, node_ports
 
 
 def _ports(args: list[str]) -> tuple[set[int], range]:
@@ -23,3 +26,9 @@ def test_nodes_never_share_a_port():
         assert singles.isdisjoint(workers)
         assert seen.isdisjoint(singles) and seen.isdisjoint(workers)
         seen |= singles | set(workers)
+
+
+def test_a_node_ray_refuses_is_a_search_error():
+    with pytest.raises(SearchError, match=r"`ray start --head .*` failed \(exit 1\)"):
+        with local_cluster(workers=0, cpus_per_node=-1):  # Ray refuses a negative CPU count
+            raise AssertionError("a head with -1 CPUs started")
