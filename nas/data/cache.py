@@ -69,6 +69,8 @@ class SampleCache:
     evicted: training reads every item once an epoch in a new order, where evicting would
     only swap one decoded image for another); its item is decoded again at every access.
 
+    Not locked: one thread (the training loop) reads and fills it.
+
     Attributes:
         nbytes: bytes held now.
         refused: samples not kept for lack of room (counted once per put).

@@ -100,7 +100,10 @@ class TrainingSession:
 
 def set_up(arch: ArchSpec, data: str | Path | DatasetSource, config: TrainConfig) -> TrainingSession:
     """Threads, device, data (a dataset folder or descriptor, see :mod:`nas.data.source`),
-    seeded model, optimiser and weight average of a run."""
+    seeded model, optimiser and weight average of a run.
+
+    The training set keeps its decoded images in memory up to ``$NAS_DATA_CACHE_MB`` MiB
+    (default 1024; 0: off; see :mod:`nas.data.cache`): later epochs skip the decoding."""
     if config.threads is not None:
         torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
