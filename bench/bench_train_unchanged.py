@@ -379,6 +379,53 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
+def combine(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """Two reports of the same architectures at two training seeds, re-analysed: the proxy's
+    own seed-to-seed spread under each code (today's metric, these architectures) against
+    the change between the codes at each seed."""
+    ids = [r["id"] for r in first["rows"]]
+    other = {r["id"]: r for r in second["rows"]}
+    missing = [i for i in ids if i not in other]
+    if missing or first["inputs"]["seed"] == second["inputs"]["seed"]:
+        raise NasError("--combine needs two reports of the same architectures at two different seeds "
+                       f"(seeds {first['inputs']['seed']} and {second['inputs']['seed']}; missing in the second: {missing or 'none'})")
+    pairs = [(r, other[r["id"]]) for r in first["rows"]]
+
+    def gps(side: str, which: int) -> list[float]:
+        return [pair[which][side]["gps_ap"] for pair in pairs]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        figures = {
+            "before_seed_to_seed": agreement(gps("before", 0), gps("before", 1)),
+            "after_seed_to_seed": agreement(gps("after", 0), gps("after", 1)),
+            "change_at_first_seed": agreement(gps("before", 0), gps("after", 0)),
+            "change_at_second_seed": agreement(gps("before", 1), gps("after", 1)),
+        }
+    change = [abs(a - b) for which in (0, 1) for a, b in zip(gps("before", which), gps("after", which))]
+    spread = [abs(a - b) for a, b in zip(gps("before", 0), gps("before", 1))]
+    figures["change_median_abs_difference"] = statistics.median(change)
+    figures["before_seed_median_abs_difference"] = statistics.median(spread)
+    figures["within_seed_spread"] = figures["change_median_abs_difference"] <= figures["before_seed_median_abs_difference"]
+    figures["seeds"] = [first["inputs"]["seed"], second["inputs"]["seed"]]
+    figures["over"] = len(pairs)
+    return figures
+
+
+def print_combined(figures: dict[str, Any]) -> None:
+    first, second = figures["seeds"]
+    print(f"GPS AP over {figures['over']} architectures, seeds {first} and {second}:")
+    for key, label in (("before_seed_to_seed", f"code as it was, seed {first} vs {second}"),
+                       ("after_seed_to_seed", f"code as it is,  seed {first} vs {second}"),
+                       ("change_at_first_seed", f"as it was vs as it is, seed {first}"),
+                       ("change_at_second_seed", f"as it was vs as it is, seed {second}")):
+        f = figures[key]
+        print(f"  {label}: median |difference| {f['median_abs_difference']:.2f} points, Kendall tau {f['kendall_tau']:.2f}")
+    verdict = "within" if figures["within_seed_spread"] else "BEYOND"
+    print(f"=> the change moves a score by a median {figures['change_median_abs_difference']:.2f} points (both seeds), {verdict} "
+          f"the seed-to-seed spread of the code as it was ({figures['before_seed_median_abs_difference']:.2f})")
+
+
 def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -388,7 +435,10 @@ def positive_int(text: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--before", type=Path, required=True, help="root of a checkout of the code as it was")
+    parser.add_argument("--before", type=Path, help="root of a checkout of the code as it was")
+    parser.add_argument("--combine", nargs=2, type=Path, metavar=("REPORT", "REPORT"),
+                        help="re-analyse two reports of the same architectures at two seeds (trains nothing): "
+                        "each code's seed-to-seed spread against the change between them")
     parser.add_argument("--archs", type=positive_int, help="architectures, the mid network included (default 12; --quick: 2)")
     parser.add_argument("--sample-seed", type=int, default=2, help="seed of the draws besides the mid network")
     parser.add_argument("--seed", type=int, default=0, help="training seed of every trial")
@@ -402,6 +452,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="CI-sized: 2 architectures, 10 steps, a tiny evaluation")
     parser.add_argument("--json", type=Path, help="report path (default bench/reports/train_unchanged[_quick].json)")
     args = parser.parse_args()
+    if args.combine:
+        try:
+            figures = combine(*(json.loads(path.read_text()) for path in args.combine))
+        except (OSError, ValueError, KeyError, NasError) as err:
+            print(f"error: --combine: {err}", file=sys.stderr)
+            sys.exit(2)
+        print_combined(figures)
+        out = args.json or REPORTS / "train_unchanged_seeds.json"
+        atomic_write_json(out, {"reports": [str(p) for p in args.combine], **figures}, indent=2)
+        print(f"\nwrote {out}")
+        return
+    if args.before is None:
+        parser.error("--before is required (or --combine)")
     if args.archs is None:
         args.archs = QUICK["archs"] if args.quick else 12
     if args.json is None:

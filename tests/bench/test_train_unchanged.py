@@ -113,3 +113,25 @@ def test_quick_mode_scores_the_same_code_identically(bench: ModuleType, tiny_dat
     recorded = report["seed_spread"]
     assert recorded["median_abs_difference"] == spread and recorded["sources"][0]["report"] == "bench/reports/proxy_stability.json"
     assert not recorded["measured_for_this_proxy"]  # a 10-step proxy is not the one the spread was measured for
+
+
+def _report(seed: int, before: list[float], after: list[float]) -> dict:
+    return {"inputs": {"seed": seed},
+            "rows": [{"id": f"a{k}", "before": {"gps_ap": b}, "after": {"gps_ap": a}} for k, (b, a) in enumerate(zip(before, after))]}
+
+
+def test_combine_sets_the_change_against_each_codes_seed_spread(bench: ModuleType) -> None:
+    first = _report(0, [10.0, 20.0, 30.0, 40.0], [11.0, 18.0, 30.0, 44.0])
+    second = _report(1, [12.0, 25.0, 29.0, 40.0], [12.0, 21.0, 35.0, 41.0])
+    figures = bench.combine(first, second)
+    # the old code's own seed spread: |10-12|, |20-25|, |30-29|, |40-40| -> median of 2, 5, 1, 0 = 1.5
+    assert figures["before_seed_median_abs_difference"] == 1.5
+    # the change, both seeds: 1, 2, 0, 4 and 0, 4, 6, 1 -> median 1.5
+    assert figures["change_median_abs_difference"] == 1.5 and figures["within_seed_spread"]
+    assert figures["after_seed_to_seed"]["median_abs_difference"] == 3.0  # 1, 3, 5, 3
+    assert figures["change_at_first_seed"]["kendall_tau"] == pytest.approx(1.0)
+    with pytest.raises(NasError, match="two different seeds"):
+        bench.combine(first, first)
+    second["rows"].pop()
+    with pytest.raises(NasError, match=r"missing in the second: \['a3'\]"):
+        bench.combine(first, second)
