@@ -20,8 +20,9 @@ The proxies (higher is "better" for each, as their papers rank):
   the batch's image size (batch 1: the score does not depend on the data), and
   ``R = sum of every pyramid level's outputs``. Score ``sum_theta |theta * dR/dtheta|``.
   Why the pyramid and not the whole model: the heads run on RoIs chosen by the RPN and
-  NMS, which are not a differentiable function of an all-ones image; and the heads are
-  fixed by the search space, the pyramid is what it searches. Computed in float32, again
+  NMS, which are not a differentiable function of an all-ones image; and the heads'
+  settings are fixed by the space (only their input channels follow the neck), the
+  pyramid is what it searches. Computed in float32, again
   in float64 where float32 overflows (~3e38: R grows as the product of the layers'
   absolute weights; the default space's networks at 256x192 score ~1e15 to ~2e34, and
   float64 takes several times float32's time on a CPU). A score that overflows even
@@ -42,14 +43,17 @@ The proxies (higher is "better" for each, as their papers rank):
   activation has overwritten its input. BatchNorm uses the batch's statistics (training
   mode, as the paper's untrained networks see their data): an untrained network's running
   statistics are 0 and 1, which would make every BatchNorm the identity. ``-inf`` when
-  two images have the same code (``K_H`` singular), e.g. two identical images.
+  two images have the same code (``K_H`` singular), e.g. two identical images. Mellor et
+  al. use 128 images; the score grows with the batch, so compare candidates on one batch.
 * ``jacob_cov`` (Mellor et al. 2020, the first version of NASWOT, as defined there):
-  ``J_i = d(sum of image i's pyramid outputs) / d(image i)``; ``sigma`` the correlation
+  ``J_i = d(sum of image i's pyramid outputs) / d(normalised image i)``; ``sigma`` the correlation
   matrix of the ``J_i`` over the batch; score ``-sum_k (log(lambda_k + 1e-5) + 1 /
   (lambda_k + 1e-5))`` over ``sigma``'s eigenvalues. BatchNorm in eval mode, so that image
   ``i``'s outputs depend on image ``i`` alone and one backward pass gives every ``J_i``.
+  NaN when a ``J_i`` is constant. ``naswot`` and ``jacob_cov`` need two images at least.
 
-:func:`score_all` builds an architecture's model and runs every scorer, timing each.
+:func:`score_all` builds an architecture's model and runs every scorer, timing each;
+:func:`scoring_batch` reads the fixed batch candidates are compared on.
 """
 
 from __future__ import annotations
@@ -59,19 +63,23 @@ import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from nas.data import DensePoseDataset, Resize, collate
+from nas.data.source import DatasetSource
 from nas.errors import NasError
 from nas.layers.activations import ACTIVATIONS
 from nas.model.features import FeatureNetwork
 from nas.model.rcnn import DensePoseRCNN, build_densepose_rcnn
 from nas.registry import Registry, callable_with
 from nas.space.spec import ArchSpec
+from nas.train.config import TrainConfig
 
-__all__ = ["PROXIES", "ZeroCostError", "grad_norm", "jacob_cov", "jacobian_covariance_score", "log_det_code_kernel", "naswot", "score_all", "snip", "synaptic_flow", "synflow"]
+__all__ = ["PROXIES", "ZeroCostError", "grad_norm", "jacob_cov", "jacobian_covariance_score", "log_det_code_kernel", "naswot", "score_all", "scoring_batch", "snip", "synaptic_flow", "synflow"]
 
 Batch = tuple[Tensor, Sequence[dict[str, Any]]]
 Scorer = Callable[[nn.Module, Batch, int], float]
@@ -122,6 +130,14 @@ def _output_sum(outputs: Tensor | dict[str, Tensor]) -> Tensor:
     if isinstance(outputs, Tensor):
         return outputs.sum()
     return sum(level.sum() for level in outputs.values())  # type: ignore[return-value]
+
+
+def _several_images(batch: Batch, proxy: str) -> Tensor:
+    """The batch's images; a proxy that compares images needs two at least."""
+    images = batch[0]
+    if images.dim() != 4 or len(images) < 2:
+        raise ZeroCostError(f"{proxy} compares the images of a batch: give (B, 3, H, W) images with B >= 2, got shape {tuple(images.shape)}")
+    return images
 
 
 def _batch_norms(module: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
@@ -225,7 +241,7 @@ def naswot(model: nn.Module, batch: Batch, seed: int = 0) -> float:
     units = [m for m in net.backbone.modules() if isinstance(m, _ACTIVATION_TYPES)]
     if not units:
         raise ZeroCostError("naswot found no activation module in the backbone; the space's activations are " + ", ".join(ACTIVATIONS))
-    images = batch[0]
+    images = _several_images(batch, "naswot")
     kernel = torch.zeros((len(images), len(images)), dtype=torch.float64)
 
     def add_codes(_module: nn.Module, _inputs: Any, output: Tensor) -> None:
@@ -258,13 +274,33 @@ def jacobian_covariance_score(jacobians: Tensor) -> float:
 def jacob_cov(model: nn.Module, batch: Batch, seed: int = 0) -> float:
     """Correlation of the pyramid's input Jacobians over the batch (see the module docstring)."""
     net = copy.deepcopy(_features_of(model)).eval()
-    x = _feature_input(model, batch[0]).detach().clone().requires_grad_(True)
+    x = _feature_input(model, _several_images(batch, "jacob_cov")).detach().clone().requires_grad_(True)
     with _seeded(seed, _device(net)), torch.enable_grad():
         _output_sum(net(x)).backward()
     return jacobian_covariance_score(x.grad.flatten(1))  # type: ignore[union-attr]
 
 
 # -- every proxy for an architecture -----------------------------------------------------------
+def scoring_batch(data: str | Path | DatasetSource, size: int = 4, input_size: tuple[int, int] | None = None,
+                  mask_size: int | None = None) -> Batch:
+    """The first ``size`` training images with DensePose annotations of ``data`` (a dataset
+    folder or descriptor), fitted into ``input_size`` and not augmented, so that every
+    candidate is scored on the same pixels. ``input_size`` and ``mask_size`` default to
+    the proxy training's (:class:`~nas.train.config.TrainConfig`).
+
+    Raises:
+        ZeroCostError: the training split has fewer than ``size`` such images.
+    """
+    defaults = TrainConfig()
+    source = data if isinstance(data, DatasetSource) else DatasetSource.load(data)
+    dataset = DensePoseDataset(source.train.annotations, source.train.images, train=True,
+                               transforms=[Resize(input_size or defaults.input_size)], mask_size=mask_size or defaults.mask_size)
+    if len(dataset) < size:
+        raise ZeroCostError(f"{source.train.annotations} has {len(dataset)} training images with DensePose annotations, "
+                            f"fewer than the batch of {size} asked for; ask for a smaller batch")
+    return collate([dataset[i] for i in range(size)])
+
+
 def score_all(arch: ArchSpec, batch: Batch, seed: int = 0, proxies: Sequence[str] | None = None,
               device: str | torch.device = "cpu") -> dict[str, float]:
     """Build ``arch``'s DensePose R-CNN with weights initialised from ``seed`` and score it

@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch import nn
 
-from nas.data import DensePoseDataset, collate
+from nas.data import DensePoseDataset
 from nas.errors import NasError
 from nas.layers.activations import ACTIVATIONS
 from nas.model.rcnn import build_densepose_rcnn
@@ -28,6 +28,7 @@ from nas.train.zero_cost import (
     log_det_code_kernel,
     naswot,
     score_all,
+    scoring_batch,
     synaptic_flow,
     synflow,
 )
@@ -40,8 +41,7 @@ BIG = SMALL.replace("stem_k3_c8", "stem_k3_c16").replace("dw_k3_c16_n1_s2", "dw_
 
 @pytest.fixture(scope="module")
 def batch(tiny_dataset):
-    ds = DensePoseDataset(tiny_dataset / "annotations" / "train.json", tiny_dataset / "images", input_size=(128, 96), train=True, mask_size=32)
-    return collate([ds[i] for i in range(4)])
+    return scoring_batch(tiny_dataset, 4, (128, 96), mask_size=32)
 
 
 def _model(spec: str, seed: int = 0) -> nn.Module:
@@ -160,6 +160,10 @@ def test_scorers_refuse_what_they_cannot_score(batch) -> None:
         grad_norm(model.features, batch)
     with pytest.raises(ZeroCostError, match="scores a DensePoseRCNN or a FeatureNetwork, got Sequential"):
         synflow(nn.Sequential(nn.Conv2d(3, 3, 1)), batch)
+    one_image = (batch[0][:1], batch[1][:1])
+    for scorer in (naswot, PROXIES.get("jacob_cov")):
+        with pytest.raises(ZeroCostError, match=r"compares the images of a batch: .* B >= 2, got shape \(1, 3, 128, 96\)"):
+            scorer(model, one_image)
     with pytest.raises(NasError, match="unknown zero-cost proxy 'synflw'; known zero-cost proxies: synflow, grad_norm"):
         score_all(ArchSpec.from_string(SMALL), batch, proxies=["synflw"])
 
@@ -169,6 +173,17 @@ def test_feature_network_scores_equal_the_full_models_on_normalised_images(batch
     normalised = (model.normalise(batch[0]), batch[1])
     assert naswot(model.features, normalised) == naswot(model, batch)
     assert synflow(model.features, batch) == synflow(model, batch)
+
+
+def test_the_scoring_batch_is_the_first_training_images_unaugmented(tiny_dataset, batch) -> None:
+    images, targets = batch
+    plain = DensePoseDataset(tiny_dataset / "annotations" / "train.json", tiny_dataset / "images", input_size=(128, 96), train=False)
+    with_dp = [i for i, r in enumerate(plain.records) if r.has_dp][:4]
+    assert images.shape == (4, 3, 128, 96) and [t["image_id"] for t in targets] == [plain.image_ids[i] for i in with_dp]
+    assert all(torch.equal(images[k], plain[i][0]) for k, i in enumerate(with_dp))
+    assert torch.equal(scoring_batch(tiny_dataset, 4, (128, 96), mask_size=32)[0], images)
+    with pytest.raises(ZeroCostError, match="has 8 training images with DensePose annotations, fewer than the batch of 9"):
+        scoring_batch(tiny_dataset, 9, (128, 96))
 
 
 # -- every proxy on sampled networks ------------------------------------------------------------
