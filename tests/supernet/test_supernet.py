@@ -5,6 +5,7 @@ space are refused."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import pytest
@@ -13,6 +14,7 @@ import torch
 from nas.data import DensePoseDataset, collate
 from nas.model import FeatureNetwork
 from nas.model.rcnn import build_densepose_rcnn
+from nas.space.search_space import SearchSpace
 from nas.supernet import Supernet, SupernetError
 from tests.supernet.conftest import randomise
 
@@ -95,6 +97,18 @@ def test_training_losses_and_batch_norm_updates_match(tiny_space, tiny_dataset) 
     assert stats
     for key in stats:  # the supernet's slices moved exactly as the model's own statistics
         torch.testing.assert_close(updated[key], trained[key])
+    # the gradients land on the sub-network's slices, as the model's own, and nowhere else
+    sum(got.values()).backward()
+    sum(want.values()).backward()
+    as_weights = copy.deepcopy(supernet)
+    with torch.no_grad():
+        for slot, param in zip(as_weights.parameters(), supernet.parameters()):
+            slot.copy_(torch.zeros_like(param) if param.grad is None else param.grad)
+    grads = as_weights.extract(arch)
+    for name, param in model.named_parameters():
+        torch.testing.assert_close(grads[name], param.grad, rtol=1e-4, atol=1e-6)
+    total = sum(float(p.grad.abs().sum()) for p in supernet.parameters() if p.grad is not None)
+    assert total == pytest.approx(sum(float(p.grad.abs().sum()) for p in model.parameters()), rel=1e-4)
 
 
 def test_extraction_round_trip(tiny_space, tiny_supernet) -> None:
@@ -136,3 +150,17 @@ def test_an_architecture_outside_the_space_is_refused(default_space, tiny_space,
 def test_running_before_activating_is_refused(tiny_space) -> None:
     with pytest.raises(SupernetError, match="call activate"):
         Supernet(tiny_space).eval()(torch.rand(1, 3, 64, 64))
+
+
+def test_head_settings_a_space_searches_are_elastic(tiny_space) -> None:
+    head = {"convs": [1, 2], "channels": [16, 32], "kernel": [1, 3], "pool": [7], "out": [14, 28], "box_dim": [32, 64]}
+    space = SearchSpace.from_dict({**tiny_space.source, "head": head})
+    torch.manual_seed(0)
+    supernet = randomise(Supernet(space)).eval()
+    images = torch.rand(1, 3, 96, 64)
+    heads = set()
+    for seed in range(8):
+        arch = space.sample(seed)
+        heads.add(arch.head)
+        _compare_rcnn(supernet, arch, images)
+    assert len(heads) >= 6 and {h.convs for h in heads} == {1, 2} and {h.kernel for h in heads} == {1, 3}
