@@ -84,8 +84,9 @@ class ElasticRPN(RPN):
         self.config = config
         self.head = ElasticRPNHead(channels, depthwise, anchor_counts)
         self.coder = BoxCoder()
+        # the levels and their anchors are the active neck's, replaced by activate()
         self.level_names: list[str] = []
-        self.anchor_generator = AnchorGenerator({"p2": ShapeSpec(channels, 4), "p3": ShapeSpec(channels, 8)}, config.anchor_ratios)
+        self.anchor_generator = AnchorGenerator({"p4": ShapeSpec(channels, 16)}, config.anchor_ratios)
 
     def activate(self, levels: dict[str, ShapeSpec], depthwise: bool) -> None:
         self.level_names = list(levels)
