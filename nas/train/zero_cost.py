@@ -219,8 +219,18 @@ def log_det_code_kernel(codes: Tensor) -> float:
     """``log det K_H`` of binary codes ``(B, N_A)`` (one row per image, 0/1):
     ``K_H = C C^T + (1 - C)(1 - C)^T``, i.e. ``N_A`` minus the Hamming distances.
     ``-inf`` when ``K_H`` is singular (two images with the same code)."""
-    c = codes.to(torch.float64)
-    return _log_det(c @ c.T + (1 - c) @ (1 - c).T)
+    return _log_det(_code_kernel(codes.bool()))
+
+
+def _code_kernel(active: Tensor) -> Tensor:
+    """``K_H`` (float64) of ``(B, N)`` booleans: ``N - s_i - s_j + 2 (C C^T)_ij`` with ``s``
+    the rows' counts of ones, one matrix product instead of two."""
+    # 0/1 products summed in float32 are exact integers while every sum is below 2^24
+    dtype = torch.float32 if active.shape[1] < 2**24 else torch.float64
+    c = active.to(dtype)
+    ones = c.sum(1)
+    kernel = active.shape[1] - ones[:, None] - ones[None, :] + 2 * (c @ c.T)
+    return kernel.to(torch.float64)
 
 
 def _log_det(kernel: Tensor) -> float:
@@ -245,8 +255,9 @@ def naswot(model: nn.Module, batch: Batch, seed: int = 0) -> float:
     kernel = torch.zeros((len(images), len(images)), dtype=torch.float64)
 
     def add_codes(_module: nn.Module, _inputs: Any, output: Tensor) -> None:
-        c = (output.detach().flatten(1) > 0).to(torch.float64)
-        kernel.add_((c @ c.T + (1 - c) @ (1 - c).T).cpu())
+        # units in memory order (a view, no copy): K_H does not depend on the units' order
+        units = output.detach().permute(0, 2, 3, 1) if output.dim() == 4 and output.is_contiguous(memory_format=torch.channels_last) else output.detach()
+        kernel.add_(_code_kernel(units.reshape(len(units), -1) > 0).cpu())
 
     hooks = [m.register_forward_hook(add_codes) for m in units]
     try:
