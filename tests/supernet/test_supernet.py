@@ -164,3 +164,14 @@ def test_head_settings_a_space_searches_are_elastic(tiny_space) -> None:
         heads.add(arch.head)
         _compare_rcnn(supernet, arch, images)
     assert len(heads) >= 6 and {h.convs for h in heads} == {1, 2} and {h.kernel for h in heads} == {1, 3}
+
+
+def test_the_supernet_state_dict_restores_every_sub_network(tiny_space, tiny_supernet) -> None:
+    restored = Supernet(tiny_space)
+    restored.load_state_dict(tiny_supernet.state_dict(), strict=True)
+    for seed in range(3):
+        arch = tiny_space.sample(seed)
+        want = tiny_supernet.extract(arch)
+        assert all(torch.equal(value, want[name]) for name, value in restored.extract(arch).items())
+    # a fresh supernet differs, so the comparison above means something
+    assert not torch.equal(Supernet(tiny_space).extract(arch)["box_head.fc1.weight"], want["box_head.fc1.weight"])
