@@ -17,6 +17,7 @@ __all__ = [
     "TableError",
     "MissingKeysError",
     "DeviceError",
+    "SupernetError",
 ]
 
 
@@ -80,6 +81,11 @@ class ResultsError(NasError, ValueError):
 
 class ExportError(NasError, RuntimeError):
     """An architecture that cannot be exported as asked."""
+
+
+class SupernetError(NasError, ValueError):
+    """A supernet asked for what it does not hold (an architecture outside its space, a
+    block type or neck variant without an elastic version)."""
 
 
 class Interrupted(NasError):

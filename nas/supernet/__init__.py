@@ -10,7 +10,7 @@ layer), ``blocks`` and ``necks`` (elastic registries), ``backbone``, ``features`
 
 from __future__ import annotations
 
-from nas.supernet.errors import SupernetError
+from nas.errors import SupernetError
 from nas.supernet.features import ElasticFeatureNetwork
 from nas.supernet.membership import require_in_space
 from nas.supernet.supernet import Supernet

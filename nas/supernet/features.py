@@ -14,7 +14,7 @@ from nas.space.spec import ArchSpec
 from nas.supernet.backbone import ElasticBackbone
 from nas.supernet.elastic import State
 from nas.supernet.envelope import feature_widths, neck_specs
-from nas.supernet.errors import SupernetError
+from nas.errors import SupernetError
 from nas.supernet.membership import require_in_space
 from nas.supernet.necks import build_elastic_neck
 from nas.supernet.conv_bn import prefixed

@@ -15,7 +15,7 @@ from typing import Any
 from nas.io import excerpt
 from nas.space.search_space import SearchSpace, searchable_options
 from nas.space.spec import ArchSpec
-from nas.supernet.errors import SupernetError
+from nas.errors import SupernetError
 
 __all__ = ["require_in_space"]
 

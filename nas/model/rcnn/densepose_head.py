@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from nas.space.spec import HeadSpec
 
-__all__ = ["DensePoseHead", "DensePoseOutput", "densepose_losses", "iuv_from_output"]
+__all__ = ["DensePoseHead", "DensePoseOutput", "densepose_losses", "iuv_from_output", "predict"]
 
 COARSE, FINE = 15, 25
 DP_BOX = 256.0  # DensePose-COCO point coordinates live in a 256 x 256 box frame
@@ -45,14 +45,19 @@ class DensePoseHead(nn.Module):
         self.out = spec.out
 
     def forward(self, pooled: Tensor) -> DensePoseOutput:
-        x = self.body(pooled)
-        out = DensePoseOutput()
-        for name, layer in self.predictors.items():
-            y = layer(x)
-            if y.shape[-1] != self.out:
-                y = F.interpolate(y, size=(self.out, self.out), mode="bilinear", align_corners=False)
-            out[name] = y
-        return out
+        return predict(self.predictors, self.body(pooled), self.out)
+
+
+def predict(predictors: nn.ModuleDict, x: Tensor, out: int) -> DensePoseOutput:
+    """Each predictor's map of the head features ``x``, bilinearly resized to ``out x out``
+    (shared with the supernet's elastic head)."""
+    output = DensePoseOutput()
+    for name, layer in predictors.items():
+        y = layer(x)
+        if y.shape[-1] != out:
+            y = F.interpolate(y, size=(out, out), mode="bilinear", align_corners=False)
+        output[name] = y
+    return output
 
 
 def _points_in_rois(boxes: Tensor, gt_boxes: Tensor, dp_xy: Tensor) -> Tensor:

@@ -11,7 +11,7 @@ from typing import Any
 from torch import Tensor
 
 from nas.blocks.inverted_residual import expanded_channels
-from nas.supernet.errors import SupernetError
+from nas.errors import SupernetError
 from nas.model.backbone import BlockCall
 from nas.supernet.blocks.registry import ElasticBlock, register_elastic_block
 from nas.supernet.conv_bn import ElasticConvBnAct, activation, prefixed

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from torch import Tensor, nn
 
-from nas.supernet.errors import SupernetError
+from nas.errors import SupernetError
 from nas.model.backbone import BlockCall
 from nas.registry import Registry, subclass_of
 from nas.supernet.elastic import State

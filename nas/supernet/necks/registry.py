@@ -15,7 +15,7 @@ from nas.model.necks import required_features
 from nas.registry import Registry, subclass_of
 from nas.space.spec import NeckSpec
 from nas.supernet.elastic import State
-from nas.supernet.errors import SupernetError
+from nas.errors import SupernetError
 
 __all__ = ["ElasticNeck", "ELASTIC_NECKS", "register_elastic_neck", "build_elastic_neck"]
 

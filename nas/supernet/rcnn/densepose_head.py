@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from nas.model.rcnn.densepose_head import COARSE, FINE, DensePoseOutput
+from nas.model.rcnn.densepose_head import COARSE, FINE, DensePoseOutput, predict
 from nas.space.spec import HeadSpec
 from nas.supernet.conv_bn import prefixed
 from nas.supernet.elastic import ElasticConv2d, ElasticConvTranspose2d, State
@@ -40,13 +40,7 @@ class ElasticDensePoseHead(nn.Module):
         x = pooled
         for conv in self.body[: spec.convs]:
             x = F.relu(conv(x, spec.channels, spec.kernel))
-        out = DensePoseOutput()
-        for name, layer in self.predictors.items():
-            y = layer(x)
-            if y.shape[-1] != spec.out:
-                y = F.interpolate(y, size=(spec.out, spec.out), mode="bilinear", align_corners=False)
-            out[name] = y
-        return out
+        return predict(self.predictors, x, spec.out)
 
     def slice_state(self, in_channels: int, spec: HeadSpec) -> State:
         """The state_dict of ``DensePoseHead(in_channels, spec)`` (body convs at even
