@@ -64,13 +64,13 @@ class Supernet(DensePoseRCNN):
 
     @property
     def arch(self) -> ArchSpec:  # type: ignore[override]
-        """The active architecture (:class:`~nas.supernet.errors.SupernetError` before :meth:`activate`)."""
+        """The active architecture (:class:`~nas.errors.SupernetError` before :meth:`activate`)."""
         return self.features.active
 
     def activate(self, arch: ArchSpec) -> Supernet:
         """Select ``arch``'s sub-network for the following forward passes; returns the supernet.
 
-        Raises :class:`~nas.supernet.errors.SupernetError` for an architecture outside the space.
+        Raises :class:`~nas.errors.SupernetError` for an architecture outside the space.
         """
         cfg = self.config
         self.features.activate(arch)
