@@ -29,7 +29,7 @@ from tests.conftest import REPO
 # - analysis (statistics of the benchmark reports: proxy fidelity, rankings) reads
 #   hypervolumes from pareto and settings from runs, train and space; nothing in nas
 #   imports it (bench/ and tests do): it sits above search, pareto and export.
-# - supernet is on DESIGN.md's map but not written yet: its line is where it will go.
+# - supernet (nas.supernet) builds on model, space, blocks and layers; search may use it.
 Line = tuple[tuple[str, ...], bool]  # (parts, whether parts of the line may import each other)
 
 LAYERS: tuple[Line, ...] = (
