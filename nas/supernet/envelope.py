@@ -15,8 +15,8 @@ from typing import Any
 from nas.model.backbone import BlockCall
 from nas.model.rcnn.rpn import AnchorGenerator
 from nas.model.shapes import ShapeSpec
-from nas.space.search_space import SearchSpace, searchable_options
 from nas.space.neck_variants import NECK_VARIANTS
+from nas.space.search_space import SearchSpace, searchable_options
 from nas.space.spec import ArchSpec, HeadSpec, NeckSpec, StageSpec
 
 __all__ = ["StageEnvelope", "stage_envelopes", "feature_widths", "some_arch", "neck_specs", "head_specs", "anchors_for", "anchor_counts", "neck_depthwise"]

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from nas.errors import SupernetError
 from nas.model.necks import required_features
 from nas.model.shapes import ShapeSpec
 from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
 from nas.supernet.backbone import ElasticBackbone
+from nas.supernet.conv_bn import prefixed
 from nas.supernet.elastic import State
 from nas.supernet.envelope import feature_widths, neck_specs
-from nas.errors import SupernetError
 from nas.supernet.membership import require_in_space
 from nas.supernet.necks import build_elastic_neck
-from nas.supernet.conv_bn import prefixed
 
 __all__ = ["ElasticFeatureNetwork"]
 

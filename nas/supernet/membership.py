@@ -12,10 +12,10 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+from nas.errors import SupernetError
 from nas.io import excerpt
 from nas.space.search_space import SearchSpace, searchable_options
 from nas.space.spec import ArchSpec
-from nas.errors import SupernetError
 
 __all__ = ["require_in_space"]
 

@@ -9,12 +9,12 @@ import torch
 from torch import nn
 
 from nas.blocks import build_block
+from nas.errors import SupernetError
 from nas.model.backbone import BlockCall
 from nas.space.search_space import searchable_blocks
+from nas.supernet.backbone import ElasticStage
 from nas.supernet.blocks import ELASTIC_BLOCKS, build_elastic_block
 from nas.supernet.envelope import stage_envelopes
-from nas.supernet.backbone import ElasticStage
-from nas.errors import SupernetError
 from tests.supernet.conftest import randomise
 
 STAGE = 3  # offers ir, mix, fire and dw at widths 64..96, depth 2..4, after widths 32..48

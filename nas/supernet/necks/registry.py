@@ -11,11 +11,11 @@ from collections.abc import Callable
 
 from torch import Tensor, nn
 
+from nas.errors import SupernetError
 from nas.model.necks import required_features
 from nas.registry import Registry, subclass_of
 from nas.space.spec import NeckSpec
 from nas.supernet.elastic import State
-from nas.errors import SupernetError
 
 __all__ = ["ElasticNeck", "ELASTIC_NECKS", "register_elastic_neck", "build_elastic_neck"]
 
