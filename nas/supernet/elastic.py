@@ -73,12 +73,14 @@ class ElasticBatchNorm2d(nn.BatchNorm2d):
 
     def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
         c = x.shape[1]
+        momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.add_(1)
+            if self.momentum is None:  # nn.BatchNorm2d's cumulative average
+                momentum = 1.0 / float(self.num_batches_tracked)
         assert self.running_mean is not None and self.running_var is not None  # tracked by construction
         use_batch = self.training or not self.track_running_stats
-        return F.batch_norm(x, self.running_mean[:c], self.running_var[:c], self.weight[:c], self.bias[:c],
-                            use_batch, self.momentum if self.momentum is not None else 0.0, self.eps)
+        return F.batch_norm(x, self.running_mean[:c], self.running_var[:c], self.weight[:c], self.bias[:c], use_batch, momentum, self.eps)
 
     def slice_state(self, channels: int) -> State:
         assert self.running_mean is not None and self.running_var is not None

@@ -53,6 +53,16 @@ def test_batch_norm_slice_trains_only_its_own_channels() -> None:
     torch.testing.assert_close(elastic(x), plain(x))
 
 
+def test_batch_norm_slice_keeps_a_cumulative_average_as_batch_norm_does() -> None:
+    elastic, plain = ElasticBatchNorm2d(6, momentum=None).train(), nn.BatchNorm2d(3, momentum=None).train()
+    plain.load_state_dict(elastic.slice_state(3))
+    for step in range(3):
+        x = torch.randn(4, 3, 3, 3) * (step + 1)
+        elastic(x), plain(x)
+    torch.testing.assert_close(elastic.running_var[:3], plain.running_var)
+    torch.testing.assert_close(elastic.running_mean[:3], plain.running_mean)
+
+
 @pytest.mark.parametrize(("channels", "kernels"), [(12, (3, 5, 7)), (7, (3, 5)), (9, (5,))])
 def test_mixed_depthwise_slice_equals_mixconv(channels: int, kernels: tuple[int, ...]) -> None:
     torch.manual_seed(0)
