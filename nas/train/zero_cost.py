@@ -256,8 +256,10 @@ def naswot(model: nn.Module, batch: Batch, seed: int = 0) -> float:
 
     def add_codes(_module: nn.Module, _inputs: Any, output: Tensor) -> None:
         # units in memory order (a view, no copy): K_H does not depend on the units' order
-        units = output.detach().permute(0, 2, 3, 1) if output.dim() == 4 and output.is_contiguous(memory_format=torch.channels_last) else output.detach()
-        kernel.add_(_code_kernel(units.reshape(len(units), -1) > 0).cpu())
+        out = output.detach()
+        if out.dim() == 4 and out.is_contiguous(memory_format=torch.channels_last):
+            out = out.permute(0, 2, 3, 1)
+        kernel.add_(_code_kernel(out.reshape(len(out), -1) > 0).cpu())
 
     hooks = [m.register_forward_hook(add_codes) for m in units]
     try:
