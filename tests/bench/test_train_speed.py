@@ -21,9 +21,9 @@ from nas.train.config import TrainConfig
 from nas.train.session import set_up
 from nas.train.state import TrainState
 from tests.bench.conftest import bench_script
+from tests.train.test_train import ARCH as TRAIN_TEST_ARCH
 
-ARCH = ("stem_k3_c16_s2_relu+ir_k3_e3_c16_n1_s2_relu+ir_k3_e3_c24_n1_s2_relu+dw_k3_c32_n1_s2_relu+ir_k3_e3_c48_n1_s2_relu"
-        "+fpn_c32_l2.5+head_n2_c32_k3_r7_o28_b64+in128x96")
+ARCH = TRAIN_TEST_ARCH.to_string()  # the small network the training tests use
 
 
 @pytest.fixture(scope="module")

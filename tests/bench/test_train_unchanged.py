@@ -23,11 +23,11 @@ from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
 from nas.train.proxy import DEFAULT_PROXY
 from tests.bench.conftest import bench_script
+from tests.train.test_train import ARCH as TRAIN_TEST_ARCH
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "bench" / "bench_train_unchanged.py"
-ARCH = ("stem_k3_c16_s2_relu+ir_k3_e3_c16_n1_s2_relu+ir_k3_e3_c24_n1_s2_relu+dw_k3_c32_n1_s2_relu+ir_k3_e3_c48_n1_s2_relu"
-        "+fpn_c32_l2.5+head_n2_c32_k3_r7_o28_b64+in128x96")
+ARCH = TRAIN_TEST_ARCH.to_string()  # the small network the training tests use
 
 
 @pytest.fixture(scope="module")
