@@ -387,7 +387,7 @@ def combine(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
     other = {r["id"]: r for r in second["rows"]}
     missing = [i for i in ids if i not in other]
     if missing or first["inputs"]["seed"] == second["inputs"]["seed"]:
-        raise NasError("--combine needs two reports of the same architectures at two different seeds "
+        raise NasError("give two reports of the same architectures at two different seeds "
                        f"(seeds {first['inputs']['seed']} and {second['inputs']['seed']}; missing in the second: {missing or 'none'})")
     pairs = [(r, other[r["id"]]) for r in first["rows"]]
 
