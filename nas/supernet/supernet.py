@@ -14,11 +14,8 @@ a score from the supernet recalibrates them first.
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
-from nas.model.rcnn.box_head import BOX_WEIGHTS
-from nas.model.rcnn.boxes import BoxCoder
 from nas.model.rcnn.config import RCNNConfig
 from nas.model.rcnn.model import DensePoseRCNN
 from nas.model.rcnn.pooler import MultiScaleRoIAlign
@@ -57,10 +54,7 @@ class Supernet(DensePoseRCNN):
         self.rpn = ElasticRPN(cfg, channels, neck_depthwise(space), anchor_counts(space, cfg.anchor_ratios))
         self.box_head = ElasticBoxHead(channels, cfg.box_pool, max(h.box_dim for h in heads))
         self.dp_head = ElasticDensePoseHead(channels, heads)
-        self.register_buffer("pixel_mean", torch.tensor(cfg.pixel_mean).reshape(1, 3, 1, 1), persistent=False)
-        self.register_buffer("pixel_std", torch.tensor(cfg.pixel_std).reshape(1, 3, 1, 1), persistent=False)
-        self.box_coder = BoxCoder(BOX_WEIGHTS)
-        self.input_format = torch.contiguous_format
+        self._set_up_input(cfg)
 
     @property
     def arch(self) -> ArchSpec:  # type: ignore[override]

@@ -41,6 +41,11 @@ class DensePoseRCNN(nn.Module):
         self.box_head = BoxHead(channels, cfg.box_pool, arch.head.box_dim)
         self.dp_pooler = MultiScaleRoIAlign(levels, arch.head.pool, cfg.canonical_level, cfg.canonical_size)
         self.dp_head = DensePoseHead(channels, arch.head)
+        self._set_up_input(cfg)
+
+    def _set_up_input(self, cfg: RCNNConfig) -> None:
+        """What every DensePose R-CNN (the supernet too) needs besides its layers: the input
+        normalisation, its memory layout and the box coder."""
         self.register_buffer("pixel_mean", torch.tensor(cfg.pixel_mean).reshape(1, 3, 1, 1), persistent=False)
         self.register_buffer("pixel_std", torch.tensor(cfg.pixel_std).reshape(1, 3, 1, 1), persistent=False)
         self.box_coder = BoxCoder(BOX_WEIGHTS)
