@@ -83,11 +83,11 @@ def train_step(session: TrainingSession, state: TrainState, done: float) -> floa
     indices = session.epoch_order(state.epoch)[state.position : state.position + config.batch_size].tolist()
     start = time.perf_counter()
     images, targets = collate([session.train_set[i] for i in indices])
-    images = images_to_device(images, session.device)  # pinned + asynchronous on CUDA; the .to below is then a no-op
+    images = images_to_device(images, session.device)  # pinned + asynchronous on CUDA
     for group in optimizer.param_groups:
         group["lr"] = config.lr * lr_factor(done, config.warmup)
     with torch.autocast(session.device.type, dtype=torch.float16, enabled=session.use_amp):
-        losses = model(images.to(session.device), targets)
+        losses = model(images, targets)
         loss = sum(losses.values())
     step = state.step + 1
     session.unread_losses.append((step, loss.detach(), {k: v.detach() for k, v in losses.items()}))

@@ -74,10 +74,11 @@ from nas.data.source import DatasetSource
 from nas.errors import NasError
 from nas.layers.activations import ACTIVATIONS
 from nas.model.features import FeatureNetwork
-from nas.model.rcnn import DensePoseRCNN, build_densepose_rcnn
+from nas.model.rcnn import DensePoseRCNN
 from nas.registry import Registry, callable_with
 from nas.space.spec import ArchSpec
 from nas.train.config import TrainConfig
+from nas.train.session import build_training_model
 
 __all__ = ["PROXIES", "ZeroCostError", "grad_norm", "jacob_cov", "jacobian_covariance_score", "log_det_code_kernel", "naswot", "score_all", "scoring_batch", "snip", "synaptic_flow", "synflow"]
 
@@ -327,7 +328,7 @@ def score_all(arch: ArchSpec, batch: Batch, seed: int = 0, proxies: Sequence[str
     device = torch.device(device)
     start = time.perf_counter()
     with _seeded(seed, device):
-        model = build_densepose_rcnn(arch).to(device).use_memory_format(torch.channels_last)
+        model = build_training_model(arch, device)
     out: dict[str, float] = {"build_s": time.perf_counter() - start}
     for name, scorer in chosen:
         start = time.perf_counter()
