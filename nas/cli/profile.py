@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
         runtime: Annotated[str, typer.Option("--runtime", help="executorch (XNNPACK .pte) or torch (eager).")] = "executorch",
         device: Annotated[str, typer.Option("--device", help="cpu or cuda (cuda: torch runtime only).")] = "cpu",
         threads: Annotated[int, typer.Option("--threads", min=1, help="Intra-op threads (1 for a phone's single big core).")] = 1,
-        dtype: Annotated[str, typer.Option("--dtype")] = "fp32",
+        dtype: Annotated[str, typer.Option("--dtype", help="fp32, or int8: every op quantized by the PT2E XNNPACK quantizer (symmetric, per-channel weights, static activation ranges from seeded synthetic calibration inputs) before lowering; executorch runtime only.")] = "fp32",
         remote: RemoteOpt = None,
         remote_dir: RemoteDirOpt = None,
         bench: BenchOpt = None,

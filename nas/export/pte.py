@@ -6,7 +6,8 @@ sorted by level), here with the trained proxy weights loaded. Lowering reuses
 :data:`nas.latency.programs.LOWERINGS` (torch.export -> XNNPACK -> ``.pte``); int8 first
 runs the PT2E XNNPACK quantizer (symmetric, per-channel weights) calibrated on the given
 inputs (``nas export`` passes real training images, :mod:`nas.export.calibration`), then
-lowers the quantized graph the same way.
+lowers the quantized graph the same way (:mod:`nas.latency.quantize`, the pass int8 latency
+tables are timed with, there on synthetic calibration inputs).
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import torch
 from torch import Tensor, nn
 
 from nas.errors import ExportError
 from nas.io import atomic_write_bytes, excerpt
-from nas.latency.programs import LOWERINGS, build_program, model_program, quiet_toolchain
+from nas.latency.programs import LOWERINGS, build_program, model_program
+from nas.latency.quantize import quantize_int8
 from nas.space.spec import ArchSpec
 
 __all__ = ["DTYPES", "deployable", "lower", "run_pte"]
@@ -43,20 +44,6 @@ def deployable(arch: ArchSpec, state_dict: dict[str, Tensor] | None) -> tuple[nn
     return module.eval(), tuple(built.inputs)
 
 
-def _quantize_int8(module: nn.Module, inputs: tuple[Tensor, ...], calibration: Sequence[tuple[Tensor, ...]]) -> nn.Module:
-    with quiet_toolchain():
-        from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import XNNPACKQuantizer, get_symmetric_quantization_config
-        from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
-
-        graph = torch.export.export(module, inputs).module()
-        quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
-        prepared = prepare_pt2e(graph, quantizer)  # type: ignore[arg-type]
-        with torch.no_grad():
-            for batch in calibration:
-                prepared(*batch)
-        return convert_pt2e(prepared)  # type: ignore[no-any-return]
-
-
 def lower(
     module: nn.Module, inputs: tuple[Tensor, ...], path: str | Path, dtype: str = "fp32", calibration: Sequence[tuple[Tensor, ...]] | None = None
 ) -> Path:
@@ -73,7 +60,7 @@ def lower(
         shapes = {tuple(tuple(x.shape) for x in batch) for batch in calibration}
         if shapes != {tuple(tuple(x.shape) for x in inputs)}:
             raise ExportError(f"calibration inputs of shapes {sorted(shapes)} do not match the program's inputs {[tuple(x.shape) for x in inputs]}")
-        module = _quantize_int8(module, inputs, calibration)
+        module = quantize_int8(module, inputs, calibration)
     atomic_write_bytes(path, LOWERINGS["fp32"](module, inputs))
     return Path(path)
 

@@ -48,7 +48,7 @@ def table_lock(folder: Path) -> AbstractContextManager[None]:
                        "run yours again: a profile measures only what is missing")
 
 # meta.json fields that must match for a run to add rows to an existing table
-_IDENTITY = ("runtime", "device", "threads", "dtype")
+_IDENTITY = ("runtime", "device", "threads", "dtype", "quantization")
 
 
 def tool_version() -> str:
@@ -141,6 +141,10 @@ def open_table(out: Path, meta: dict[str, Any]) -> LatencyTable:
         return LatencyTable(out, meta)
     table = LatencyTable.load(out, rows_pending=True)
     clash = {f: (table.meta.get(f), meta.get(f)) for f in _IDENTITY if table.meta.get(f) != meta.get(f)}
+    if "dtype" in clash or "quantization" in clash:
+        held, now = (f"{m.get('dtype') or 'fp32'} ({m.get('quantization') or 'not quantized'})" for m in (table.meta, meta))
+        raise TableError(f"{out} holds {held} latencies and this run measures {now}: a table holds one dtype and scheme, never "
+                         f"both; profile into another --out, or resume it with --dtype {table.meta.get('dtype') or 'fp32'}")
     if clash:
         what = ", ".join(f"{f} {old!r} (table) vs {new!r} (now)" for f, (old, new) in clash.items())
         raise TableError(f"{out} holds a table measured differently: {what}; use another --out or the table's settings")

@@ -31,6 +31,7 @@ from nas.errors import RegistryError
 from nas.io import atomic_write_bytes, excerpt
 from nas.latency.heads import DENSE_PREFIX, build_dense
 from nas.latency.opkinds import BuiltOp, build_op
+from nas.latency.quantize import quantize_int8, synthetic_calibration
 
 __all__ = [
     "MODEL_PREFIX",
@@ -120,8 +121,13 @@ def _lower_xnnpack_fp32(module: nn.Module, inputs: tuple[Tensor, ...]) -> bytes:
         return bytes(edge.to_executorch().buffer)
 
 
-# int8 plugs in here (a PT2E XNNPACK quantizer pass before lowering) under the name "int8".
-LOWERINGS: dict[str, Callable[[nn.Module, tuple[Tensor, ...]], bytes]] = {"fp32": _lower_xnnpack_fp32}
+def _lower_xnnpack_int8(module: nn.Module, inputs: tuple[Tensor, ...]) -> bytes:
+    """The PT2E XNNPACK quantizer pass (:mod:`nas.latency.quantize`, calibrated on seeded
+    synthetic inputs), then the fp32 lowering of the quantized graph."""
+    return _lower_xnnpack_fp32(quantize_int8(module, inputs, synthetic_calibration(inputs)), inputs)
+
+
+LOWERINGS: dict[str, Callable[[nn.Module, tuple[Tensor, ...]], bytes]] = {"fp32": _lower_xnnpack_fp32, "int8": _lower_xnnpack_int8}
 
 
 def default_cache_dir() -> Path:

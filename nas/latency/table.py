@@ -2,9 +2,10 @@
 
 ``table.csv`` columns: ``key,median_ms,p10_ms,p90_ms,std_ms,count`` (ms, batch 1;
 ``count`` timed samples kept). ``meta.json`` holds ``format`` (``nas-latency-table``),
-``version``, the device, runtime and its version, threads, affinity, dtype, date, the
-search space file and hash, the tool version, the measurement settings and, when
-``nas latency validate`` fitted one, a ``correction``. Both files are written atomically.
+``version``, the device, runtime and its version, threads, affinity, dtype (and, for int8,
+the ``quantization`` scheme), date, the search space file and hash, the tool version, the
+measurement settings and, when ``nas latency validate`` fitted one, a ``correction``.
+Both files are written atomically.
 
 A table profiled with ``nas profile --fill`` also holds ``fitted.csv`` (``key,median_ms``):
 ops not measured but predicted from the measured ones (:mod:`nas.latency.fill`), with how
@@ -73,6 +74,8 @@ class Prediction:
 def profile_command(meta: dict[str, Any], path: str | Path) -> str:
     """The ``nas profile`` command that (re)fills the table at ``path``."""
     parts = ["nas profile", f"--space {meta.get('space', {}).get('path', 'SPACE.yaml')}", f"--runtime {meta.get('runtime', 'executorch')}", f"--device {meta.get('device', 'cpu')}", f"--threads {meta.get('threads', 1)}"]
+    if meta.get("dtype", "fp32") != "fp32":
+        parts.append(f"--dtype {meta['dtype']}")
     remote = meta.get("transport", {}).get("remote")
     if remote:
         parts.append(f"--remote '{remote}'")

@@ -7,6 +7,7 @@ from typing import Any
 
 from nas.errors import LatencyError
 from nas.latency.programs import ProgramCache, executorch_version
+from nas.latency.quantize import dtype_scheme
 from nas.latency.runner import TimedFn, load_executorch, set_threads
 from nas.latency.runtimes.base import LatencyRuntime, register_runtime
 
@@ -25,7 +26,9 @@ class ExecutorchRuntime(LatencyRuntime):
         self.programs = ProgramCache(self.cache, self.dtype)
 
     def info(self) -> dict[str, Any]:
-        return {**super().info(), "runtime_version": executorch_version(), "backend": "xnnpack", "program_flavour": self.programs.flavour}
+        info = {**super().info(), "runtime_version": executorch_version(), "backend": "xnnpack", "program_flavour": self.programs.flavour}
+        scheme = dtype_scheme(self.dtype)
+        return {**info, "quantization": scheme} if scheme else info  # fp32 tables' meta.json stays as it was
 
     def prepare(self, names: list[str], workers: int = 1) -> None:
         self.programs.build(names, workers=workers)
