@@ -39,6 +39,7 @@ _GROUPS: list[tuple[str, str | None]] = [
     ("pareto", None),
     ("export", None),
     ("demo", None),
+    ("supernet", "supernet"),
 ]
 
 

@@ -10,13 +10,16 @@ with :func:`renamed`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from nas.errors import NasError
 
-__all__ = ["RENAMED", "renamed", "StepsAliasOpt", "InputAliasOpt", "SampleAliasOpt", "SampleSeedAliasOpt"]
+if TYPE_CHECKING:
+    from nas.data.source import DatasetSource
+
+__all__ = ["RENAMED", "renamed", "checked_dataset", "StepsAliasOpt", "InputAliasOpt", "SampleAliasOpt", "SampleSeedAliasOpt"]
 
 # (command, old spelling, the spelling that replaces it): accepted, hidden, through the
 # release after 0.1.0, then removed with their *AliasOpt below and tests/cli/test_options.py's cases
@@ -44,3 +47,17 @@ def renamed(ctx: typer.Context, name: str, old_name: str) -> Any:
         flags = {p.name: p.opts[0] for p in ctx.command.params}
         raise NasError(f"{flags[old_name]} is the old spelling of {flags[name]}: give {flags[name]} only")
     return ctx.params[old_name] if old_name in given else ctx.params[name]
+
+
+def checked_dataset(data: str) -> DatasetSource:
+    """The dataset a ``--data`` option names, checked whole (:func:`nas.data.check.check_dataset`;
+    the body surface is read by the command itself): a bad image or annotation is refused
+    before minutes of training, not during them."""
+    import sys
+
+    from nas.data.check import check_dataset
+    from nas.data.source import DatasetSource
+
+    source = DatasetSource.load(data)
+    check_dataset(source, surface=False, progress=sys.stderr.isatty())
+    return source

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Optional
 
 import typer
 
 from nas.cli.format import print_json
-from nas.cli.options import InputAliasOpt, renamed
-
-if TYPE_CHECKING:
-    from nas.data.source import DatasetSource
+from nas.cli.options import InputAliasOpt, checked_dataset, renamed
 
 
 def register(app: typer.Typer) -> None:
@@ -53,7 +50,7 @@ def register(app: typer.Typer) -> None:
                                input_size=renamed(ctx, "input_size", "old_input"), batch_size=batch_size, lr=lr,
                                evals=evals, val_images=val_images, seed=seed, device=device, threads=threads, ema_decay=ema_decay)
         config = build_proxy_config(options, TrainConfig())
-        source = _checked_data(data)  # a bad image or annotation refused now, not minutes into training
+        source = checked_dataset(data)  # a bad image or annotation refused now, not minutes into training
         result = train(arch, source, config, out_dir=out, resume=resume, progress=True)
         if as_json:
             print_json(result.to_dict())
@@ -61,15 +58,3 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"{arch.id}: GPS AP {result.gps_ap:.1f}  GPSm AP {result.gpsm_ap:.1f}  AP50 {result.ap50:.1f}  AP75 {result.ap75:.1f}  "
                    f"IOU AP {result.iou_ap:.1f}  ({result.train_seconds:.0f} s training, {result.steps} steps)")
 
-
-def _checked_data(data: str) -> DatasetSource:
-    """The dataset ``--data`` names, checked whole (:func:`nas.data.check.check_dataset`;
-    the surface is read by training itself)."""
-    import sys
-
-    from nas.data.check import check_dataset
-    from nas.data.source import DatasetSource
-
-    source = DatasetSource.load(data)
-    check_dataset(source, surface=False, progress=sys.stderr.isatty())
-    return source

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from nas.errors import SupernetError
 from nas.io import atomic_write_json
 from nas.space.search_space import SearchSpace
