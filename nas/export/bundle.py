@@ -2,8 +2,9 @@
 
 Per architecture, ``OUT/<rank>-<trial>-<arch id>/``: ``arch.json``, ``model.pt`` (proxy
 weights, ``weights_only`` loadable), ``model_fp32.pte`` (and ``model_int8.pte`` on
-request, calibrated on training images of the run's dataset or of ``calibration_data``)
-and ``MODEL_CARD.md``; ``OUT/index.json`` lists them.
+request, or by default when the run's latencies are int8, calibrated on training images of
+the run's dataset or of ``calibration_data``) and ``MODEL_CARD.md``; ``OUT/index.json``
+lists them.
 """
 
 from __future__ import annotations
@@ -49,18 +50,25 @@ def choose(store: ResultsStore, top: int | None, objective: str) -> list[TrialRo
     return chosen[:top] if top is not None else chosen
 
 
-def export_run(run: str | Path, out: str | Path, top: int | None = None, dtypes: tuple[str, ...] = ("fp32",),
+def export_run(run: str | Path, out: str | Path, top: int | None = None, dtypes: tuple[str, ...] | None = None,
                log: Callable[[str], None] = print, calibration_data: str | Path | None = None) -> list[Exported]:
     """Export the ``top`` best front architectures of ``run`` into ``out``.
 
-    int8 programs are calibrated on training images of ``calibration_data`` (a dataset
-    folder or descriptor YAML; default: the run's own ``--data``), read before anything is written.
+    ``dtypes``: the programs written (default: fp32, plus int8 when the run's latencies are
+    int8); a run ranked by int8 latency refuses a request without int8. int8 programs are
+    calibrated on training images of ``calibration_data`` (a dataset folder or descriptor
+    YAML; default: the run's own ``--data``), read before anything is written.
     """
     store = ResultsStore(run)
     config = store.load_config()
     chosen = choose(store, top, config.get("objective", {}).get("kind", "pareto"))
     if not chosen:
         raise ExportError(f"{store.root} has no finished search trial on a front to export (run `nas pareto {store.root}` to see its trials)")
+    try:
+        meta = json.loads((Path(config["table"]) / "meta.json").read_text())
+    except (OSError, ValueError):
+        meta = {}
+    dtypes = _program_dtypes(store, config, meta, chosen, dtypes)
     calibration_dir = Path(calibration_data) if calibration_data is not None else Path(config["data"])
     calibration: dict[tuple[int, int], list[tuple[torch.Tensor, ...]]] = {}
     checks: dict[tuple[int, int], list[tuple[torch.Tensor, ...]]] = {}  # validation images int8 is compared on
@@ -71,10 +79,6 @@ def export_run(run: str | Path, out: str | Path, top: int | None = None, dtypes:
                 checks[size] = calibration_inputs(calibration_dir, size, count=CHECK_IMAGES, split="val")
             except ExportError as err:
                 raise ExportError(f"{err}; pass --calibration-data DATA (a dataset folder or descriptor YAML like the one the run trained on)") from None
-    try:
-        meta = json.loads((Path(config["table"]) / "meta.json").read_text())
-    except (OSError, ValueError):
-        meta = {}
     out = Path(out)
     missing = [w for w in (store.trial_dir(r.trial) / "model.pt" for r in chosen) if not w.is_file()]
     if missing:
@@ -103,6 +107,20 @@ def export_run(run: str | Path, out: str | Path, top: int | None = None, dtypes:
              for e, r in zip(exported, chosen)]
     atomic_write_text(out / "index.json", json.dumps({"run": relative_path(store.root, out), "exported": index}, indent=2) + "\n")
     return exported
+
+
+def _program_dtypes(store: ResultsStore, config: dict[str, Any], meta: dict[str, Any], chosen: list[TrialRow],
+                    dtypes: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The programs to write: the ``dtypes`` asked for, by default fp32 and the dtype the
+    run's latencies were timed in (its table's, or its rows' when the table is gone)."""
+    timed = meta.get("dtype") or next((r.latency_dtype for r in chosen if r.latency_dtype), "fp32")
+    if dtypes is None:
+        return tuple(dict.fromkeys(("fp32", timed)))
+    if timed not in dtypes:
+        raise ExportError(f"run {store.root} ranked its architectures by {timed} latency (table {config.get('table')}), but this export "
+                          f"writes only {' and '.join(dtypes)} programs, whose latency the front was not chosen by; export with "
+                          f"--{timed} (the default for this run), or search again on a {dtypes[0]} table")
+    return dtypes
 
 
 def _read_weights(path: Path) -> dict[str, Any]:

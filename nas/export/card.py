@@ -82,7 +82,7 @@ def model_card(row: TrialRow, config: dict[str, Any], table_meta: dict[str, Any]
 | GPS AP (proxy) | {row.gps_ap:.2f} |
 | GPSm AP (proxy) | {row.gpsm_ap:.2f} |
 | GPS AP50 / AP75 | {row.gps_ap50:.2f} / {row.gps_ap75:.2f} |
-| Predicted latency | {row.latency_ms:.2f} ms (batch 1, {deploy} input) on {device}; table `{table}` |
+| Predicted {table_meta.get('dtype', 'fp32')} latency | {row.latency_ms:.2f} ms (batch 1, {deploy} input) on {device}; table `{table}` |
 | Parameters | {row.params / 1e6:.3f} M (whole DensePose R-CNN) |
 | MACs | {row.macs / 1e6:.1f} M (backbone + neck at the deploy input) |
 | Trial | `{row.trial}`, {row.steps} steps, {row.wall_seconds:.0f} s wall on {row.node} |

@@ -71,11 +71,13 @@ class ParetoReport:
     # negative, as the evaluator writes it with no person to score) or of a cost on the axis
     no_score: list[str] = field(default_factory=list)
     no_cost: list[str] = field(default_factory=list)
+    latency_dtype: str = "fp32"  # the numeric flavour the run's latencies were timed in (its table's dtype)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "run": self.run, "axis": self.axis, "cost": self.cost_label, "hypervolume": self.hypervolume,
             "reference": {"gps_ap": self.reference[0], "cost": self.reference[1]}, "device": self.device,
+            "latency_dtype": self.latency_dtype,
             "front": [p.to_dict() for p in self.front], "baselines": [p.to_dict() for p in self.baselines],
             "finished": len(self.points), "excluded": self.excluded, "nodes": self.nodes,
             "left_out": {"no_score": self.no_score, "no_cost": self.no_cost},
@@ -132,16 +134,20 @@ def analyse(run: str | Path, axis: str = "latency", ref_cost: float | None = Non
         if r.status != FINISHED:
             excluded[r.status] = excluded.get(r.status, 0) + 1
     device = ""
+    # the table's dtype; rows name it too (a table moved or deleted since leaves only them)
+    dtype = next((r.latency_dtype for r in rows if r.latency_dtype), "fp32")
     try:
         import json
 
         meta = json.loads((Path(config["table"]) / "meta.json").read_text())
-        device = f"{meta.get('device', '?')} ({meta.get('runtime', '?')}, {meta.get('threads', '?')} thread(s))"
+        dtype = meta.get("dtype", "fp32")
+        device = f"{meta.get('device', '?')} ({meta.get('runtime', '?')}, {meta.get('threads', '?')} thread(s), {dtype})"
     except (OSError, ValueError, KeyError):
         device = str(config.get("table", ""))
+    label = AXES[axis][1] if axis != "latency" or dtype == "fp32" else f"{dtype} {AXES[axis][1]}"
     nodes = sorted({r.node for r in rows if r.status == FINISHED and r.node})
     placed = points + baselines
     no_score = [p.trial for p in placed if not (math.isfinite(p.gps_ap) and p.gps_ap >= 0)]
     no_cost = [p.trial for p in placed if p.trial not in no_score and not math.isfinite(p.cost)]
-    return ParetoReport(str(store.root), axis, AXES[axis][1], front, points, baselines,
-                        hypervolume([(p.gps_ap, p.cost) for p in points], 0.0, ref_cost), (0.0, ref_cost), excluded, device, nodes, no_score, no_cost)
+    return ParetoReport(str(store.root), axis, label, front, points, baselines,
+                        hypervolume([(p.gps_ap, p.cost) for p in points], 0.0, ref_cost), (0.0, ref_cost), excluded, device, nodes, no_score, no_cost, dtype)

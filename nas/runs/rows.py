@@ -39,6 +39,8 @@ class TrialRow:
         steps: optimiser steps trained (the proxy budget used).
         progress: fraction of the proxy budget trained, 0..1.
         latency_ms: predicted latency on the run's table (ms, batch 1, deploy input).
+        latency_dtype: the numeric flavour that latency was timed in, the table's dtype
+            (``fp32`` or ``int8``; empty in rows written before it was recorded).
         params: parameters of the whole DensePose R-CNN.
         macs: multiply-adds of backbone + neck at the deploy input.
         gps_ap ... gpsm_ap75: DensePose AP in percent after the proxy training.
@@ -61,6 +63,7 @@ class TrialRow:
     steps: int = 0
     progress: float = 0.0
     latency_ms: float = _NAN
+    latency_dtype: str = ""
     params: int = -1
     macs: int = -1
     gps_ap: float = _NAN

@@ -218,7 +218,7 @@ class NasSearch(OptunaSearch):
             trial=pending.name, number=pending.number, kind="baseline" if pending.baseline else "search",
             baseline=pending.baseline, arch=pending.arch.to_string(), arch_id=pending.arch.id, status=status,
             steps=int(r.get("steps", 0)), progress=float(r.get("progress", 0.0)), latency_ms=pending.latency_ms,
-            params=int(r.get("params", -1)), macs=int(r.get("macs", -1)),
+            latency_dtype=self.table.meta.get("dtype", "fp32"), params=int(r.get("params", -1)), macs=int(r.get("macs", -1)),
             gps_ap=metric("gps_ap"), gps_ap50=metric("gps_ap50"), gps_ap75=metric("gps_ap75"),
             gpsm_ap=metric("gpsm_ap"), gpsm_ap50=metric("gpsm_ap50"), gpsm_ap75=metric("gpsm_ap75"),
             reward=metric("reward"), train_seconds=metric("train_seconds"), wall_seconds=metric("wall_seconds"),

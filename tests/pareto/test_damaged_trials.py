@@ -13,7 +13,7 @@ import pytest
 from nas.cli import main
 from nas.errors import ResultsError
 from nas.pareto import analyse
-from nas.runs.rows import TrialRow
+from nas.runs.rows import COLUMNS, TrialRow
 from nas.runs.store import ResultsStore
 
 
@@ -75,7 +75,7 @@ def test_a_row_cut_short_within_the_file_is_refused(tmp_path: Path, capsys) -> N
     lines[2] = lines[2][: len(lines[2]) // 2] + "\n"
     store.csv_path.write_text("".join(lines))
     line = _one_error(*_pareto(capsys, store)[::2])
-    assert "row 2 (line 3) (trial t0001) has" in line and "of the header's 25 fields" in line
+    assert "row 2 (line 3) (trial t0001) has" in line and f"of the header's {len(COLUMNS)} fields" in line
 
 
 @pytest.mark.parametrize("value", ["-50", "inf"])
