@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Latency tables: predict an architecture's latency, validate a table end to end.", no_args_is_help=True)
 
 TableOpt = Annotated[Path, typer.Option("--table", help="Latency table folder, e.g. latency_tables/cpu-executorch-xnnpack-t1.")]
+# a table's predicted rows by how they were made (meta.json fill.method): the label, the profile option
+_FITTED_BY = {"fill": ("fitted", "nas profile --fill"), "adapt": ("adapted", "nas profile --adapt-from")}
 
 
 @app.command("predict")
@@ -39,13 +41,14 @@ def predict(
     console = Console()
     view = Table("part", "op", "key", "ms")
     for op, ms in result.breakdown:
-        view.add_row(op.part, op.name, op.key, f"{ms:.3f}" + (" (fitted)" if op.key in result.fitted else ""))
+        view.add_row(op.part, op.name, op.key, f"{ms:.3f}" + (f" ({_FITTED_BY.get(result.fitted_by, _FITTED_BY['fill'])[0]})" if op.key in result.fitted else ""))
     console.print(view)
     console.print(f"[bold]{arch.id}[/bold]: {result.latency_ms:.2f} ms predicted (plain sum {result.sum_ms:.2f} ms over {len(result.breakdown)} ops)")
     if result.fitted:
         n_fitted = sum(op.key in result.fitted for op, _ in result.breakdown)
-        console.print(f"{n_fitted} of the ops ({result.fitted_ms:.2f} ms) are fitted, not measured (nas profile --fill); "
-                      f"a profile without --fill measures them")
+        label, how = _FITTED_BY.get(result.fitted_by, _FITTED_BY["fill"])
+        console.print(f"{n_fitted} of the ops ({result.fitted_ms:.2f} ms) are {label}, not measured ({how}); "
+                      f"a profile without {how.split()[-1]} measures them")
 
 
 @app.command("validate")
@@ -101,7 +104,7 @@ def validate(
     if as_json:
         print_json(report.to_dict(rows=False))
         return
-    typer.echo(f"{report.samples} architectures on {meta['runtime']}/{meta.get('device')} ({meta.get('threads')} thread(s))")
+    typer.echo(f"{report.samples} architectures on {meta['runtime']}/{meta.get('device')} ({meta.get('threads')} thread(s), {report.dtype})")
     if report.fitted_ops:
         typer.echo(f"the table has {report.fitted_ops} fitted ops beside {report.measured_ops} measured (nas profile --fill)")
     typer.echo(f"{'plain sums, all:':<21} {_scores(report.plain_sum)}")

@@ -195,7 +195,8 @@ class ValidationReport:
     """What :func:`validate_table` found; :meth:`to_dict` is ``validation.json``.
 
     Attributes:
-        table, runtime, device, threads: the table validated and its measurement settings.
+        table, runtime, device, threads, dtype: the table validated and its measurement
+            settings (an int8 table's networks are timed int8, quantized as its ops were).
         space_name, space_hash: the space the architectures were drawn from.
         samples: distinct architectures measured; ``seed`` drew them and split the halves.
         report_dir: where validation.json and validation.png were written.
@@ -237,6 +238,7 @@ class ValidationReport:
     speed_reference: SpeedFactors | None
     raw_measured: Metrics
     rows: list[ValidationRow]
+    dtype: str = "fp32"  # the table's, which the whole networks were quantized to as its ops were
 
     def to_dict(self, rows: bool = True) -> dict[str, Any]:
         """The report as validation.json holds it (``rows=False``: without the rows, as
@@ -246,6 +248,7 @@ class ValidationReport:
             "runtime": self.runtime,
             "device": self.device,
             "threads": self.threads,
+            "dtype": self.dtype,
             "space": {"name": self.space_name, "hash": self.space_hash},
             "samples": self.samples,
             "seed": self.seed,
@@ -304,6 +307,10 @@ def validate_table(
     transfers to this device, goes to ``<table>/other-devices/<fingerprint id>/`` by
     default, and meta.json is left as it was."""
     check_samples(samples)
+    dtype = table.meta.get("dtype", "fp32")
+    if runtime.dtype != dtype:
+        raise LatencyError(f"latency table {table.path} holds {dtype} latencies but the runtime measures {runtime.dtype}: "
+                           f"validate it with a {dtype} runtime (nas latency validate takes the table's dtype)")
     recorded, current, foreign = _devices(table, runtime, transport, other_device)
     if report_dir is None and foreign:
         report_dir = table.path / "other-devices" / fingerprint_id(current)
@@ -342,6 +349,7 @@ def validate_table(
         rows=[ValidationRow(a.to_string(), a.id, n_ops[i], sums[i], final[i], meas[i], measured.raw[i], [r[i] for r in measured.per_pass],
                             [f[names[i]] for f in measured.factors], [s[names[i]] for s in measured.samples], "heldout" if i in held else "fit")
               for i, a in enumerate(archs)],
+        dtype=dtype,
     )
     _write(report, table, final, held, measured.factors)
     if not foreign:  # a correction fitted on another device must not reach the table's predictions
