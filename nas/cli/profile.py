@@ -46,6 +46,18 @@ PythonOpt = Annotated[str, typer.Option("--python", help="Python with executorch
 CpusOpt = Annotated[str, typer.Option("--cpus", help="taskset CPU mask on the device (executor-runner); f0 = cores 4-7, the big cluster of most phones.")]
 
 
+def _check_adapt(adapt_from: Path | None, budget_minutes: float | None, fill: bool, samples: int | None) -> None:
+    """Refuse --adapt-from with another way of choosing ops, and a budget that measures nothing."""
+    if adapt_from is None:
+        raise NasError("--budget-minutes bounds an adaptation: pass it with --adapt-from TABLE")
+    if fill or samples is not None:
+        raise NasError(f"--adapt-from and {'--fill' if fill else '--samples'} choose the ops to measure in two different ways: pass one of them")
+    if budget_minutes is not None:
+        from nas.latency.adapt import check_budget
+
+        check_budget(budget_minutes)
+
+
 def register(app: typer.Typer) -> None:
     """Add the top-level ``profile`` command to ``app``."""
 
@@ -84,6 +96,8 @@ def register(app: typer.Typer) -> None:
         fill_share: Annotated[float, typer.Option("--fill-share", min=0.0, max=1.0, help="--fill: share of a large kind's ops measured at random.")] = FILL_SHARE,
         fill_cover: Annotated[int, typer.Option("--fill-cover", min=1, help="--fill: measured ops that must show each cost feature of a kind.")] = FILL_COVER,
         fill_whole_kinds: Annotated[int, typer.Option("--fill-whole-kinds", min=0, help="--fill: kinds with at most this many ops are measured whole.")] = WHOLE_KIND_OPS,
+        adapt_from: Annotated[Path | None, typer.Option("--adapt-from", help="Complete table of another device (same space and dtype): measure a designed set of ops here for --budget-minutes and predict every other op from that table's rows, per op kind, into fitted.csv (re-run without --adapt-from to measure them).")] = None,
+        budget_minutes: Annotated[float | None, typer.Option("--budget-minutes", help="--adapt-from: minutes of building and measuring ops on this device, over all runs into --out (default 5).")] = None,
     ) -> None:
         """Profile every op a search space can produce into a latency table (resumable)."""
         check_workers(workers)
@@ -94,6 +108,8 @@ def register(app: typer.Typer) -> None:
         if out.is_file():  # before any work: listing the space's ops alone takes seconds
             raise NasError(f"--out {out} is a file; a latency table is a folder (e.g. latency_tables/NAME), "
                            "created or resumed by nas profile")
+        if adapt_from is not None or budget_minutes is not None:
+            _check_adapt(adapt_from, budget_minutes, fill, samples)
         from nas.latency.profile import FillSettings, KeySelection, profile_space
         from nas.latency.runtimes import get_runtime
         from nas.latency.transports import MeasureSettings, make_transport
@@ -107,6 +123,15 @@ def register(app: typer.Typer) -> None:
         selection = KeySelection(samples=samples, fill=FillSettings(fill_share, fill_cover, fill_whole_kinds) if fill else None,
                                  seed=renamed(ctx, "seed", "old_seed"), limit=limit, build=build)
         settings = MeasureSettings(warmup, rounds, budget_ms=budget_ms or None, min_rounds=min_rounds)
+        if adapt_from is not None:
+            from nas.latency.adapt import adapt_space
+
+            done = adapt_space(space, adapt_from, out, rt, transport, settings, 5.0 if budget_minutes is None else budget_minutes, baselines=baselines,
+                               workers=workers, chunk=min(chunk, 16), extra_rounds=extra_rounds, speed_refs=speed_refs, limit=limit)
+            typer.echo(f"{out}: {done.total} keys in the space, {done.measured} measured on this device ({done.measured_now} now: build "
+                       f"{done.build_s:.0f} s, measure {done.measure_s:.0f} s; {done.spent_s / 60:.1f} min of the budget spent), "
+                       f"{done.adapted} adapted from {adapt_from} into {out}/fitted.csv (re-run without --adapt-from to measure them)")
+            return
         report = profile_space(space, out, rt, transport, settings, selection, baselines=baselines, workers=workers, chunk=chunk,
                                extra_rounds=extra_rounds, speed_refs=speed_refs)
         typer.echo(

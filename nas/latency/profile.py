@@ -36,7 +36,7 @@ from nas.latency.transports.base import MeasureSettings, Transport
 from nas.space.references import DENSEPOSE_BASELINES, reference
 from nas.space.search_space import SearchSpace
 
-__all__ = ["FillSettings", "KeySelection", "KindFit", "ProfileReport", "profile_space", "profile_keys", "space_and_baseline_keys", "open_table", "tool_version", "table_lock", "TABLE_LOCK"]
+__all__ = ["FillSettings", "KeySelection", "KindFit", "ProfileReport", "profile_space", "profile_keys", "space_and_baseline_keys", "new_meta", "open_table", "tool_version", "table_lock", "TABLE_LOCK"]
 
 TABLE_LOCK = "writer.lock"
 
@@ -243,7 +243,7 @@ def profile_space(
     """
     space = SearchSpace.from_yaml(space_path)
     keys = space_and_baseline_keys(space, baselines, rois)
-    meta = _new_meta(space_path, space, keys, runtime, transport, settings, rois, baselines, chunk)
+    meta = new_meta(space_path, space, keys, runtime, transport, settings, rois, baselines, chunk)
     with table_lock(Path(out)):
         table = open_table(Path(out), meta)
         if speed_refs > 0 and "speed_reference" not in table.meta:
@@ -276,7 +276,7 @@ def space_and_baseline_keys(space: SearchSpace, baselines: Sequence[str], rois: 
     return keys
 
 
-def _new_meta(space_path: str | Path, space: SearchSpace, keys: list[str], runtime: LatencyRuntime, transport: Transport,
+def new_meta(space_path: str | Path, space: SearchSpace, keys: list[str], runtime: LatencyRuntime, transport: Transport,
               settings: MeasureSettings, rois: int, baselines: Sequence[str], chunk: int) -> dict[str, Any]:
     """meta.json of this run's table: what was measured, how, where and with what."""
     meta: dict[str, Any] = {

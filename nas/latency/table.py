@@ -11,6 +11,8 @@ A table profiled with ``nas profile --fill`` also holds ``fitted.csv`` (``key,me
 ops not measured but predicted from the measured ones (:mod:`nas.latency.fill`), with how
 well that worked under ``fill`` in meta.json. Predictions use them; a measured row always
 wins, and ``nas profile`` without ``--fill`` measures them (the file goes when none is left).
+A table made by ``nas profile --adapt-from`` keeps its adapted rows there the same way
+(:mod:`nas.latency.adapt`; ``fill.method`` is ``adapt``).
 """
 
 from __future__ import annotations
@@ -50,12 +52,15 @@ class Prediction:
         sum_ms: plain sum of the op medians.
         breakdown: per op (in execution order), the op and its median ms.
         fitted: keys of the breakdown whose ms is fitted, not measured (``--fill`` tables).
+        fitted_by: how those were predicted: ``fill`` (from this device's measured ops) or
+            ``adapt`` (from another device's table, ``nas profile --adapt-from``).
     """
 
     latency_ms: float
     sum_ms: float
     breakdown: tuple[tuple[Op, float], ...]
     fitted: frozenset[str] = frozenset()
+    fitted_by: str = "fill"
 
     @property
     def fitted_ms(self) -> float:
@@ -67,6 +72,7 @@ class Prediction:
             "latency_ms": self.latency_ms,
             "sum_ms": self.sum_ms,
             "fitted_ms": self.fitted_ms,
+            "fitted_by": self.fitted_by,
             "breakdown": [{"part": op.part, "name": op.name, "key": op.key, "ms": ms, "fitted": op.key in self.fitted} for op, ms in self.breakdown],
         }
 
@@ -170,6 +176,12 @@ class LatencyTable:
         self._ms.update(self.fitted)
         self.meta["fill"] = summary
 
+    @property
+    def fitted_by(self) -> str:
+        """How the fitted rows were predicted: ``fill`` or ``adapt`` (meta.json ``fill.method``)."""
+        fill = self.meta.get("fill")
+        return str(fill.get("method", "fill")) if isinstance(fill, dict) else "fill"
+
     def __contains__(self, key: str) -> bool:
         """Whether the op is measured (fitted rows are not: a profile measures them)."""
         return key in self.rows
@@ -229,7 +241,7 @@ class LatencyTable:
             raise self._missing_error(arch, keys)
         breakdown = tuple((op, self._ms[op.key]) for op in ops)
         total = math.fsum(ms for _, ms in breakdown)
-        return Prediction(self.correct(total, len(ops)), total, breakdown, frozenset(k for k in keys if k in self.fitted))
+        return Prediction(self.correct(total, len(ops)), total, breakdown, frozenset(k for k in keys if k in self.fitted), self.fitted_by)
 
 
 def _read_rows(csv_path: Path) -> dict[str, OpStats]:
