@@ -154,7 +154,8 @@ def fit_transform(source: Mapping[str, float], measured: Mapping[str, float], ri
     device, all in ``source``) and predict every other key of ``source``.
 
     One least-squares problem over every measured op: a pooled line ``a + b log(source
-    ms)``, each kind's offset and slope from it (free, but a kind with fewer than
+    ms)`` (the centre of the kinds' lines: their deviations from it are kept small),
+    each kind's offset and slope from it (free, but a kind with fewer than
     :data:`MIN_SLOPE_OPS` measured ops has its slope shrunk to the pooled one) and each
     :func:`key_terms` term, shrunk towards 0 by ``ridge`` (a term seen on few ops moves
     little). A kind no op of which is measured takes the pooled line."""
