@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from nas.cli.options import StepsAliasOpt, renamed
 from nas.shipped import DEFAULT_SPACE
+
+if TYPE_CHECKING:
+    from nas.space.search_space import SearchSpace
 
 # Architectures a search trains at most (--trials, also the demo's): MnasNet trained 8,000,
 # sample-based searches stay within ~10^4, and each trial is a proxy training of about a
@@ -50,16 +53,18 @@ def register(app: typer.Typer) -> None:
         address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster: auto or HOST:PORT (default: a local Ray instance).")] = None,
         cpus_per_trial: Annotated[Optional[float], typer.Option("--cpus-per-trial", help="CPUs per trial (default 1).")] = None,
         gpus_per_trial: Annotated[Optional[float], typer.Option("--gpus-per-trial", help="GPUs per trial (default 0); a fraction packs trials on a GPU: 0.25 runs four on each (docs/search.md).")] = None,
+        supernet: Annotated[Optional[Path], typer.Option("--supernet", help="Score each candidate with the weights it inherits from this trained supernet of --space (nas supernet train) instead of proxy-training it: seconds per candidate.")] = None,
+        supernet_bn_batches: Annotated[int, typer.Option("--supernet-bn-batches", min=1, help="With --supernet: training batches a candidate's batch-norm statistics are recalibrated on.")] = 16,
+        supernet_finetune_steps: Annotated[int, typer.Option("--supernet-finetune-steps", min=0, help="With --supernet: fine-tuning steps before scoring (0: none).")] = 0,
         resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out (after a crash or kill) to its requested trials; refused when its dataset changed since.")] = False,
     ) -> None:
-        """Search architectures of SPACE: proxy-train and evaluate each, latency from TABLE."""
+        """Search architectures of SPACE: proxy-train and evaluate each (or score each from a --supernet), latency from TABLE."""
         from dataclasses import replace
 
         from nas.errors import SearchError
         from nas.search import Objective, SearchConfig, resume_search, run_search
         from nas.search.objective import DEFAULT_MIN_GPS_AP
         from nas.shipped import shipped
-        from nas.space.references import DENSEPOSE_BASELINES
         from nas.space.search_space import SearchSpace
         from nas.train.options import ProxyOptions, build_proxy_config
         from nas.train.proxy import DEFAULT_PROXY
@@ -76,12 +81,14 @@ def register(app: typer.Typer) -> None:
             options = ProxyOptions(budget_steps=renamed(ctx, "budget_steps", "old_steps"), input_size=proxy_input,
                                    batch_size=batch_size, evals=evals, val_images=val_images, seed=seed, device=device, ema_decay=ema_decay)
             proxy = build_proxy_config(options, replace(DEFAULT_PROXY, input_size=loaded.proxy_input))
-            baselines = () if no_baselines else tuple(baseline) if baseline else DENSEPOSE_BASELINES
+            baselines = () if no_baselines else tuple(baseline) if baseline else _default_baselines(loaded, supernet)
             config = SearchConfig(
                 space=str(space.resolve()), table=str(shipped(str(table)).resolve()), data=_dataset_path(data), out=str(out.resolve()), trials=trials,
                 sampler=sampler, objective=Objective(objective, target_ms, reward, DEFAULT_MIN_GPS_AP if min_gps_ap is None else min_gps_ap), max_latency_ms=max_latency_ms, baselines=baselines,
                 proxy=proxy, asha=asha, seed=seed, max_failures=max_failures, address=address,
                 cpus_per_trial=1.0 if cpus_per_trial is None else cpus_per_trial, gpus_per_trial=0.0 if gpus_per_trial is None else gpus_per_trial,
+                supernet=str(supernet.resolve()) if supernet is not None else None, supernet_bn_batches=supernet_bn_batches,
+                supernet_finetune_steps=supernet_finetune_steps,
             )
             summary = run_search(config)
         typer.echo(f"done: {summary.done}/{summary.requested} trials ({summary.finished} finished, {summary.stopped} stopped early, "
@@ -89,6 +96,29 @@ def register(app: typer.Typer) -> None:
                    f"results in {summary.out}; next: nas pareto {summary.out}")
         if summary.note:
             typer.echo(f"note: {summary.note}", err=True)
+
+
+def _default_baselines(space: SearchSpace, supernet: Path | None) -> tuple[str, ...]:
+    """The reference baselines of a run: all of them when candidates are proxy-trained; with a
+    supernet, those inside its space (only they can be scored from it), saying which are left out."""
+    from nas.errors import SupernetError
+    from nas.space.references import DENSEPOSE_BASELINES, reference
+    from nas.supernet.membership import require_in_space
+
+    if supernet is None:
+        return DENSEPOSE_BASELINES
+    inside = []
+    for name in DENSEPOSE_BASELINES:
+        try:
+            require_in_space(space, reference(name))
+            inside.append(name)
+        except SupernetError:
+            pass
+    left_out = [n for n in DENSEPOSE_BASELINES if n not in inside]
+    if left_out:
+        typer.echo(f"note: baselines {', '.join(left_out)} are outside {space.name}, so the supernet cannot score them; "
+                   "the run has none of them (compare with a proxy-trained run)", err=True)
+    return tuple(inside)
 
 
 def _dataset_path(data: str) -> str:

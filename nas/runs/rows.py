@@ -43,7 +43,11 @@ class TrialRow:
             (``fp32`` or ``int8``; empty in rows written before it was recorded).
         params: parameters of the whole DensePose R-CNN.
         macs: multiply-adds of backbone + neck at the deploy input.
-        gps_ap ... gpsm_ap75: DensePose AP in percent after the proxy training.
+        gps_ap ... gpsm_ap75: DensePose AP in percent after the proxy training (or as scored
+            from a supernet, see ``scorer``).
+        scorer: what gave the AP: ``proxy`` (a proxy training) or ``supernet`` (weights
+            inherited from a trained supernet, no training); empty in rows written before it
+            was recorded and in trials that never finished.
         reward: MnasNet reward (``--objective reward``), else NaN.
         train_seconds: time spent in optimiser steps; wall_seconds: the whole trial
             (model build, counting, training, evaluation, saving).
@@ -72,6 +76,7 @@ class TrialRow:
     gpsm_ap: float = _NAN
     gpsm_ap50: float = _NAN
     gpsm_ap75: float = _NAN
+    scorer: str = ""
     reward: float = _NAN
     train_seconds: float = _NAN
     wall_seconds: float = _NAN

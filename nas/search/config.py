@@ -50,6 +50,12 @@ class SearchConfig:
         max_failures: retries of a trial that raised or whose node died.
         address: Ray cluster (None: a local Ray instance).
         cpus_per_trial, gpus_per_trial: resources of one trial.
+        supernet: folder of a trained supernet of the space (``nas supernet train``): each
+            candidate is scored with the weights it inherits from it
+            (:mod:`nas.supernet.scoring`) instead of being proxy-trained; None: the proxy.
+        supernet_bn_batches, supernet_finetune_steps: how a candidate is scored from it
+            (batch-norm recalibration batches, fine-tuning steps); the proxy's validation
+            images and seed are used.
     """
 
     space: str
@@ -68,6 +74,9 @@ class SearchConfig:
     address: str | None = None
     cpus_per_trial: float = 1.0
     gpus_per_trial: float = 0.0
+    supernet: str | None = None
+    supernet_bn_batches: int = 16
+    supernet_finetune_steps: int = 0
 
     def __post_init__(self) -> None:
         if self.trials < 0:
@@ -81,6 +90,24 @@ class SearchConfig:
             raise SearchError(f"--max-failures must be >= 0, got {self.max_failures}")
         if self.asha and self.proxy.evals < 2:
             raise SearchError("--asha needs at least 2 evaluation points per trial (--evals 2 or more) to stop anything early")
+        if self.supernet is not None and self.asha:
+            raise SearchError("--asha stops trials at their training's evaluation points, but a candidate scored from "
+                              "--supernet is not trained: give one of the two")
+        if self.supernet_bn_batches < 1 or self.supernet_finetune_steps < 0:
+            raise SearchError(f"--supernet-bn-batches must be >= 1 and --supernet-finetune-steps >= 0, got "
+                              f"{self.supernet_bn_batches} and {self.supernet_finetune_steps}")
+
+    @property
+    def scorer(self) -> str:
+        """How candidates are scored: ``proxy`` (trained) or ``supernet`` (inherited weights)."""
+        return "proxy" if self.supernet is None else "supernet"
+
+    def supernet_settings(self) -> dict[str, Any] | None:
+        """What a trial needs to score from the supernet (plain data), None without one."""
+        if self.supernet is None:
+            return None
+        return {"folder": self.supernet, "bn_batches": self.supernet_bn_batches, "finetune_steps": self.supernet_finetune_steps,
+                "val_images": self.proxy.val_images, "seed": self.proxy.seed}
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

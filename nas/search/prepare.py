@@ -50,6 +50,7 @@ def load_models(config: SearchConfig) -> tuple[SearchSpace, LatencyTable, list[t
     except TableError as exc:
         raise SearchError(f"--table: {exc}") from None
     check_table_space(table, space, config.space)
+    check_supernet(config, space)
     baselines: list[tuple[str, ArchSpec]] = []
     for name in config.baselines:
         try:
@@ -61,5 +62,32 @@ def load_models(config: SearchConfig) -> tuple[SearchSpace, LatencyTable, list[t
             table.predict_ms(arch)
         except MissingKeysError as exc:
             raise SearchError(f"baseline {name}: {exc}") from None
+        if config.supernet is not None:
+            _require_scorable(name, arch, space, config.supernet)
         baselines.append((name, arch))
     return space, table, baselines
+
+
+def check_supernet(config: SearchConfig, space: SearchSpace) -> None:
+    """``--supernet`` must hold a readable supernet trained on the run's space."""
+    if config.supernet is None:
+        return
+    from nas.errors import SupernetError
+    from nas.supernet.store import load_supernet
+
+    try:
+        load_supernet(config.supernet, space)
+    except SupernetError as exc:
+        raise SearchError(f"--supernet: {exc}") from None
+
+
+def _require_scorable(name: str, arch: ArchSpec, space: SearchSpace, supernet: str) -> None:
+    """A baseline of a supernet-scored run is scored from the supernet too: it must be in its space."""
+    from nas.errors import SupernetError
+    from nas.supernet.membership import require_in_space
+
+    try:
+        require_in_space(space, arch)
+    except SupernetError as exc:
+        raise SearchError(f"baseline {name} cannot be scored from the supernet in {supernet}: {exc}; "
+                          "drop it (--no-baselines) or compare it with a proxy-trained run") from None

@@ -134,7 +134,7 @@ def _drive(config: SearchConfig, inputs: Inputs, store: ResultsStore, session: i
         scheduler = (ASHAScheduler(metric=metric, mode=mode, time_attr="training_iteration", max_t=config.proxy.evals,
                                    grace_period=1, reduction_factor=2) if config.asha else FIFOScheduler())
         settings = trial_settings(str(store.root.resolve()), str(Path(config.data).resolve()), config.proxy.to_dict(),
-                                  config.to_dict()["objective"], config.cpus_per_trial)
+                                  config.to_dict()["objective"], config.cpus_per_trial, config.supernet_settings())
         trainable = tune.with_resources(tune.with_parameters(run_trial, settings=settings),
                                         {"cpu": config.cpus_per_trial, "gpu": config.gpus_per_trial})
         # On one node, a finished trial's worker process runs the next trial: that saves the

@@ -220,7 +220,7 @@ class NasSearch(OptunaSearch):
             steps=int(r.get("steps", 0)), progress=float(r.get("progress", 0.0)), latency_ms=pending.latency_ms,
             latency_dtype=self.table.meta.get("dtype", "fp32"), params=int(r.get("params", -1)), macs=int(r.get("macs", -1)),
             gps_ap=metric("gps_ap"), gps_ap50=metric("gps_ap50"), gps_ap75=metric("gps_ap75"),
-            gpsm_ap=metric("gpsm_ap"), gpsm_ap50=metric("gpsm_ap50"), gpsm_ap75=metric("gpsm_ap75"),
+            gpsm_ap=metric("gpsm_ap"), gpsm_ap50=metric("gpsm_ap50"), gpsm_ap75=metric("gpsm_ap75"), scorer=str(r.get("scorer", "")),
             reward=metric("reward"), train_seconds=metric("train_seconds"), wall_seconds=metric("wall_seconds"),
             node=str(r.get("node", "")), attempts=int(r.get("attempt", 0)), session=self.session,
             error="trial raised or its node died more often than --max-failures allows; see its log.txt" if status == FAILED else "",

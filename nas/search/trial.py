@@ -1,4 +1,5 @@
-"""One trial, run by Ray Tune on any node: count, proxy-train, evaluate, report.
+"""One trial, run by Ray Tune on any node: count, proxy-train (or score from a supernet),
+evaluate, report.
 
 The trial reads and writes only its own folder ``RUN/trials/<trial>/`` (shared storage
 on a cluster): ``log.txt``, the training checkpoint (so a retry after a node death
@@ -72,9 +73,36 @@ def _bump_attempts(folder: Path) -> int:
     return attempt
 
 
-def trial_settings(out: str, data: str, proxy: dict[str, Any], objective: dict[str, Any], cpus: float) -> dict[str, Any]:
-    """The static settings every trial of a run shares (plain data, shipped to workers)."""
-    return {"out": out, "data": data, "proxy": proxy, "objective": objective, "cpus": cpus}
+def trial_settings(out: str, data: str, proxy: dict[str, Any], objective: dict[str, Any], cpus: float,
+                   supernet: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The static settings every trial of a run shares (plain data, shipped to workers);
+    ``supernet``: :meth:`nas.search.config.SearchConfig.supernet_settings`."""
+    return {"out": out, "data": data, "proxy": proxy, "objective": objective, "cpus": cpus, "supernet": supernet}
+
+
+@functools.lru_cache(maxsize=1)
+def _supernet_scorer(folder: str, data: str, bn_batches: int, finetune_steps: int, val_images: int | None, seed: int,
+                     device: str) -> Any:
+    """The scorer of a run's supernet, loaded once per worker process (weights, data,
+    recalibration batches) for every trial the process runs."""
+    from nas.supernet.scoring import ScoreConfig, SupernetScorer
+    from nas.supernet.store import load_supernet
+
+    config = ScoreConfig(bn_batches=bn_batches, finetune_steps=finetune_steps, val_images=val_images, seed=seed, device=device)
+    return SupernetScorer(load_supernet(folder), data, config)
+
+
+def _score_from_supernet(arch: ArchSpec, settings: dict[str, Any], device: str, log: TrialLog) -> tuple[dict[str, float], torch.nn.Module]:
+    """``arch``'s metrics and scored model from the run's supernet (no training)."""
+    chosen = settings["supernet"]
+    scorer = _supernet_scorer(chosen["folder"], settings["data"], chosen["bn_batches"], chosen["finetune_steps"],
+                              chosen["val_images"], chosen["seed"], device)
+    score = scorer(arch)
+    log(f"scored from the supernet in {chosen['folder']} ({scorer.trained.steps} steps): "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in score.seconds.items()))
+    metrics = {**score.metrics, "steps": float(chosen["finetune_steps"]), "progress": 1.0,
+               "train_seconds": score.seconds.get("finetune", 0.0), "scorer": "supernet"}
+    return metrics, score.model
 
 
 def run_trial(config: dict[str, Any], settings: dict[str, Any], report: Callable[[dict[str, Any]], None] | None = None) -> None:
@@ -112,15 +140,18 @@ def run_trial(config: dict[str, Any], settings: dict[str, Any], report: Callable
                       "asha_score": objective.asha_score(metrics["gps_ap"], latency), "final": False,
                       "wall_seconds": time.perf_counter() - started})
 
-        result = train(arch, settings["data"], replace(proxy, device=device), out_dir=folder, resume=True,
-                       report=intermediate, progress=False)
-        assert result.model is not None
-        weights = {k: v.detach().cpu() for k, v in result.model.state_dict().items()}
+        if settings.get("supernet"):
+            metrics, model = _score_from_supernet(arch, settings, device, log)
+        else:
+            result = train(arch, settings["data"], replace(proxy, device=device), out_dir=folder, resume=True,
+                           report=intermediate, progress=False)
+            assert result.model is not None
+            metrics, model = {**result.metrics, "scorer": "proxy"}, result.model
+        weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
         buffer = io.BytesIO()
         torch.save({"arch": arch.to_string(), "state_dict": weights}, buffer)
         atomic_write_bytes(folder / "model.pt", buffer.getvalue())
         (folder / "checkpoint.pt").unlink(missing_ok=True)  # optimiser state: not needed once finished
-        metrics = result.metrics
         wall = time.perf_counter() - started
         log(f"finished: GPS AP {metrics['gps_ap']:.3f} in {wall:.1f} s")
         send({**metrics, **common, "reward": objective.reward(metrics["gps_ap"], latency),
