@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from nas.latency.keys import op_keys, space_keys
+from nas.latency.quantize import dtype_scheme
 from nas.latency.stats import OpStats
 from nas.latency.table import FORMAT, VERSION, LatencyTable
 from nas.space.references import DENSEPOSE_BASELINES, reference
@@ -33,17 +34,22 @@ def synthetic_ms(key: str) -> float:
     return _BASE_MS + sum(volumes) / _ELEMENTS_PER_MS
 
 
-def write_synthetic_table(path: str | Path, space_path: str | Path, baselines: tuple[str, ...] = DENSEPOSE_BASELINES) -> Path:
+def write_synthetic_table(path: str | Path, space_path: str | Path, baselines: tuple[str, ...] = DENSEPOSE_BASELINES,
+                          dtype: str = "fp32") -> Path:
     """Write a synthetic table at ``path`` covering every key of the space at ``space_path``
     and of the reference architectures ``baselines`` at the space's deploy input; returns ``path``.
-    The spread columns are fixed fractions of the median (p10 0.9x, p90 1.1x, std 0.05x)."""
+    The spread columns are fixed fractions of the median (p10 0.9x, p90 1.1x, std 0.05x).
+    ``dtype`` is what meta.json says the latencies stand for (with int8's quantization
+    scheme), as a profile of that dtype would; the figures are the same."""
     path = Path(path)
     space = SearchSpace.from_yaml(space_path)
     keys = set(space_keys(space))
     for name in baselines:
         keys |= set(op_keys(replace(reference(name), input_size=space.deploy_input)))
-    meta = {"format": FORMAT, "version": VERSION, "device": "synthetic", "runtime": "synthetic", "threads": 1,
+    meta = {"format": FORMAT, "version": VERSION, "device": "synthetic", "runtime": "synthetic", "threads": 1, "dtype": dtype,
             "space": {"path": str(space_path), "name": space.name, "hash": space.hash}}
+    if dtype_scheme(dtype):
+        meta["quantization"] = dtype_scheme(dtype)
     table = LatencyTable(path, meta)
     for key in keys:
         ms = synthetic_ms(key)

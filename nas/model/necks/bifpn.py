@@ -26,8 +26,10 @@ class WeightedFusion(nn.Module):
 
     def forward(self, xs: list[Tensor]) -> Tensor:
         w = F.relu(self.weights)
-        w = w / (w.sum() + _EPS)
-        fused = sum(wi * x for wi, x in zip(w, xs))
+        # one (1, 1, 1) weight per input, not 0-dim scalars: the same values, and an int8
+        # lowering (XNNPACK, ExecuTorch 1.5) fails on a quantized 0-dim tensor
+        w = (w / (w.sum() + _EPS)).reshape(-1, 1, 1, 1)
+        fused = sum(w[i] * x for i, x in enumerate(xs))
         return self.conv(F.silu(fused))  # type: ignore[arg-type]
 
 
