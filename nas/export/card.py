@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -73,19 +74,20 @@ def model_card(row: TrialRow, config: dict[str, Any], table_meta: dict[str, Any]
     train_proxy = (f"nas train '{row.arch}' --data {data} --budget-steps {steps} --proxy-input {h} {w} "
                    f"--batch-size {proxy['batch_size']} --evals {proxy['evals']} --seed {proxy['seed']}"
                    + (f" --val-images {proxy['val_images']}" if proxy.get("val_images") else ""))
+    scoring = _Scoring.of(row, config, data, train_proxy, f"{steps} steps at {h}x{w}", _proxy_record(proxy))
     return f"""# {row.baseline or row.trial}: architecture {row.arch_id}
 
 {"Pareto-optimal (GPS AP vs latency) in" if on_front else "Chosen from"} search run `{Path(run).name}` (paths below are relative to the run folder).
 
 | | |
 |---|---|
-| GPS AP (proxy) | {row.gps_ap:.2f} |
-| GPSm AP (proxy) | {row.gpsm_ap:.2f} |
+| GPS AP ({scoring.label}) | {row.gps_ap:.2f} |
+| GPSm AP ({scoring.label}) | {row.gpsm_ap:.2f} |
 | GPS AP50 / AP75 | {row.gps_ap50:.2f} / {row.gps_ap75:.2f} |
 | Predicted {table_meta.get('dtype', 'fp32')} latency | {row.latency_ms:.2f} ms (batch 1, {deploy} input) on {device}; table `{table}` |
 | Parameters | {row.params / 1e6:.3f} M (whole DensePose R-CNN) |
 | MACs | {row.macs / 1e6:.1f} M (backbone + neck at the deploy input) |
-| Trial | `{row.trial}`, {row.steps} steps, {row.wall_seconds:.0f} s wall on {row.node} |
+| Trial | `{row.trial}`, {scoring.trial}, {row.wall_seconds:.0f} s wall on {row.node} |
 
 Architecture (the canonical string; `arch.json` holds the same spec):
 
@@ -97,8 +99,8 @@ Architecture (the canonical string; `arch.json` holds the same spec):
 
 {chr(10).join(f"- `{f}`" for f in files)}
 
-`model.pt` holds `{{"arch": str, "state_dict": ...}}` of the DensePose R-CNN after the proxy
-training: `torch.load("model.pt", weights_only=True)`. The `.pte` programs hold the
+`model.pt` holds `{{"arch": str, "state_dict": ...}}` of the DensePose R-CNN {scoring.weights}:
+`torch.load("model.pt", weights_only=True)`. The `.pte` programs hold the
 deployable dense part (backbone + neck, outputs sorted by level) for ExecuTorch with the
 XNNPACK delegate; the RoI heads run per detection on the host. Input: one float32 tensor
 (1, 3, {deploy.replace('x', ', ')}), RGB in [0, 1] fitted into {deploy} with its aspect ratio kept (padding
@@ -107,16 +109,14 @@ with 0 at the bottom and right), then normalised per channel with mean {pixels.p
 {int8_note}
 ## Caveat
 
-The AP above comes from a short proxy training ({steps} steps at {h}x{w}) used to rank
-candidates, on the dataset `{data}`: it is not the accuracy of a fully trained
-model, and it ranks architectures only coarsely. {_proxy_record(proxy)}
+{scoring.caveat}
 
-## Reproduce the proxy training
+## {scoring.reproduce_title}
 
 From the run folder:
 
 ```
-{train_proxy} --out proxy_run
+{scoring.reproduce}
 ```
 
 ## Train it fully
@@ -135,3 +135,38 @@ surface: densepose_eval
 nas train '{row.arch}' --data densepose_coco.yaml --budget-epochs 24 --proxy-input {deploy.replace('x', ' ')} --batch-size 16 --evals 6 --out full_run
 ```
 """
+
+
+@dataclass(frozen=True)
+class _Scoring:
+    """How a card describes where its AP came from: a proxy training or a supernet."""
+
+    label: str
+    trial: str
+    weights: str
+    caveat: str
+    reproduce_title: str
+    reproduce: str
+
+    @classmethod
+    def of(cls, row: TrialRow, config: dict[str, Any], data: str, train_proxy: str, proxy_budget: str, record: str) -> _Scoring:
+        supernet = config.get("supernet")
+        if row.scorer != "supernet" or not supernet:
+            return cls("proxy", f"{row.steps} steps", "after the proxy training",
+                       f"The AP above comes from a short proxy training ({proxy_budget}) used to rank candidates, on the "
+                       f"dataset `{data}`: it is not the accuracy of a fully trained model, and it ranks architectures only "
+                       f"coarsely. {record}", "Reproduce the proxy training", f"{train_proxy} --out proxy_run")
+        folder = relative_path(supernet, config["out"])
+        finetune = int(config.get("supernet_finetune_steps", 0))
+        bn = int(config.get("supernet_bn_batches", 16))
+        val = config["proxy"].get("val_images")
+        command = (f"nas supernet score {folder} '{row.arch}' --data {data} --bn-batches {bn} --finetune-steps {finetune} "
+                   f"--seed {config['proxy']['seed']}" + (f" --val-images {val}" if val else ""))
+        tuned = f", fine-tuned {finetune} steps" if finetune else ""
+        return cls("supernet", f"scored from the supernet `{folder}`{tuned}",
+                   f"with the weights it inherits from the supernet `{folder}`{tuned}, batch-norm statistics "
+                   f"recalibrated on {bn} training batches",
+                   f"The AP above was scored with weights inherited from a weight-sharing supernet trained once for the "
+                   f"whole space (docs/supernet.md), on the dataset `{data}`: the candidate itself was not trained. It "
+                   "ranks candidates against each other; it is not the accuracy of this model trained alone.",
+                   "Reproduce the score", command)

@@ -69,3 +69,21 @@ def test_a_supernet_run_refuses_what_it_cannot_score(tmp_path, tiny_dataset, tin
     with pytest.raises(SearchError, match="--supernet: supernet folder .* does not exist"):
         run_search(tiny_config(tmp_path / "c", tiny_dataset, tiny_table, supernet=str(tmp_path / "none")))
     assert not (tmp_path / "b").exists() and not (tmp_path / "c").exists()  # nothing written for a refused run
+
+
+def test_the_model_card_of_a_supernet_scored_candidate_says_so() -> None:
+    from nas.export.card import model_card
+    from nas.runs.rows import TrialRow
+    from nas.train.proxy import DEFAULT_PROXY
+
+    arch = SearchSpace.from_yaml(TINY_SPACE).sample(0)
+    row = TrialRow("t0003", 3, "search", "", arch.to_string(), arch.id, "finished", steps=0, progress=1.0, latency_ms=2.0,
+                   params=10_000, macs=20_000, gps_ap=31.5, gpsm_ap=33.0, scorer="supernet")
+    config = {"out": "/runs/x", "table": "/tables/t", "data": "/data/d", "proxy": DEFAULT_PROXY.to_dict(),
+              "supernet": "/supernets/s", "supernet_bn_batches": 8, "supernet_finetune_steps": 20}
+    card = model_card(row, config, {"device": "cpu"}, ["model.pt"], on_front=True)
+    assert "| GPS AP (supernet) | 31.50 |" in card and "(proxy)" not in card
+    assert "scored from the supernet `../../supernets/s`, fine-tuned 20 steps" in card
+    assert "the candidate itself was not trained" in card and "short proxy training" not in card
+    assert (f"nas supernet score ../../supernets/s '{arch.to_string()}' --data ../../data/d --bn-batches 8 "
+            f"--finetune-steps 20 --seed 0 --val-images {DEFAULT_PROXY.val_images}") in card
