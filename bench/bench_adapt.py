@@ -1,0 +1,235 @@
+"""Benchmark: a new device's table adapted from another device's complete table (``nas profile --adapt-from``).
+
+    python bench/bench_adapt.py [--space search_spaces/densepose_mobile.yaml] [--sources T ...] [--budgets 1 2 5 10]
+                                [--samples 50] [--workers 2] [--cache .cache/bench-adapt] [--json bench/reports/adapt.json]
+    python bench/bench_adapt.py --space tests/latency/tiny_space.yaml --synthetic-source --budgets 0.1 0.3 --samples 6   # smoke
+    python bench/bench_adapt.py --simulate [--json bench/reports/adapt_simulate.json]   # seconds, any machine
+
+On this machine (one thread, executorch), all in one run, each step kept under --cache so
+that a killed run goes on where it stopped:
+
+1. ``fill/``: a cold ``nas profile --fill`` of the space and ``nas latency validate`` of it
+   over --samples networks measured end to end in two passes (``bench_fill.cold``): the
+   accuracy and cost to beat, and the machine's repeatability (the second pass against
+   the first). A run killed in this step starts it again (its timing is cold).
+2. ``measured/``: one ``nas profile --adapt-from`` of the first source with the largest
+   budget, from an empty program cache; its table starts with the fill table's reference
+   rows, so that its rows and the validation's measurements share one nominal machine
+   speed (:mod:`nas.latency.speed`). meta.json logs the ops measured after each chunk and
+   the minutes spent building and measuring by then.
+3. Per source and budget: the ops measured within that many minutes (the log's prefix of
+   the design), the rest adapted from the source (:func:`nas.latency.adapt.fit_transform`),
+   and the plain sums of the validated networks scored against their measurements (share
+   within ±10%, Spearman, MAPE), beside the source's rows as they are (budget 0), the cold
+   ``--fill`` table and the repeatability. Every source is scored on the first source's
+   design (the others would order their ops a little differently: the designs rank ops by
+   each source's rows, which machines rank alike).
+
+--simulate (no measuring): between the shipped tables, the target's rows of the first
+N ops of the source's design stand for the new device's measurements (N = --ops), the
+rest are adapted, and the sums are scored against the networks the target's validation
+measured end to end (validation.json), beside the target's complete table. It shows
+what the model can do with N measured ops; the minutes those ops take are the measured
+run's.
+
+--synthetic-source: the source is a synthetic table of --space (the shipped tables hold the
+default space only): for a smoke test of the pipeline, not for its figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import bench_fill
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = [ROOT / "latency_tables" / name for name in ("cpu-executorch-xnnpack-t1", "cpu-epyc-executorch-xnnpack-t1", "cpu-epyc-zen1-executorch-xnnpack-t1")]
+
+
+def cold_fill(args: argparse.Namespace, folder: Path) -> dict[str, object]:
+    """Step 1 (see the module doc): ``bench_fill.cold`` into ``folder``, once."""
+    done = folder / "report.json"
+    if done.is_file():
+        return json.loads(done.read_text())
+    if folder.exists():
+        print(f"{folder} holds a cold --fill run that did not finish: starting it again (its timing must be cold)", flush=True)
+        shutil.rmtree(folder)
+    from nas.latency.fill import FILL_COVER, FILL_SHARE, WHOLE_KIND_OPS
+
+    report = bench_fill.cold(argparse.Namespace(space=args.space, share=FILL_SHARE, cover=FILL_COVER, whole_kinds=WHOLE_KIND_OPS,
+                                                workers=args.workers, keep=folder, samples=args.samples, measure_sampled=False))
+    done.write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def measure_design(args: argparse.Namespace, source: Path, fill_table: Path, folder: Path) -> dict[str, object]:
+    """Step 2: ``nas profile --adapt-from source`` with the largest budget into ``folder/table``
+    (seeded with the fill table's reference rows), resumed until its budget is spent."""
+    from nas.latency.table import LatencyTable
+
+    table_dir = folder / "table"
+    if not (table_dir / "meta.json").is_file():
+        fill = LatencyTable.load(fill_table)
+        refs = fill.meta["speed_reference"]["keys"]
+        meta = {k: v for k, v in fill.meta.items() if k not in ("fill", "correction")}
+        seeded = LatencyTable(table_dir, meta, {r: fill.rows[r] for r in refs})
+        seeded.save()
+    env = {**os.environ, "NAS_CACHE": str(folder / "cache"), "PYTHONWARNINGS": "ignore"}
+    argv = [sys.executable, "-m", "nas", "profile", "--space", str(args.space), "--runtime", "executorch", "--threads", "1",
+            "--adapt-from", str(source), "--budget-minutes", str(max(args.budgets)), "--workers", str(args.workers), "--out", str(table_dir)]
+    print("$", " ".join(argv[2:]), flush=True)
+    start = time.perf_counter()
+    if subprocess.run(argv, env=env, cwd=ROOT, check=False).returncode != 0:
+        raise SystemExit("nas profile --adapt-from failed")
+    print(f"adaptation measuring run: {(time.perf_counter() - start) / 60:.1f} min of wall time (reading the keys and fitting included)", flush=True)
+    meta = json.loads((table_dir / "meta.json").read_text())
+    return {"chunks": meta["fill"]["chunks"] if "fill" in meta else [], "table": str(table_dir)}
+
+
+def _prefixes(chunks: list[dict[str, float]], budgets: list[float]) -> dict[float, dict[str, float]]:
+    """Per budget (minutes), the last chunk finished within it (its ops and minutes spent)."""
+    out: dict[float, dict[str, float]] = {}
+    for budget in budgets:
+        within = [c for c in chunks if c["spent_s"] <= 60 * budget]
+        last = within[-1] if within else {"ops": 0, "spent_s": 0.0}
+        build = sum(c["build_s"] for c in within)
+        out[budget] = {"ops": int(last["ops"]), "spent_min": last["spent_s"] / 60, "build_min": build / 60,
+                       "measure_min": sum(c["measure_s"] for c in within) / 60}
+    return out
+
+
+def score(args: argparse.Namespace, sources: list[Path], design_source: Path, measured_dir: Path, chunks: list[dict[str, float]],
+          validation: dict[str, object]) -> dict[str, object]:
+    """Step 3 (see the module doc)."""
+    from nas.latency.adapt import adapt_design, fit_transform
+    from nas.latency.keys import op_keys
+    from nas.latency.table import LatencyTable
+    from nas.latency.validate import metrics
+    from nas.space.spec import ArchSpec
+
+    measured_table = LatencyTable.load(measured_dir)
+    keys = sorted(set(measured_table.rows) | set(measured_table.fitted))
+    refs = list(measured_table.meta.get("speed_reference", {}).get("keys", []))
+    design_ms = {k: LatencyTable.load(design_source).rows[k].median_ms for k in keys}
+    order = list(dict.fromkeys([*refs, *adapt_design(design_ms)]))
+    rows = validation["rows"]
+    networks = [op_keys(ArchSpec.from_string(r["arch"]), measured_table.rois) for r in rows]
+    truth = [float(r["measured_ms"]) for r in rows]
+    prefixes = _prefixes(chunks, args.budgets)
+    curves: dict[str, list[dict[str, object]]] = {}
+    for source_path in sources:
+        source = {k: LatencyTable.load(source_path).rows[k].median_ms for k in keys}
+        curve = [{"budget_min": 0, "ops": 0, **metrics([sum(source[k] for k in ks) for ks in networks], truth).to_dict()}]
+        for budget, prefix in prefixes.items():
+            if prefix["ops"] == 0:
+                curve.append({"budget_min": budget, "ops": 0, "note": "no chunk finished within the budget"})
+                continue
+            measured = {k: measured_table.rows[k].median_ms for k in order[: prefix["ops"]]}
+            fit = fit_transform(source, measured)
+            table = {**fit.rows, **measured}
+            curve.append({"budget_min": budget, **prefix, **metrics([sum(table[k] for k in ks) for ks in networks], truth).to_dict()})
+        curves[str(source_path)] = curve
+    return curves
+
+
+def simulate(args: argparse.Namespace) -> dict[str, object]:
+    """--simulate (see the module doc)."""
+    from nas.latency.adapt import adapt_design, fit_transform
+    from nas.latency.keys import op_keys
+    from nas.latency.table import LatencyTable
+    from nas.latency.validate import metrics
+    from nas.space.spec import ArchSpec
+
+    rows = {str(t): {k: r.median_ms for k, r in LatencyTable.load(t).rows.items()} for t in args.sources}
+    pairs: list[dict[str, object]] = []
+    for target in args.sources:
+        if not (target / "validation.json").is_file():
+            continue
+        validation = json.loads((target / "validation.json").read_text())["rows"]
+        networks = [op_keys(ArchSpec.from_string(v["arch"]), 10) for v in validation]
+        truth = [float(v["measured_ms"]) for v in validation]
+        new = rows[str(target)]
+        complete = metrics([sum(new[k] for k in ks) for ks in networks], truth).to_dict()
+        print(f"{target.name}: its own complete table: within ±10% {complete['within_10']:.0%}, Spearman {complete['spearman']:.3f}, MAPE {complete['mape']:.1f}%")
+        for source in args.sources:
+            if source == target:
+                continue
+            old = {k: rows[str(source)][k] for k in new}
+            design = adapt_design(old)
+            curve = [{"ops": 0, **metrics([sum(old[k] for k in ks) for ks in networks], truth).to_dict()}]
+            for n in args.ops:
+                fit = fit_transform(old, {k: new[k] for k in design[:n]})
+                table = {**fit.rows, **{k: new[k] for k in design[:n]}}
+                errors = sorted(abs(fit.rows[k] / new[k] - 1) for k in fit.rows)
+                curve.append({"ops": n, "row_error_median": errors[len(errors) // 2], **metrics([sum(table[k] for k in ks) for ks in networks], truth).to_dict()})
+            for point in curve:
+                print(f"  from {source.name}, {point['ops']:>4} ops measured: within ±10% {point['within_10']:.0%}, Spearman {point['spearman']:.3f}, "
+                      f"MAPE {point['mape']:.1f}%" + (f", adapted rows' median error {point['row_error_median']:.1%}" if point["ops"] else " (the source as it is)"))
+            pairs.append({"source": str(source), "target": str(target), "target_complete": complete, "curve": curve})
+    return {"command": " ".join(sys.argv), "networks_per_target": "the target's validation.json (50)", "pairs": pairs}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--space", type=Path, default=bench_fill.DEFAULT_SPACE)
+    parser.add_argument("--sources", type=Path, nargs="+", default=SHIPPED, help="complete tables of --space (default: the three shipped ones)")
+    parser.add_argument("--synthetic-source", action="store_true", help="one synthetic table of --space as the source (smoke tests)")
+    parser.add_argument("--budgets", type=float, nargs="+", default=[1.0, 2.0, 5.0, 10.0], help="minutes of building and measuring")
+    parser.add_argument("--samples", type=int, default=50, help="networks measured end to end")
+    parser.add_argument("--workers", type=int, default=2, help="processes lowering programs")
+    parser.add_argument("--cache", type=Path, default=ROOT / ".cache" / "bench-adapt", help="where each step's results are kept")
+    parser.add_argument("--simulate", action="store_true", help="no measuring: between the shipped tables (see the module doc)")
+    parser.add_argument("--ops", type=int, nargs="+", default=[30, 60, 100, 150, 300, 600], help="--simulate: ops measured")
+    parser.add_argument("--json", type=Path, help="the report (default bench/reports/adapt.json, or adapt_simulate.json with --simulate)")
+    args = parser.parse_args()
+    if args.simulate:
+        report = simulate(args)
+        out = args.json or ROOT / "bench" / "reports" / "adapt_simulate.json"
+        out.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"report: {out}")
+        return
+    args.json = args.json or ROOT / "bench" / "reports" / "adapt.json"
+    args.budgets = sorted(set(args.budgets))
+    args.cache.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    sources = args.sources
+    if args.synthetic_source:
+        from nas.latency.synthetic import write_synthetic_table
+
+        sources = [args.cache / "synthetic-source"]
+        if not (sources[0] / "table.csv").is_file():
+            write_synthetic_table(sources[0], args.space)
+    fill = cold_fill(args, args.cache / "fill")
+    validation = json.loads((args.cache / "fill" / "validation" / "validation.json").read_text())
+    measured = measure_design(args, sources[0], args.cache / "fill" / "table", args.cache / "measured")
+    curves = score(args, sources, sources[0], Path(measured["table"]), measured["chunks"], validation)
+    repeat, filled = validation["repeatability"], validation["plain_sum"]
+    print(f"\n{len(validation['rows'])} networks measured end to end on this machine; it repeats itself (pass 2 vs pass 1) within ±10% for "
+          f"{repeat['within_10']:.0%} (Spearman {repeat['spearman']:.3f}); a cold --fill table ({fill['profile_min']:.1f} min, "
+          f"{fill['measured_ops']} ops measured) puts {filled['within_10']:.0%} within ±10% (Spearman {filled['spearman']:.3f}, MAPE {filled['mape']:.1f}%)")
+    print(f"{'source':<40} {'budget':>7} {'ops':>5} {'build':>6} {'measure':>7} {'±10%':>5} {'Spearman':>8} {'MAPE':>6}")
+    for source, curve in curves.items():
+        for point in curve:
+            if "within_10" not in point:
+                print(f"{Path(source).name:<40} {point['budget_min']:>6}m {'-':>5}   {point['note']}")
+                continue
+            print(f"{Path(source).name:<40} {point['budget_min']:>6}m {point['ops']:>5} {point.get('build_min', 0):>5.1f}m {point.get('measure_min', 0):>6.1f}m "
+                  f"{point['within_10']:>5.0%} {point['spearman']:>8.3f} {point['mape']:>5.1f}%")
+    report = {"command": " ".join(sys.argv), "space": str(args.space), "samples": len(validation["rows"]), "budgets_min": args.budgets,
+              "design_source": str(sources[0]), "repeatability": repeat, "cold_fill": {"profile_min": fill["profile_min"], "measured_ops": fill["measured_ops"],
+              "fitted_ops": fill["fitted_ops"], "plain_sum": filled}, "adapted": curves, "chunks": measured["chunks"],
+              "wall_min_this_run": (time.perf_counter() - start) / 60}
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"report: {args.json}")
+
+
+if __name__ == "__main__":
+    main()
