@@ -31,13 +31,23 @@ class BoxHead(nn.Module):
         return self.cls_score(x), self.bbox_pred(x)
 
 
-def box_losses(logits: Tensor, deltas: Tensor, labels: Tensor, targets: Tensor) -> dict[str, Tensor]:
-    """CE over all sampled RoIs; smooth-L1 on foreground deltas, normalised by the sample count."""
-    cls = F.cross_entropy(logits, labels)
+def box_losses(logits: Tensor, deltas: Tensor, labels: Tensor, targets: Tensor, valid: Tensor | None = None) -> dict[str, Tensor]:
+    """CE over all sampled RoIs; smooth-L1 on foreground deltas, normalised by the sample count.
+
+    ``valid (K,)``: which rows are sampled RoIs (None: all; the others are padding and count
+    for nothing)."""
+    if valid is None:
+        cls = F.cross_entropy(logits, labels)
+        count: Tensor | int = max(1, labels.numel())
+    else:
+        count = valid.sum().clamp(min=1)
+        per_roi = F.cross_entropy(logits, labels, reduction="none")
+        cls = torch.where(valid, per_roi, torch.zeros_like(per_roi)).sum() / count
+        labels = labels * valid
     # L1 (smooth-L1 with beta 0) of the foreground rows, masked rather than selected: no
     # data-dependent shape, so the device is never waited for
     per_row = F.smooth_l1_loss(deltas, targets, beta=0.0, reduction="none").sum(1)
-    reg = torch.where(labels > 0, per_row, torch.zeros_like(per_row)).sum() / max(1, labels.numel())
+    reg = torch.where(labels > 0, per_row, torch.zeros_like(per_row)).sum() / count
     return {"box_cls": cls, "box_reg": reg}
 
 

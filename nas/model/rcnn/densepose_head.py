@@ -93,6 +93,7 @@ def _coarse_targets(boxes: Tensor, gt_boxes: Tensor, masks: Tensor, size: int) -
 def densepose_losses(
     output: DensePoseOutput, boxes: Tensor, gt_boxes: Tensor, gt_masks: Tensor,
     point_roi: Tensor, point_xy: Tensor, point_i: Tensor, point_u: Tensor, point_v: Tensor,
+    roi_valid: Tensor | None = None, point_valid: Tensor | None = None,
 ) -> dict[str, Tensor]:
     """DensePose R-CNN losses for ``K`` RoIs matched to GT instances.
 
@@ -102,20 +103,30 @@ def densepose_losses(
         gt_masks: ``(K, S, S)`` coarse labels 0..14 of the matched GTs (box frame).
         point_roi: ``(P,)`` RoI index of each annotated point; ``point_xy`` ``(P, 2)`` in
             the GT's 256 frame; ``point_i`` fine part 1..24; ``point_u``, ``point_v`` in [0, 1].
+        roi_valid, point_valid: ``(K,)`` and ``(P,)``, which RoIs and points are real (None:
+            all; the others are padding of a fixed-size batch and count for nothing).
     """
     size = output["coarse"].shape[-1]
     segm_target = _coarse_targets(boxes, gt_boxes, gt_masks, size)
-    losses = {"dp_segm": F.cross_entropy(output["coarse"], segm_target)}
+    if roi_valid is None:
+        losses = {"dp_segm": F.cross_entropy(output["coarse"], segm_target)}
+    else:
+        per_pixel = F.cross_entropy(output["coarse"], segm_target, reduction="none")
+        pixels = (roi_valid.sum() * size * size).clamp(min=1)
+        losses = {"dp_segm": torch.where(roi_valid[:, None, None], per_pixel, torch.zeros_like(per_pixel)).sum() / pixels}
     uv = _points_in_rois(boxes[point_roi], gt_boxes[point_roi], point_xy)
     # points outside their RoI are masked out rather than dropped: no data-dependent shape
-    inside = ((uv >= 0).all(1) & (uv <= 1).all(1)).to(uv.dtype)
+    inside = (uv >= 0).all(1) & (uv <= 1).all(1)
+    if point_valid is not None:
+        inside = inside & point_valid
     count = inside.sum().clamp(min=1.0)
     sampled = {name: sample_points(output[name], point_roi, uv.clamp(0.0, 1.0)) for name in ("fine", "u", "v")}
-    losses["dp_part"] = (F.cross_entropy(sampled["fine"], point_i, reduction="none") * inside).sum() / count
+    part = F.cross_entropy(sampled["fine"], point_i, reduction="none")
+    losses["dp_part"] = torch.where(inside, part, torch.zeros_like(part)).sum() / count
     rows = torch.arange(len(point_roi), device=point_roi.device)
     uv_loss = (F.smooth_l1_loss(sampled["u"][rows, point_i], point_u, beta=0.05, reduction="none")
                + F.smooth_l1_loss(sampled["v"][rows, point_i], point_v, beta=0.05, reduction="none"))
-    losses["dp_uv"] = (uv_loss * inside).sum() / count
+    losses["dp_uv"] = torch.where(inside, uv_loss, torch.zeros_like(uv_loss)).sum() / count
     return losses
 
 

@@ -17,9 +17,10 @@ from nas.model.rcnn.box_head import BOX_WEIGHTS, BoxHead, box_losses, detect
 from nas.model.rcnn.boxes import BoxCoder, box_iou
 from nas.model.rcnn.config import RCNNConfig
 from nas.model.rcnn.densepose_head import DensePoseHead, densepose_losses, iuv_from_output
-from nas.model.rcnn.matching import match, sample_balanced
+from nas.model.rcnn.matching import match, match_padded, sample_among, sample_balanced, sample_padded
 from nas.model.rcnn.pooler import MultiScaleRoIAlign
 from nas.model.rcnn.rpn import RPN
+from nas.model.rcnn.targets import PaddedTargets, pad_targets
 from nas.space.spec import ArchSpec
 
 __all__ = ["DensePoseRCNN", "build_densepose_rcnn", "Detections"]
@@ -50,6 +51,20 @@ class DensePoseRCNN(nn.Module):
         self.register_buffer("pixel_std", torch.tensor(cfg.pixel_std).reshape(1, 3, 1, 1), persistent=False)
         self.box_coder = BoxCoder(BOX_WEIGHTS)
         self.input_format = torch.contiguous_format
+        # training without a data-dependent shape (see use_static_shapes)
+        self.static_shapes = False
+
+    def use_static_shapes(self, static: bool = True) -> DensePoseRCNN:
+        """Train (from now on) with every shape fixed by the batch's host-side counts, so
+        the host never waits for the device inside a step: proposals, matching, sampling,
+        RoIAlign and losses of all images at once on padded tensors, NMS with a fixed
+        number of passes. The losses are the same functions; the random draws differ from
+        the default path's (random keys on the device instead of ``torch.randperm`` on the
+        host), as does the float rounding of the batched sums. The CUDA training step uses
+        it (nas.train.session.set_up); the default path keeps the CPU's numerics. Returns
+        the model."""
+        self.static_shapes = static
+        return self
 
     def use_memory_format(self, memory_format: torch.memory_format) -> DensePoseRCNN:
         """Weights and inputs in ``memory_format`` from now on. ``torch.channels_last``
@@ -79,6 +94,8 @@ class DensePoseRCNN(nn.Module):
         if self.training:
             if targets is None:
                 raise ValueError("training mode needs targets; call model.eval() for inference")
+            if self.static_shapes:
+                return self._losses_padded(feats, targets, image_sizes)
             return self._losses(feats, targets, image_sizes)
         return self._inference(feats, image_sizes)
 
@@ -170,6 +187,60 @@ class DensePoseRCNN(nn.Module):
             output, torch.cat([b for _, b, _ in dp_rois]), torch.cat(gt_boxes), torch.cat(gt_masks),
             torch.cat(p_roi), torch.cat(p_xy), torch.cat(p_i), torch.cat(p_u), torch.cat(p_v),
         )
+
+    # -- training without a data-dependent shape (use_static_shapes) ------------------------
+    def _losses_padded(self, feats: dict[str, Tensor], targets: Sequence[dict[str, Any]], image_sizes: list[tuple[int, int]]) -> dict[str, Tensor]:
+        """:meth:`_losses` of the whole batch at once on padded tensors: the same terms, no
+        shape that depends on the data, nothing read back from the device."""
+        cfg = self.config
+        device = next(iter(feats.values())).device
+        gt = pad_targets(targets, device)
+        (proposals, proposal_valid), losses = self.rpn.forward_padded(feats, image_sizes, gt.boxes, gt.valid)
+        props = torch.cat([proposals.detach(), gt.boxes], 1)  # (B, N, 4): proposals, then the GT boxes
+        column_valid = torch.cat([proposal_valid, gt.valid], 1)
+        iou = box_iou(gt.boxes, props).masked_fill(~gt.valid[:, :, None], -1.0)  # (B, G, N), padding GT below every real IoU
+        index, label = match_padded(iou, None, cfg.roi_fg_iou, cfg.roi_fg_iou, False, column_valid)
+        chosen, valid, positive = sample_padded(label, cfg.roi_batch_per_image, cfg.roi_positive_fraction)
+        # unused slots pool and encode a unit box: no empty box, no log(0) to mask
+        unit = (torch.arange(4, device=device) // 2).to(props.dtype)  # (0, 0, 1, 1), not copied from the host
+        sampled = torch.where(valid[:, :, None], _rows(props, chosen), unit)
+        matched = torch.where(positive[:, :, None], _rows(gt.boxes, index.gather(1, chosen)), sampled)
+        logits, deltas = self.box_head(self.box_pooler.forward_padded(feats, sampled))
+        box_targets = self.box_coder.encode(sampled.reshape(-1, 4), matched.reshape(-1, 4))
+        losses.update(box_losses(logits, deltas, positive.reshape(-1).long(), box_targets, valid.reshape(-1)))
+        # DensePose RoIs: close foreground proposals of GT instances with dp data
+        close = (iou.amax(dim=1) >= cfg.dp_fg_iou) & gt.has_dp.gather(1, index) & column_valid
+        dp_chosen, dp_valid = sample_among(close, cfg.dp_max_rois_per_image)
+        dp_boxes = torch.where(dp_valid[:, :, None], _rows(props, dp_chosen), unit)
+        losses.update(self.dp_losses_padded(feats, gt, dp_boxes, index.gather(1, dp_chosen), dp_valid))
+        weights = cfg.loss
+        return {name: value * getattr(weights, name) for name, value in losses.items()}
+
+    def dp_losses_padded(self, feats: dict[str, Tensor], gt: PaddedTargets, boxes: Tensor, instance: Tensor, valid: Tensor) -> dict[str, Tensor]:
+        """:meth:`dp_losses` of ``D`` RoI slots per image: ``boxes (B, D, 4)`` matched to the
+        instance rows ``instance (B, D)`` of ``gt``, ``valid (B, D)`` the slots in use; every
+        (RoI, point of the batch's image) pair is scored, the pairs of other instances masked."""
+        batch, slots = instance.shape
+        output = self.dp_head(self.dp_pooler.forward_padded(feats, boxes))
+        size = gt.masks.shape[-1]
+        masks = gt.masks.gather(1, instance[:, :, None, None].expand(-1, -1, size, size))
+        points = gt.point_inst.shape[1]
+        pairs = valid[:, :, None] & (instance[:, :, None] == gt.point_inst[:, None, :])  # (B, D, P)
+
+        def per_pair(values: Tensor) -> Tensor:  # (B, P, ...) -> (B * D * P, ...)
+            return values[:, None].expand(batch, slots, *values.shape[1:]).reshape(batch * slots * points, *values.shape[2:])
+
+        point_roi = torch.arange(batch * slots, device=boxes.device)[:, None].expand(-1, points).reshape(-1)
+        return densepose_losses(
+            output, boxes.reshape(-1, 4), _rows(gt.boxes, instance).reshape(-1, 4), masks.reshape(-1, size, size),
+            point_roi, per_pair(gt.point_xy), per_pair(gt.point_i), per_pair(gt.point_u), per_pair(gt.point_v),
+            roi_valid=valid.reshape(-1), point_valid=pairs.reshape(-1),
+        )
+
+
+def _rows(boxes: Tensor, index: Tensor) -> Tensor:
+    """``boxes (B, N, 4)`` at ``index (B, K)``: ``(B, K, 4)``."""
+    return boxes.gather(1, index[:, :, None].expand(-1, -1, 4))
 
 
 def build_densepose_rcnn(arch: ArchSpec, config: RCNNConfig | None = None) -> DensePoseRCNN:

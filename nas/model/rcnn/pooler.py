@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from nas.model.rcnn.roi_align import roi_align
+from nas.model.rcnn.roi_align import roi_align, roi_align_padded
 from nas.model.shapes import ShapeSpec
 
 __all__ = ["MultiScaleRoIAlign"]
@@ -52,3 +52,15 @@ class MultiScaleRoIAlign(nn.Module):
         if len(pieces) == 1:
             return pieces[0]
         return torch.cat(pieces)[torch.argsort(torch.cat(order))]  # back to the order of ``boxes``
+
+    def forward_padded(self, features: dict[str, Tensor], boxes: Tensor) -> Tensor:
+        """:meth:`forward` of the same number ``R`` of boxes per image, ``boxes (B, R, 4)``:
+        ``(B * R, C, out, out)``, image-major. Every level pools every box with the boxes
+        of other levels weighted 0 (a few times the arithmetic, no data-dependent shape:
+        the host never waits for the device)."""
+        if len(self.names) == 1:
+            return roi_align_padded(features[self.names[0]], boxes, self.output_size, self.scales[0], self.sampling_ratio)
+        assigned = self.assign_levels(boxes.reshape(-1, 4)).reshape(boxes.shape[:2])
+        pooled = [roi_align_padded(features[name], boxes, self.output_size, scale, self.sampling_ratio, weight=assigned == index)
+                  for index, (name, scale) in enumerate(zip(self.names, self.scales))]
+        return torch.stack(pooled).sum(0)

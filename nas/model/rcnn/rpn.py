@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from nas.model.rcnn.boxes import BoxCoder, box_iou, sorted_nms
+from nas.model.rcnn.boxes import STATIC_NMS_PASSES, BoxCoder, box_iou, sorted_nms
 from nas.model.rcnn.config import RCNNConfig
-from nas.model.rcnn.matching import match, sample_balanced
+from nas.model.rcnn.matching import match, match_padded, sample_balanced, sample_padded
 from nas.model.shapes import ShapeSpec
 
 __all__ = ["AnchorGenerator", "RPN"]
@@ -51,7 +51,8 @@ class AnchorGenerator(nn.Module):
             xs = torch.arange(w, device=feat.device, dtype=torch.float32) * stride
             yy, xx = torch.meshgrid(ys, xs, indexing="ij")
             shifts = torch.stack([xx, yy, xx, yy], dim=-1).reshape(-1, 1, 4)
-            anchors.append((shifts + cell.to(feat.device)[None]).reshape(-1, 4))
+            # non-blocking: a copy from pageable memory the host need not wait for
+            anchors.append((shifts + cell.to(feat.device, non_blocking=True)[None]).reshape(-1, 4))
         return anchors
 
 
@@ -113,15 +114,39 @@ class RPN(nn.Module):
             losses = self.anchor_losses(torch.cat(anchors), torch.cat(logits, 1), torch.cat(deltas, 1), gt_boxes)
         return proposals, losses
 
+    def forward_padded(
+        self, features: dict[str, Tensor], image_sizes: list[tuple[int, int]], gt_boxes: Tensor, gt_valid: Tensor
+    ) -> tuple[tuple[Tensor, Tensor], dict[str, Tensor]]:
+        """Training's :meth:`forward` without a data-dependent shape: ground truth padded to
+        ``gt_boxes (B, G, 4)`` with ``gt_valid (B, G)``; returns the proposals padded, as
+        :meth:`select_proposals_padded` gives them, and the losses of :meth:`anchor_losses_padded`."""
+        feats = [features[n] for n in self.level_names]
+        anchors = self.anchor_generator(feats)
+        logits, deltas = self.head(feats)
+        proposals = self.select_proposals_padded(anchors, [l.detach() for l in logits], [d.detach() for d in deltas],
+                                                 image_sizes, STATIC_NMS_PASSES)
+        return proposals, self.anchor_losses_padded(torch.cat(anchors), torch.cat(logits, 1), torch.cat(deltas, 1), gt_boxes, gt_valid)
+
     def select_proposals(self, anchors: list[Tensor], logits: list[Tensor], deltas: list[Tensor], image_sizes: list[tuple[int, int]]) -> list[Tensor]:
         """Per image, the proposals ``(P, 4)`` by decreasing objectness: the ``pre`` best
         anchors of each level decoded and clipped, NMS within each level, the ``post`` best
         of all levels. Every image of the batch is done at once, level by level."""
+        boxes, kept = self.select_proposals_padded(anchors, logits, deltas, image_sizes)
+        return [boxes[i][kept[i]] for i in range(len(image_sizes))]
+
+    def select_proposals_padded(
+        self, anchors: list[Tensor], logits: list[Tensor], deltas: list[Tensor], image_sizes: list[tuple[int, int]],
+        nms_passes: int | None = None,
+    ) -> tuple[Tensor, Tensor]:
+        """:meth:`select_proposals` padded to one count per image: ``(boxes (B, P, 4),
+        valid (B, P))``, each image's proposals first, by decreasing objectness.
+        ``nms_passes``: see :func:`~nas.model.rcnn.boxes.sorted_nms` (None: exact, reads
+        from the device)."""
         cfg = self.config
         pre = cfg.rpn_pre_nms_train if self.training else cfg.rpn_pre_nms_test
         post = cfg.rpn_post_nms_train if self.training else cfg.rpn_post_nms_test
         batch = len(image_sizes)
-        limits = torch.tensor([[w, h, w, h] for h, w in image_sizes], dtype=deltas[0].dtype, device=deltas[0].device)
+        limits = torch.tensor([[w, h, w, h] for h, w in image_sizes], dtype=deltas[0].dtype).to(deltas[0].device, non_blocking=True)
         boxes, scores = [], []
         for anc, lg, dl in zip(anchors, logits, deltas):
             k = min(pre, lg.shape[1])
@@ -130,14 +155,12 @@ class RPN(nn.Module):
             b = self.coder.decode(picked, anc[top.reshape(-1)]).reshape(batch, k, 4)
             b = torch.minimum(b.clamp(min=0), limits[:, None])  # clipped to each image
             valid = ((b[..., 2] - b[..., 0]) > 1e-3) & ((b[..., 3] - b[..., 1]) > 1e-3) & torch.isfinite(top_scores)
-            keep = sorted_nms(b, valid, cfg.rpn_nms)
+            keep = sorted_nms(b, valid, cfg.rpn_nms, nms_passes)
             boxes.append(b)
             scores.append(top_scores.masked_fill(~keep, -math.inf))
         every_box, every_score = torch.cat(boxes, 1), torch.cat(scores, 1)
         best, index = every_score.topk(min(post, every_score.shape[1]), dim=1)
-        chosen = every_box.gather(1, index[:, :, None].expand(-1, -1, 4))
-        kept = best > -math.inf
-        return [chosen[i][kept[i]] for i in range(batch)]
+        return every_box.gather(1, index[:, :, None].expand(-1, -1, 4)), best > -math.inf
 
     def anchor_losses(self, anchors: Tensor, logits: Tensor, deltas: Tensor, gt_boxes: list[Tensor]) -> dict[str, Tensor]:
         cfg = self.config
@@ -157,3 +180,21 @@ class RPN(nn.Module):
             if num_pos:
                 reg = reg + F.smooth_l1_loss(deltas[i, chosen[:num_pos]], target, beta=1.0 / 9, reduction="sum")
         return {"rpn_cls": cls / total, "rpn_box": reg / total}
+
+    def anchor_losses_padded(self, anchors: Tensor, logits: Tensor, deltas: Tensor, gt_boxes: Tensor, gt_valid: Tensor) -> dict[str, Tensor]:
+        """:meth:`anchor_losses` of the whole batch at once, ground truth padded to ``gt_boxes
+        (B, G, 4)`` with ``gt_valid (B, G)``: the same terms, the sampled anchors drawn by
+        :func:`~nas.model.rcnn.matching.sample_padded`."""
+        cfg = self.config
+        index, label = match_padded(box_iou(gt_boxes, anchors), gt_valid, cfg.rpn_fg_iou, cfg.rpn_bg_iou, allow_low_quality=True)
+        chosen, valid, positive = sample_padded(label, cfg.rpn_batch_per_image, cfg.rpn_positive_fraction)
+        total = valid.sum().clamp(min=1)
+        cls = F.binary_cross_entropy_with_logits(logits.gather(1, chosen), positive.to(logits.dtype), reduction="none")
+        picked = anchors[chosen]  # (B, S, 4)
+        matched = gt_boxes.gather(1, index.gather(1, chosen)[:, :, None].expand(-1, -1, 4))
+        # a background or unused slot is encoded against itself (zero targets): no log(0) to mask
+        target = self.coder.encode(picked.reshape(-1, 4), torch.where(positive[:, :, None], matched, picked).reshape(-1, 4))
+        reg = F.smooth_l1_loss(deltas.gather(1, chosen[:, :, None].expand(-1, -1, 4)).reshape(-1, 4), target, beta=1.0 / 9, reduction="none")
+        zero = cls.new_zeros(())
+        return {"rpn_cls": torch.where(valid, cls, zero).sum() / total,
+                "rpn_box": torch.where(positive.reshape(-1, 1), reg, zero).sum() / total}
