@@ -10,14 +10,12 @@ Python.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 import hashlib
-import logging
 import os
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from collections.abc import Callable as AbcCallable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
@@ -32,6 +30,7 @@ from nas.io import atomic_write_bytes, excerpt
 from nas.latency.heads import DENSE_PREFIX, build_dense
 from nas.latency.opkinds import BuiltOp, build_op
 from nas.latency.quantize import quantize_int8, synthetic_calibration
+from nas.latency.toolchain import quiet_toolchain
 
 __all__ = [
     "MODEL_PREFIX",
@@ -85,28 +84,6 @@ def executorch_version() -> str:
     from importlib.metadata import version
 
     return version("executorch")
-
-
-# Loggers of the export toolchain that print harmless noise on a CPU machine: torchao's
-# CUDA kernels failing to load, pytree deprecation notes.
-_NOISY_LOGGERS = ("torchao", "torch.utils._pytree")
-
-
-@contextlib.contextmanager
-def quiet_toolchain() -> Iterator[None]:
-    """Silence the export toolchain's warnings and deprecation notes for the duration (a
-    user exporting two models saw ~20 lines of FutureWarnings per model); errors still raise."""
-    loggers = [logging.getLogger(name) for name in _NOISY_LOGGERS]
-    levels = [logger.level for logger in loggers]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for logger in loggers:
-            logger.setLevel(logging.ERROR)
-        try:
-            yield
-        finally:
-            for logger, level in zip(loggers, levels):
-                logger.setLevel(level)
 
 
 # -- lowering: dtype -> function(module, inputs) -> .pte bytes ----------------------------

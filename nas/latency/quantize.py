@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from nas.latency.toolchain import quiet_toolchain
+
 __all__ = ["INT8_SCHEME", "CALIBRATION_BATCHES", "dtype_scheme", "quantize_int8", "synthetic_calibration"]
 
 # what meta.json records as `quantization` for an int8 table (fp32 tables record none)
@@ -39,8 +41,6 @@ def quantize_int8(module: nn.Module, inputs: tuple[Tensor, ...], calibration: Se
     """``module`` exported, annotated by the XNNPACK quantizer (:data:`INT8_SCHEME`),
     calibrated on each input tuple of ``calibration`` and converted: a graph module with
     quantize/dequantize pairs that XNNPACK lowers to int8 kernels."""
-    from nas.latency.programs import quiet_toolchain  # programs registers the int8 lowering from here
-
     with quiet_toolchain():
         from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import XNNPACKQuantizer, get_symmetric_quantization_config
         from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
