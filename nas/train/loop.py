@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
 from nas.data import DensePoseDataset, collate
+from nas.data.sample import Target
 from nas.data.source import DatasetSource
 from nas.errors import NasError
 from nas.io import atomic_write_json
@@ -30,7 +31,7 @@ from nas.train.result import TrainResult
 from nas.train.session import TrainingSession, set_up
 from nas.train.state import TrainState
 
-__all__ = ["train", "train_step", "read_losses", "evaluation_point", "TrainingDiverged", "CHECKPOINT", "LOSS_READ_EVERY"]
+__all__ = ["train", "train_step", "learn", "read_losses", "evaluation_point", "TrainingDiverged", "CHECKPOINT", "LOSS_READ_EVERY"]
 
 Reporter = Callable[[dict[str, float]], None]
 CHECKPOINT = "checkpoint.pt"
@@ -60,7 +61,7 @@ def read_losses(session: TrainingSession, state: TrainState) -> None:
     On CUDA a step leaves its loss on the device, so that the host never waits for the GPU
     inside a step; :func:`train` reads them every :data:`LOSS_READ_EVERY` steps and before
     every evaluation and checkpoint (a checkpoint never holds diverged weights). On a CPU
-    :func:`train_step` reads each loss before its optimiser step.
+    :func:`learn` reads each loss before its optimiser step.
     """
     if not session.unread_losses:
         return
@@ -76,7 +77,7 @@ def read_losses(session: TrainingSession, state: TrainState) -> None:
 def train_step(session: TrainingSession, state: TrainState, done: float) -> float:
     """One optimiser step on the next batch at budget fraction ``done``; advances
     ``state`` and returns the step's seconds."""
-    config, model, optimizer, scaler = session.config, session.model, session.optimizer, session.scaler
+    config = session.config
     if state.position >= len(session.train_set):
         state.epoch += 1
         state.position = 0
@@ -84,30 +85,44 @@ def train_step(session: TrainingSession, state: TrainState, done: float) -> floa
     start = time.perf_counter()
     images, targets = collate([session.train_set[i] for i in indices])
     images = images_to_device(images, session.device)  # pinned + asynchronous on CUDA
+    learn(session, state, images, targets, config.lr * lr_factor(done, config.warmup))
+    if session.device.type == "cuda" and config.budget.seconds is not None:
+        torch.cuda.synchronize()  # a time budget needs each step's true duration
+    seconds = time.perf_counter() - start
+    state.step += 1
+    state.position += len(indices)
+    state.elapsed += seconds
+    return seconds
+
+
+def learn(session: TrainingSession, state: TrainState, images: torch.Tensor, targets: Sequence[Target], lr: float) -> None:
+    """Losses of one batch, backward, gradient clipping and the optimiser step at learning
+    rate ``lr``; the loss joins ``session.unread_losses`` as step ``state.step + 1``.
+
+    With ``session.sync_free`` (CUDA) nothing here waits for the device: no tensor is read
+    back and no shape depends on the data (the model's static-shape path), so the host
+    queues the next step while the device computes this one; :func:`read_losses` reads the
+    losses later. Otherwise each loss is read before the update, so that a diverged step is
+    never applied (reading costs nothing on a CPU).
+    """
+    model, optimizer, scaler = session.model, session.optimizer, session.scaler
     for group in optimizer.param_groups:
-        group["lr"] = config.lr * lr_factor(done, config.warmup)
+        group["lr"] = lr
     with torch.autocast(session.device.type, dtype=torch.float16, enabled=session.use_amp):
         losses = model(images, targets)
         loss = sum(losses.values())
-    step = state.step + 1
-    session.unread_losses.append((step, loss.detach(), {k: v.detach() for k, v in losses.items()}))
-    if session.device.type != "cuda":  # reading a loss costs nothing here: stop before a diverged step is applied
+    session.unread_losses.append((state.step + 1, loss.detach(), {k: v.detach() for k, v in losses.items()}))
+    if not session.sync_free:
         read_losses(session, state)
     optimizer.zero_grad(set_to_none=True)
     scaler.scale(loss).backward()
     scaler.unscale_(optimizer)
-    torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), session.config.grad_clip)
+    # fused AdamW takes the scaler's inf check as a tensor: no read-back (GradScaler.step)
     scaler.step(optimizer)
     scaler.update()
     if session.average is not None:
         session.average.update(model)
-    if session.device.type == "cuda" and config.budget.seconds is not None:
-        torch.cuda.synchronize()  # a time budget needs each step's true duration
-    seconds = time.perf_counter() - start
-    state.step = step
-    state.position += len(indices)
-    state.elapsed += seconds
-    return seconds
 
 
 def evaluation_point(session: TrainingSession, state: TrainState, done: float) -> dict[str, float]:

@@ -41,6 +41,9 @@ class TrainingSession:
     Attributes:
         average: the weight average when ``config.ema_decay`` (None: off).
         use_amp: mixed precision (CUDA only).
+        sync_free: a training step never waits for the device (CUDA): the model trains on
+            its static-shape path and losses are read every few steps
+            (:func:`nas.train.loop.learn`).
     """
 
     arch: ArchSpec
@@ -53,6 +56,7 @@ class TrainingSession:
     scaler: torch.amp.GradScaler
     average: WeightAverage | None
     use_amp: bool
+    sync_free: bool = False
     _order: tuple[int, torch.Tensor] | None = field(default=None, repr=False)
     # losses of the steps taken but not read back yet: (step, loss, its terms), see nas.train.loop.read_losses
     unread_losses: list[tuple[int, torch.Tensor, dict[str, torch.Tensor]]] = field(default_factory=list, repr=False)
@@ -133,4 +137,8 @@ def set_up(arch: ArchSpec, data: str | Path | DatasetSource, config: TrainConfig
     use_amp = config.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     average = WeightAverage(model, config.ema_decay) if config.ema_decay else None
-    return TrainingSession(arch, config, device, train_set, evaluator, model, optimizer, scaler, average, use_amp)
+    # on CUDA the host must run ahead of the device; on a CPU the default path keeps the
+    # proxy's numerics (its random draws) as they were
+    sync_free = device.type == "cuda"
+    model.use_static_shapes(sync_free)
+    return TrainingSession(arch, config, device, train_set, evaluator, model, optimizer, scaler, average, use_amp, sync_free)
