@@ -54,6 +54,7 @@ __all__ = ["ADAPT_METHOD", "MIN_SLOPE_OPS", "TERM_RIDGE", "adapt_design", "key_t
 ADAPT_METHOD = "adapt"  # meta.json fill.method of an adapted table
 MIN_SLOPE_OPS = 4  # measured ops a kind needs for a slope of its own (fewer: the pooled slope)
 _FIRST_ROUND = 2  # ops of every kind measured before any kind gets a third
+_FIRST_CHUNK = 4  # ops of a run's first chunk: it times what an op costs here before larger chunks are sized to the budget
 TERM_RIDGE = 1.0  # shrinkage of a key term (log units): on 2026-12-05's shipped tables 0.3 and 1 did alike
 _FREE_RIDGE = 1e-6  # a kind's own line: tiny, only so that the pooled line carries what kinds share
 
@@ -307,13 +308,15 @@ def adapt_space(
             todo = todo[:limit]
         budget_s, done, build_s, measure_s = 60.0 * budget_minutes, 0, 0.0, 0.0
         while todo and spent < budget_s:
-            per_op = spent / len(table) if len(table) else None  # seconds an op has taken so far
-            size = chunk if per_op is None else max(1, min(chunk, int((budget_s - spent) / per_op)))
+            counted = log[-1].get("measured", 0) if log else 0  # ops the budget has paid for so far
+            per_op = spent / counted if counted and spent > 0 else None  # seconds an op has taken
+            size = min(chunk, _FIRST_CHUNK) if per_op is None else max(1, min(chunk, int((budget_s - spent) / per_op)))
             names, todo = todo[:size], todo[size:]
             run = profile_keys(names, table, runtime, transport, settings, workers, len(names), extra_rounds)
             done += run.measured
             build_s, measure_s, spent = build_s + run.build_s, measure_s + run.measure_s, spent + run.build_s + run.measure_s
-            log.append({"ops": len(table), "build_s": round(run.build_s, 3), "measure_s": round(run.measure_s, 3), "spent_s": round(spent, 3)})
+            log.append({"ops": len(table), "measured": counted + run.measured, "build_s": round(run.build_s, 3), "measure_s": round(run.measure_s, 3),
+                        "spent_s": round(spent, 3)})
             _save_fit(table, source_ms, str(source_path), log)  # a usable table after every chunk
         _save_fit(table, source_ms, str(source_path), log)
         kinds = table.meta.get("fill", {}).get("kinds", {})
