@@ -106,7 +106,8 @@ def validate(
         return
     typer.echo(f"{report.samples} architectures on {meta['runtime']}/{meta.get('device')} ({meta.get('threads')} thread(s), {report.dtype})")
     if report.fitted_ops:
-        typer.echo(f"the table has {report.fitted_ops} fitted ops beside {report.measured_ops} measured (nas profile --fill)")
+        label, how = _FITTED_BY.get(lut.fitted_by, _FITTED_BY["fill"])
+        typer.echo(f"the table has {report.fitted_ops} {label} ops beside {report.measured_ops} measured ({how})")
     typer.echo(f"{'plain sums, all:':<21} {_scores(report.plain_sum)}")
     for name, m in (("plain_sum", report.heldout.plain_sum), ("corrected", report.heldout.corrected)):
         typer.echo(f"{name + ', held-out:':<21} {_scores(m)}")
