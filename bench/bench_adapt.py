@@ -9,7 +9,7 @@ On this machine (one thread, executorch), all in one run, each step kept under -
 that a killed run goes on where it stopped:
 
 1. ``fill/``: a cold ``nas profile --fill`` of the space and ``nas latency validate`` of it
-   over --samples networks measured end to end in two passes (``bench_fill.cold``): the
+   over --samples networks measured end to end in two passes (``bench/bench_fill.py cold``): the
    accuracy and cost to beat, and the machine's repeatability (the second pass against
    the first). A run killed in this step starts it again (its timing is cold).
 2. ``measured/``: one ``nas profile --adapt-from`` of the first source with the largest
@@ -47,26 +47,24 @@ import sys
 import time
 from pathlib import Path
 
-import bench_fill
-
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SPACE = ROOT / "search_spaces" / "densepose_mobile.yaml"
 SHIPPED = [ROOT / "latency_tables" / name for name in ("cpu-executorch-xnnpack-t1", "cpu-epyc-executorch-xnnpack-t1", "cpu-epyc-zen1-executorch-xnnpack-t1")]
 
 
 def cold_fill(args: argparse.Namespace, folder: Path) -> dict[str, object]:
-    """Step 1 (see the module doc): ``bench_fill.cold`` into ``folder``, once."""
+    """Step 1 (see the module doc): ``bench/bench_fill.py cold`` kept in ``folder``, once."""
     done = folder / "report.json"
     if done.is_file():
         return json.loads(done.read_text())
     if folder.exists():
         print(f"{folder} holds a cold --fill run that did not finish: starting it again (its timing must be cold)", flush=True)
         shutil.rmtree(folder)
-    from nas.latency.fill import FILL_COVER, FILL_SHARE, WHOLE_KIND_OPS
-
-    report = bench_fill.cold(argparse.Namespace(space=args.space, share=FILL_SHARE, cover=FILL_COVER, whole_kinds=WHOLE_KIND_OPS,
-                                                workers=args.workers, keep=folder, samples=args.samples, measure_sampled=False))
-    done.write_text(json.dumps(report, indent=2) + "\n")
-    return report
+    argv = [sys.executable, str(ROOT / "bench" / "bench_fill.py"), "cold", "--space", str(args.space), "--samples", str(args.samples),
+            "--workers", str(args.workers), "--keep", str(folder), "--json", str(done)]
+    if subprocess.run(argv, cwd=ROOT, check=False).returncode != 0 or not done.is_file():
+        raise SystemExit("bench/bench_fill.py cold failed")
+    return json.loads(done.read_text())
 
 
 def measure_design(args: argparse.Namespace, source: Path, fill_table: Path, folder: Path) -> dict[str, object]:
@@ -178,7 +176,7 @@ def simulate(args: argparse.Namespace) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--space", type=Path, default=bench_fill.DEFAULT_SPACE)
+    parser.add_argument("--space", type=Path, default=DEFAULT_SPACE)
     parser.add_argument("--sources", type=Path, nargs="+", default=SHIPPED, help="complete tables of --space (default: the three shipped ones)")
     parser.add_argument("--synthetic-source", action="store_true", help="one synthetic table of --space as the source (smoke tests)")
     parser.add_argument("--budgets", type=float, nargs="+", default=[1.0, 2.0, 5.0, 10.0], help="minutes of building and measuring")
