@@ -115,7 +115,8 @@ def score(args: argparse.Namespace, sources: list[Path], design_source: Path, me
     measured_table = LatencyTable.load(measured_dir)
     keys = sorted(set(measured_table.rows) | set(measured_table.fitted))
     refs = list(measured_table.meta.get("speed_reference", {}).get("keys", []))
-    design_ms = {k: LatencyTable.load(design_source).rows[k].median_ms for k in keys}
+    design_rows = LatencyTable.load(design_source).rows
+    design_ms = {k: design_rows[k].median_ms for k in keys}
     order = list(dict.fromkeys([*refs, *adapt_design(design_ms)]))
     rows = validation["rows"]
     networks = [op_keys(ArchSpec.from_string(r["arch"]), measured_table.rois) for r in rows]
@@ -123,7 +124,8 @@ def score(args: argparse.Namespace, sources: list[Path], design_source: Path, me
     prefixes = _prefixes(chunks, args.budgets)
     curves: dict[str, list[dict[str, object]]] = {}
     for source_path in sources:
-        source = {k: LatencyTable.load(source_path).rows[k].median_ms for k in keys}
+        source_rows = LatencyTable.load(source_path).rows
+        source = {k: source_rows[k].median_ms for k in keys}
         curve = [{"budget_min": 0, "ops": 0, **metrics([sum(source[k] for k in ks) for ks in networks], truth).to_dict()}]
         for budget, prefix in prefixes.items():
             if prefix["ops"] == 0:
