@@ -53,8 +53,9 @@ def _run(argv: list[str], env: dict[str, str]) -> tuple[str, float]:
 
 
 def _profile(args: argparse.Namespace, out: Path, dtype: str, env: dict[str, str]) -> list[str]:
+    # no baselines: the networks validated and the trials compared are all of the space
     argv = ["profile", "--space", str(args.space), "--runtime", "executorch", "--threads", str(args.threads), "--dtype", dtype,
-            "--workers", str(args.workers), "--seed", str(args.seed), "--out", str(out)]
+            "--workers", str(args.workers), "--seed", str(args.seed), "--baseline", "none", "--out", str(out)]
     return argv + ([] if args.no_fill else ["--fill"])
 
 

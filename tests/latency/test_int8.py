@@ -83,7 +83,7 @@ def test_unknown_dtype_and_torch_int8_are_refused(tmp_path) -> None:
     assert sorted(LOWERINGS) == ["fp32", "int8"]
     with pytest.raises(Exception, match=r"unknown dtype 'int4' .*known: fp32, int8"):
         ProgramCache(tmp_path, "int4")
-    with pytest.raises(LatencyError, match="runtime 'torch' measures fp32 only, not 'int8'"):
+    with pytest.raises(LatencyError, match="runtime 'torch' measures fp32 only, not 'int8'; profile int8 with --runtime executorch"):
         get_runtime("torch", dtype="int8")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from nas.errors import LatencyError
+from nas.io import excerpt
 from nas.latency.programs import build_program
 from nas.latency.runner import TimedFn
 from nas.latency.runtimes.base import LatencyRuntime, register_runtime
@@ -22,7 +23,8 @@ class TorchRuntime(LatencyRuntime):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if self.dtype != "fp32":
-            raise LatencyError(f"runtime 'torch' measures fp32 only, not {self.dtype!r}")
+            raise LatencyError(f"runtime 'torch' measures fp32 only, not {excerpt(self.dtype)}; "
+                               "profile int8 with --runtime executorch (XNNPACK's int8 kernels)")
         if self.device == "cuda" and not torch.cuda.is_available():
             raise LatencyError(
                 f"--device cuda asked but this torch ({torch.__version__}) sees no CUDA device; "
