@@ -11,11 +11,12 @@ import torch
 
 from nas.data import DensePoseDataset, collate
 from nas.model.rcnn import build_densepose_rcnn
-from nas.model.rcnn.boxes import box_iou, sorted_nms
+from nas.model.rcnn.boxes import STATIC_NMS_PASSES, box_iou, sorted_nms
 from nas.model.rcnn.config import RCNNConfig
 from nas.model.rcnn.matching import match, match_padded, sample_among, sample_padded
 from nas.model.rcnn.pooler import MultiScaleRoIAlign
 from nas.model.rcnn.roi_align import roi_align, roi_align_padded
+from nas.model.rcnn.rpn import RPN
 from nas.model.shapes import ShapeSpec
 from tests.rcnn.test_batched import _random_boxes
 from tests.rcnn.test_model import _arch
@@ -62,8 +63,8 @@ def test_static_losses_and_gradients_equal_the_per_image_path_when_sampling_take
     assert exact["dp_part"] > 0 and exact["box_reg"] > 0  # the batch has DensePose RoIs and foreground
     for name, value in exact.items():
         assert torch.allclose(static_losses[name], value, rtol=1e-5, atol=1e-6), name
-    for a, b in zip(exact_grads, static_grads):
-        assert torch.allclose(a, b, rtol=1e-4, atol=1e-6)
+    for a, b in zip(exact_grads, static_grads):  # float32 sums in another order: to 1e-4 of each tensor's scale
+        assert (a - b).abs().max() <= 1e-4 * a.abs().max() + 1e-6
 
 
 def test_static_path_samples_fixed_counts_and_learns(hard_batch) -> None:
@@ -153,3 +154,23 @@ def test_fixed_pass_nms_is_exact_once_the_passes_cover_the_longest_chain() -> No
     assert greedy.tolist() == [[True, False, True, False, True, False, True, False]]
     assert torch.equal(sorted_nms(boxes, valid, 0.7, passes=8), greedy)
     assert not torch.equal(sorted_nms(boxes, valid, 0.7, passes=3), greedy)  # too few passes: the tail is not final
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_static_proposal_selection_equals_the_exact_one(training: bool) -> None:
+    """Every level in one NMS of fixed passes (the static path) against level by level to
+    convergence, on random scores with non-finite ones and a level whose boxes collapse."""
+    gen = torch.Generator().manual_seed(5)
+    levels = {"p2": ShapeSpec(8, 4), "p3": ShapeSpec(8, 8), "p4": ShapeSpec(8, 16)}
+    rpn = RPN(levels, RCNNConfig(rpn_pre_nms_train=80, rpn_post_nms_train=60)).train(training)
+    feats = [torch.zeros(3, 8, 16, 16), torch.zeros(3, 8, 8, 8), torch.zeros(3, 8, 4, 4)]
+    anchors = rpn.anchor_generator(feats)
+    logits = [torch.randn(3, len(a), generator=gen) for a in anchors]
+    deltas = [torch.randn(3, len(a), 4, generator=gen) * 0.5 for a in anchors]
+    logits[0][1, :5] = float("nan")
+    deltas[1][2] = torch.tensor([0.0, 0.0, -30.0, -30.0])
+    sizes = [(64, 48), (64, 64), (40, 64)]
+    exact = rpn.select_proposals_padded(anchors, logits, deltas, sizes)
+    static = rpn.select_proposals_padded(anchors, logits, deltas, sizes, nms_passes=STATIC_NMS_PASSES)
+    assert torch.equal(static[1], exact[1]) and torch.equal(static[0][static[1]], exact[0][exact[1]])
+    assert torch.equal(static[0], exact[0])

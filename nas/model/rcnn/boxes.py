@@ -32,20 +32,41 @@ def box_iou(a: Tensor, b: Tensor) -> Tensor:
     return torch.where(union > 0, inter / union.clamp(min=1e-12), torch.zeros_like(inter))
 
 
-def overlap_above(boxes: Tensor, iou_threshold: float) -> Tensor:
-    """``(G, K, K)`` bool: whether boxes ``j`` and ``i`` of each group of ``boxes (G, K, 4)``
-    overlap by an IoU strictly above the threshold.
+def overlap_above(boxes: Tensor, iou_threshold: float, others: Tensor | None = None) -> Tensor:
+    """``(G, K, M)`` bool: whether box ``j`` of ``boxes (G, K, 4)`` and box ``i`` of
+    ``others (G, M, 4)`` (default: ``boxes``) overlap by an IoU strictly above the threshold.
 
     Tested as ``inter * (1 + t) > t * (area_j + area_i)`` (the same as ``inter / union > t``
     for a non-empty union), which spares the division and its clamp: this matrix is most of
     the RPN's proposal selection.
     """
     x1, y1, x2, y2 = boxes.unbind(-1)
-    width = (torch.minimum(x2[:, :, None], x2[:, None]) - torch.maximum(x1[:, :, None], x1[:, None])).clamp_(min=0)
-    height = (torch.minimum(y2[:, :, None], y2[:, None]) - torch.maximum(y1[:, :, None], y1[:, None])).clamp_(min=0)
+    u1, v1, u2, v2 = (boxes if others is None else others).unbind(-1)
+    width = (torch.minimum(x2[:, :, None], u2[:, None]) - torch.maximum(x1[:, :, None], u1[:, None])).clamp_(min=0)
+    height = (torch.minimum(y2[:, :, None], v2[:, None]) - torch.maximum(y1[:, :, None], v1[:, None])).clamp_(min=0)
     inter = width.mul_(height)
     area = (x2 - x1).clamp(min=0) * (y2 - y1).clamp(min=0)
-    return inter.mul_(1.0 + iou_threshold) > (area[:, :, None] + area[:, None]).mul_(iou_threshold)
+    other_area = area if others is None else (u2 - u1).clamp(min=0) * (v2 - v1).clamp(min=0)
+    return inter.mul_(1.0 + iou_threshold) > (area[:, :, None] + other_area[:, None]).mul_(iou_threshold)
+
+
+def _suppression(boxes: Tensor, valid: Tensor, iou_threshold: float, block: int = 64) -> Tensor:
+    """``(G, K, K)`` in ``boxes.dtype``: 1 where valid box ``j`` would suppress box ``i > j``.
+
+    Built ``block`` rows at a time against the boxes from the block on, so that the lower
+    triangle (which no pass reads) is mostly not computed: 56% of the full matrix's work
+    for 500 boxes, in pieces that stay in the CPU caches (a third of the time on one
+    core), each entry the same as the full matrix's."""
+    k = boxes.shape[1]
+    if k <= block:
+        return (torch.triu(overlap_above(boxes, iou_threshold), diagonal=1) & valid[:, :, None]).to(boxes.dtype)
+    out = boxes.new_zeros((boxes.shape[0], k, k))
+    for start in range(0, k, block):
+        stop = min(start + block, k)
+        part = overlap_above(boxes[:, start:stop], iou_threshold, boxes[:, start:])  # rows j, columns i >= start
+        part[:, :, : stop - start] = torch.triu(part[:, :, : stop - start], diagonal=1)
+        out[:, start:stop, start:] = part & valid[:, start:stop, None]
+    return out
 
 
 def sorted_nms(boxes: Tensor, valid: Tensor, iou_threshold: float, passes: int | None = None) -> Tensor:
@@ -67,8 +88,7 @@ def sorted_nms(boxes: Tensor, valid: Tensor, iou_threshold: float, passes: int |
     """
     if boxes.shape[1] == 0:
         return valid.clone()
-    # [g, j, i]: j (higher score) would suppress i
-    suppresses = (torch.triu(overlap_above(boxes, iou_threshold), diagonal=1) & valid[:, :, None]).to(boxes.dtype)
+    suppresses = _suppression(boxes, valid, iou_threshold)  # [g, j, i]: j (higher score) would suppress i
     keep = valid.clone()
     for _ in range(boxes.shape[1] if passes is None else passes):
         suppressed = torch.bmm(keep.to(boxes.dtype)[:, None, :], suppresses)[:, 0] > 0

@@ -31,6 +31,7 @@ class AnchorGenerator(nn.Module):
         self.strides = strides
         self.cell_anchors = [self._cell(sz, ratios) for sz in sizes]
         self.num_anchors = len(self.cell_anchors[0])
+        self._cache: dict[tuple[tuple[tuple[int, int], ...], torch.device], list[Tensor]] = {}
 
     @staticmethod
     def _cell(sizes: tuple[float, ...], ratios: tuple[float, ...]) -> Tensor:
@@ -44,6 +45,17 @@ class AnchorGenerator(nn.Module):
         return torch.tensor(cells)
 
     def forward(self, features: list[Tensor]) -> list[Tensor]:
+        """The anchors of feature maps ``features``, computed once per map size and device
+        (the same every step: a dozen small operations a level spared)."""
+        key = (tuple(tuple(f.shape[-2:]) for f in features), features[0].device)
+        cached = self._cache.get(key)
+        if cached is None:
+            if len(self._cache) >= 8:  # sizes vary (inference on images of their own size): keep a few
+                self._cache.clear()
+            cached = self._cache[key] = self._anchors(features)
+        return cached
+
+    def _anchors(self, features: list[Tensor]) -> list[Tensor]:
         anchors = []
         for feat, stride, cell in zip(features, self.strides, self.cell_anchors):
             h, w = feat.shape[-2:]
@@ -147,18 +159,21 @@ class RPN(nn.Module):
         post = cfg.rpn_post_nms_train if self.training else cfg.rpn_post_nms_test
         batch = len(image_sizes)
         limits = torch.tensor([[w, h, w, h] for h, w in image_sizes], dtype=deltas[0].dtype).to(deltas[0].device, non_blocking=True)
-        boxes, scores = [], []
+        boxes, scores, valid = [], [], []
         for anc, lg, dl in zip(anchors, logits, deltas):
             k = min(pre, lg.shape[1])
             top_scores, top = lg.topk(k, dim=1)  # (B, k), decreasing
             picked = dl.gather(1, top[:, :, None].expand(-1, -1, 4)).reshape(-1, 4)
             b = self.coder.decode(picked, anc[top.reshape(-1)]).reshape(batch, k, 4)
             b = torch.minimum(b.clamp(min=0), limits[:, None])  # clipped to each image
-            valid = ((b[..., 2] - b[..., 0]) > 1e-3) & ((b[..., 3] - b[..., 1]) > 1e-3) & torch.isfinite(top_scores)
-            keep = sorted_nms(b, valid, cfg.rpn_nms, nms_passes)
             boxes.append(b)
-            scores.append(top_scores.masked_fill(~keep, -math.inf))
-        every_box, every_score = torch.cat(boxes, 1), torch.cat(scores, 1)
+            scores.append(top_scores)
+            valid.append(((b[..., 2] - b[..., 0]) > 1e-3) & ((b[..., 3] - b[..., 1]) > 1e-3) & torch.isfinite(top_scores))
+        if nms_passes is None:  # level by level: each level's own size, its own number of passes
+            keep = torch.cat([sorted_nms(b, v, cfg.rpn_nms) for b, v in zip(boxes, valid)], 1)
+        else:  # every level as a group of one NMS: one run of passes, not one per level
+            keep = _level_nms(boxes, valid, cfg.rpn_nms, nms_passes)
+        every_box, every_score = torch.cat(boxes, 1), torch.cat(scores, 1).masked_fill(~keep, -math.inf)
         best, index = every_score.topk(min(post, every_score.shape[1]), dim=1)
         return every_box.gather(1, index[:, :, None].expand(-1, -1, 4)), best > -math.inf
 
@@ -198,3 +213,13 @@ class RPN(nn.Module):
         zero = cls.new_zeros(())
         return {"rpn_cls": torch.where(valid, cls, zero).sum() / total,
                 "rpn_box": torch.where(positive.reshape(-1, 1), reg, zero).sum() / total}
+
+
+def _level_nms(boxes: list[Tensor], valid: list[Tensor], iou_threshold: float, passes: int) -> Tensor:
+    """``keep (B, sum k_l)`` of NMS within each level of ``boxes`` (each ``(B, k_l, 4)``) in
+    one :func:`sorted_nms` call: the levels padded to the largest ``k`` and stacked as groups."""
+    width = max(b.shape[1] for b in boxes)
+    stacked = torch.cat([torch.cat([b, b.new_zeros((b.shape[0], width - b.shape[1], 4))], 1) for b in boxes])
+    real = torch.cat([torch.cat([v, v.new_zeros((v.shape[0], width - v.shape[1]))], 1) for v in valid])
+    keep = sorted_nms(stacked, real, iou_threshold, passes).split(boxes[0].shape[0])
+    return torch.cat([k[:, : b.shape[1]] for k, b in zip(keep, boxes)], 1)
