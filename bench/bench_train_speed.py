@@ -15,14 +15,15 @@ and device changed) and prints:
 * the same step instrumented, split into phases: data loading (dataset ``__getitem__`` +
   ``collate``), backbone + neck forward, RPN (anchors + head convs), proposal selection
   (top-k, decoding, NMS), RoI sampling (matching proposals to the ground truth and
-  sampling the heads' RoIs: the model's own work in ``DensePoseRCNN._losses``, input
-  normalisation included), RoIAlign (box and DensePose poolers), box and DensePose heads,
+  sampling the heads' RoIs: the model's own work in ``DensePoseRCNN._losses`` or, on CUDA,
+  ``_losses_padded``, input normalisation and target padding included), RoIAlign (box and DensePose poolers), box and DensePose heads,
   losses (RPN, box and DensePose losses with their target gathering), backward, optimiser
   (zero_grad, gradient clipping, the scaler and AdamW's step); "other" is the rest of the
   step (host-to-device copy, summing the losses, the finiteness check);
 * the loader path alone (``__getitem__`` + ``collate`` of a batch, outside the step);
 * an overhead figure: steps/s of a tiny network (23k parameters) at 64x64, batch
-  ``--overhead-batch`` 4, where the arithmetic is negligible: the fixed cost of a step.
+  ``--overhead-batch`` 4, where the arithmetic is negligible: the fixed cost of a step
+  (``--archs`` with no name: this figure alone, e.g. ``--archs --threads 1``).
 
 Phases are timed without changing what the step computes: for the instrumented steps
 only, the sub-modules' ``forward`` and the few methods and functions named above are
@@ -169,10 +170,13 @@ def instrumented(session: TrainingSession, timer: PhaseTimer) -> Iterator[None]:
         (type(session.train_set), "__getitem__", "data"), (loop, "collate", "data"),
         (model, "forward", "roi_sampling"),  # its exclusive time: normalising, matching, sampling
         (model.features, "forward", "backbone_neck"),
-        (model.rpn, "forward", "rpn"), (model.rpn, "select_proposals", "proposals"), (model.rpn, "anchor_losses", "losses"),
+        (model.rpn, "forward", "rpn"), (model.rpn, "forward_padded", "rpn"),
+        (model.rpn, "select_proposals", "proposals"), (model.rpn, "select_proposals_padded", "proposals"),
+        (model.rpn, "anchor_losses", "losses"), (model.rpn, "anchor_losses_padded", "losses"),
         (model.box_pooler, "forward", "roi_align"), (model.dp_pooler, "forward", "roi_align"),
+        (model.box_pooler, "forward_padded", "roi_align"), (model.dp_pooler, "forward_padded", "roi_align"),
         (model.box_head, "forward", "heads"), (model.dp_head, "forward", "heads"),
-        (rcnn_model, "box_losses", "losses"), (model, "dp_losses", "losses"),
+        (rcnn_model, "box_losses", "losses"), (model, "dp_losses", "losses"), (model, "dp_losses_padded", "losses"),
         (rcnn_model, "densepose_losses", "losses"),
         (torch.Tensor, "backward", "backward"),
         (session.optimizer, "zero_grad", "optimiser"), (torch.nn.utils, "clip_grad_norm_", "optimiser"),
@@ -289,8 +293,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", help="dataset folder or descriptor YAML (default: the proxy's synthetic set)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
-    parser.add_argument("--archs", nargs="+", default=["densemobile", "mid"],
-                        help="reference names, spec strings, or 'mid' (the mid-size sample)")
+    parser.add_argument("--archs", nargs="*", default=["densemobile", "mid"],
+                        help="reference names, spec strings, or 'mid' (the mid-size sample); none: the overhead figure only")
     parser.add_argument("--batches", nargs="+", type=int, help="batch sizes (default 4 16 64; --quick: 4)")
     parser.add_argument("--steps", type=int, help="measured steps of each kind (default 10; --quick: 3)")
     parser.add_argument("--warmup", type=int, help="plain steps before measuring (default 3; --quick: 1)")
