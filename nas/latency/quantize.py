@@ -45,10 +45,31 @@ def quantize_int8(module: nn.Module, inputs: tuple[Tensor, ...], calibration: Se
         from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import XNNPACKQuantizer, get_symmetric_quantization_config
         from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
-        graph = torch.export.export(module, inputs).module()
+        graph = _unshare_constants(torch.export.export(module, inputs).module())
         quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
         prepared = prepare_pt2e(graph, quantizer)  # type: ignore[arg-type]
         with torch.no_grad():
             for batch in calibration:
                 prepared(*batch)
         return convert_pt2e(prepared)  # type: ignore[no-any-return]
+
+
+def _unshare_constants(graph: torch.fx.GraphModule) -> torch.fx.GraphModule:
+    """Give every use of a shared weight its own node (the same tensor), in place.
+
+    The quantizer annotates a weight node once: a conv applied to several inputs with one
+    weight (the RPN head, on every feature level) kept fp32 weights in all uses but the
+    first, and XNNPACK refuses an int8 convolution with fp32 weights when loading the
+    program. A graph without shared weights is left as it was.
+    """
+    for node in list(graph.graph.nodes):
+        if node.op != "get_attr" or len(node.users) < 2:
+            continue
+        for user in list(node.users)[1:]:
+            with graph.graph.inserting_before(user):
+                copy = graph.graph.get_attr(str(node.target))
+            copy.meta = dict(node.meta)  # the tensor's fake value and provenance, which annotation reads
+            user.replace_input_with(node, copy)
+    graph.recompile()
+    return graph
+

@@ -79,6 +79,22 @@ def test_every_op_kind_lowers_to_int8_and_is_timed(tmp_path) -> None:
         assert 1e-4 < error < 0.25, f"{key}: relative L1 error {error:.2e} of the int8 program against eager fp32"
 
 
+@pytest.mark.slow
+def test_an_int8_whole_network_loads_and_runs(tmp_path, tiny_space) -> None:
+    """What validation times: a whole dense network, whose RPN applies one conv to every
+    level (a weight the quantizer saw once left the other levels' convs fp32, and XNNPACK
+    refused to load the program)."""
+    from nas.latency.heads import dense_program
+    from nas.latency.validate import sample_archs
+
+    (arch,) = sample_archs(tiny_space, 1, 0)
+    name = dense_program(arch.to_string(), 10)
+    runtime = get_runtime("executorch", dtype="int8", cache=tmp_path)
+    runtime.prepare([name])
+    run = runtime.timers([name])[name]
+    assert all(0 < run() < 1_000 for _ in range(3))
+
+
 def test_unknown_dtype_and_torch_int8_are_refused(tmp_path) -> None:
     assert sorted(LOWERINGS) == ["fp32", "int8"]
     with pytest.raises(Exception, match=r"unknown dtype 'int4' .*known: fp32, int8"):
