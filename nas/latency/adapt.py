@@ -28,14 +28,19 @@ say ``fitted_by: adapt``); a measured row always wins, and ``nas profile`` witho
 from __future__ import annotations
 
 import math
+import os
 import re
+import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from nas.errors import TableError
 from nas.latency.keys import DEFAULT_ROIS
@@ -307,20 +312,88 @@ def adapt_space(
         if limit is not None:
             todo = todo[:limit]
         budget_s, done, build_s, measure_s = 60.0 * budget_minutes, 0, 0.0, 0.0
-        while todo and spent < budget_s:
-            counted = log[-1].get("measured", 0) if log else 0  # ops the budget has paid for so far
-            per_op = spent / counted if counted and spent > 0 else None  # seconds an op has taken
-            size = min(chunk, _FIRST_CHUNK) if per_op is None else max(1, min(chunk, int((budget_s - spent) / per_op)))
-            names, todo = todo[:size], todo[size:]
-            run = profile_keys(names, table, runtime, transport, settings, workers, len(names), extra_rounds)
-            done += run.measured
-            build_s, measure_s, spent = build_s + run.build_s, measure_s + run.measure_s, spent + run.build_s + run.measure_s
-            log.append({"ops": len(table), "measured": counted + run.measured, "build_s": round(run.build_s, 3), "measure_s": round(run.measure_s, 3),
-                        "spent_s": round(spent, 3)})
-            _save_fit(table, source_ms, str(source_path), log)  # a usable table after every chunk
+        with _Builders(runtime, workers) as builders:
+            while todo and spent < budget_s:
+                counted = log[-1].get("measured", 0) if log else 0  # ops the budget has paid for so far
+                per_op = _last_per_op(log)
+                size = min(chunk, _FIRST_CHUNK) if per_op is None else max(1, min(chunk, int((budget_s - spent) / per_op)))
+                names, todo = todo[:size], todo[size:]
+                built_s = builders.build([*names, *refs])
+                run = profile_keys(names, table, runtime, transport, settings, workers, len(names), extra_rounds)
+                done += run.measured
+                chunk_build = built_s + run.build_s
+                build_s, measure_s, spent = build_s + chunk_build, measure_s + run.measure_s, spent + chunk_build + run.measure_s
+                log.append({"ops": len(table), "measured": counted + run.measured, "build_s": round(chunk_build, 3),
+                            "measure_s": round(run.measure_s, 3), "spent_s": round(spent, 3)})
+                _save_fit(table, source_ms, str(source_path), log)  # a usable table after every chunk
         _save_fit(table, source_ms, str(source_path), log)
         kinds = table.meta.get("fill", {}).get("kinds", {})
         return AdaptReport(len(keys), len(table), done, len(table.fitted), build_s, measure_s, spent, kinds)
+
+
+def _last_per_op(log: list[dict[str, float]]) -> float | None:
+    """Seconds an op took in the last chunk of ``log`` (None before any): the first chunk
+    of a run pays for starting the builders and building the reference ops, so the last
+    chunk says better what the next will cost."""
+    if not log or not log[-1].get("measured"):
+        return None
+    ops = log[-1]["measured"] - (log[-2].get("measured", 0) if len(log) > 1 else 0)
+    return (log[-1]["build_s"] + log[-1]["measure_s"]) / ops if ops > 0 else None
+
+
+def _prepare_one(runtime: LatencyRuntime, name: str) -> str:
+    """Build one program in a builder process, with the runtime's own one-process build."""
+    runtime.prepare([name], workers=1)
+    return name
+
+
+class _Builders:
+    """Processes that build the programs of every chunk of one run. The runtime's own
+    parallel build starts a new pool per call (spawned processes importing torch and the
+    lowering toolchain: 10-40 s on the shared 2-core VMs), which a run of 16-op chunks
+    would pay every chunk; these start once, at the first program to build."""
+
+    def __init__(self, runtime: LatencyRuntime, workers: int) -> None:
+        self.runtime, self.workers = runtime, workers
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _Builders:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def build(self, names: list[str]) -> float:
+        """Build the programs of ``names`` not built yet; returns the seconds it took."""
+        missing = self.runtime.unbuilt(list(dict.fromkeys(names)))
+        if not missing:
+            return 0.0
+        start = time.perf_counter()
+        if self.workers <= 1:
+            self.runtime.prepare(missing, workers=1)
+        else:
+            with tqdm(total=len(missing), desc="building programs", unit="prog", dynamic_ncols=True) as bar:
+                for future in as_completed(self._submit(missing)):
+                    future.result()
+                    bar.update()
+        return time.perf_counter() - start
+
+    def _submit(self, names: list[str]) -> list[Future[str]]:
+        if self.pool is not None:
+            return [self.pool.submit(_prepare_one, self.runtime, n) for n in names]
+        # spawn: forked children of a process that ran torch can deadlock; the children
+        # start with the submissions and inherit TQDM_DISABLE: this process's bar counts
+        saved = os.environ.get("TQDM_DISABLE")
+        os.environ["TQDM_DISABLE"] = "1"
+        try:
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+            return [self.pool.submit(_prepare_one, self.runtime, n) for n in names]
+        finally:
+            if saved is None:
+                os.environ.pop("TQDM_DISABLE", None)
+            else:
+                os.environ["TQDM_DISABLE"] = saved
 
 
 def _save_fit(table: LatencyTable, source_ms: dict[str, float], source: str, log: list[dict[str, float]]) -> None:
