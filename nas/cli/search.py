@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         objective: Annotated[str, typer.Option("--objective", help="pareto (GPS AP up, latency down) or reward (MnasNet ACC x (LAT/T)^w).")] = "pareto",
         target_ms: Annotated[Optional[float], typer.Option("--target-ms", help="Latency target T of the reward, ms.")] = None,
         reward: Annotated[str, typer.Option("--reward", help="Reward exponent: soft (w=-0.07) or hard (0 under T, -1 over).")] = "soft",
-        min_gps_ap: Annotated[Optional[float], typer.Option("--min-gps-ap", help="Pareto objective: GPS AP (points) under which a finished candidate did not learn within the proxy; the sampler treats it as infeasible (default 1; 0: off). Rows and front unchanged.")] = None,
+        min_gps_ap: Annotated[Optional[float], typer.Option("--min-gps-ap", help="Pareto objective: GPS AP (points) under which a finished candidate did not learn within the proxy; the sampler treats it as infeasible and it is never on the front (default 1; 0: off).")] = None,
         max_latency_ms: Annotated[Optional[float], typer.Option("--max-latency-ms", help="Reject architectures predicted slower, before training.")] = None,
         baseline: Annotated[Optional[list[str]], typer.Option("--baseline", help="Reference trained in the same run (repeatable; default densemobile, densesqueeze, fnl_mobile, r50_fpn).")] = None,
         no_baselines: Annotated[bool, typer.Option("--no-baselines", help="Train no baselines.")] = False,

@@ -25,7 +25,7 @@ from nas.export.card import model_card
 from nas.export.pte import deployable, lower
 from nas.io import atomic_write_text, relative_path
 from nas.runs.rows import FINISHED, TrialRow
-from nas.runs.front import front_trials
+from nas.runs.front import front_trials, learned_floor
 from nas.runs.store import ResultsStore
 from nas.space.spec import ArchSpec
 from nas.train.checkpoint import load_failure, load_tensors, refused_content
@@ -43,7 +43,7 @@ class Exported:
 def choose(store: ResultsStore, top: int | None, objective: str) -> list[TrialRow]:
     """Front trials (search trials only), best first: by reward for reward runs, else by GPS AP."""
     rows = list(store.rows().values())
-    front = front_trials([r for r in rows if r.kind == "search"])
+    front = front_trials([r for r in rows if r.kind == "search"], learned_floor(store.load_config()))
     chosen = [r for r in rows if r.trial in front and r.status == FINISHED]
     key = (lambda r: -r.reward) if objective == "reward" and all(math.isfinite(r.reward) for r in chosen) else (lambda r: -r.gps_ap)
     chosen.sort(key=lambda r: (key(r), r.latency_ms))

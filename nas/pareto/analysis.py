@@ -16,7 +16,7 @@ from typing import Any
 from nas.errors import ResultsError
 from nas.io import excerpt
 from nas.pareto.hypervolume import hypervolume
-from nas.runs.front import dominates, front_indices
+from nas.runs.front import dominates, front_indices, learned_floor
 from nas.runs.rows import FINISHED, TrialRow
 from nas.runs.store import ResultsStore
 
@@ -116,8 +116,9 @@ def analyse(run: str | Path, axis: str = "latency", ref_cost: float | None = Non
         raise ResultsError(f"{store.root} has no trials yet (no trials.parquet or trials.csv, or they are empty)")
     search = [r for r in rows if r.kind == "search"]
     points = [_point(r, axis) for r in search if r.status == FINISHED]
-    # an undefined AP (negative) is no score: never a point on the front
-    indices = front_indices([(p.gps_ap if p.gps_ap >= 0 else math.nan, p.cost) for p in points])
+    # an undefined AP (negative) is no score, and one under the learned floor did not learn: never on the front
+    floor = learned_floor(config)
+    indices = front_indices([(p.gps_ap if p.gps_ap >= 0 and not p.gps_ap < floor else math.nan, p.cost) for p in points])
     front = [points[i] for i in indices]
     baselines = []
     for row in rows:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from nas._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from nas.runs.front import dominates, front_indices, front_trials
+    from nas.runs.front import dominates, front_indices, front_trials, learned_floor
     from nas.runs.rows import FAILED, FINISHED, REJECTED, STATUSES, STOPPED, TrialRow
     from nas.runs.store import ResultsStore, journal_storage
 
@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 _EXPORTS = {
     **dict.fromkeys(("FAILED", "FINISHED", "REJECTED", "STATUSES", "STOPPED", "TrialRow"), "nas.runs.rows"),
     **dict.fromkeys(("ResultsStore", "journal_storage"), "nas.runs.store"),
-    **dict.fromkeys(("dominates", "front_indices", "front_trials"), "nas.runs.front"),
+    **dict.fromkeys(("dominates", "front_indices", "front_trials", "learned_floor"), "nas.runs.front"),
 }
 __all__ = ["FAILED", "FINISHED", "REJECTED", "STATUSES", "STOPPED", "TrialRow", "ResultsStore", "journal_storage",
-           "dominates", "front_indices", "front_trials"]  # a literal, so linters see the names used; = the keys above
+           "dominates", "front_indices", "front_trials", "learned_floor"]  # a literal, so linters see the names used; = the keys above
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -92,7 +92,7 @@ def _counts(store: ResultsStore, config: SearchConfig) -> tuple[int, list[str]]:
 def _prune_weights(store: ResultsStore, config: SearchConfig) -> None:
     """Keep ``model.pt`` of front trials (and the top 5 by reward) only; they are what gets exported."""
     rows = list(store.rows().values())
-    keep = front_trials(rows)
+    keep = front_trials(rows, config.objective.min_gps_ap)
     if config.objective.kind == "reward":
         ranked = sorted((r for r in rows if r.status == FINISHED and math.isfinite(r.reward)), key=lambda r: -r.reward)
         keep |= {r.trial for r in ranked[:5]}

@@ -131,3 +131,13 @@ def test_finished_trials_without_a_cost_are_left_out_and_said(tmp_path: Path, ca
 def test_a_whole_table_has_no_note(tmp_path: Path, capsys) -> None:
     code, out, err = _pareto(capsys, _run(tmp_path, ROWS))
     assert code == 0 and err == "" and "4 on the front of 4 finished trials" in out
+
+
+def test_a_trial_under_the_runs_learned_floor_is_a_point_but_not_on_the_front(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "run")
+    store.save_config({"format": "nas-search-run", "max_latency_ms": None, "table": str(tmp_path / "no-table"),
+                       "objective": {"kind": "pareto", "min_gps_ap": 1.0}})
+    store.put_many([*ROWS, _row("t0004", 0.0, 1.0), _row("t0005", 0.5, 2.0)])  # fast, and learned nothing
+    report = analyse(store.root)
+    assert [p.trial for p in report.front] == ["t0000", "t0001", "t0002", "t0003"]
+    assert {"t0004", "t0005"} <= {p.trial for p in report.points}

@@ -32,3 +32,17 @@ def test_hypervolume_by_hand():
     assert hypervolume([(6, 5), (4, 2)], 0.0, 10.0) == hypervolume([(4, 2), (6, 5), (3, 3)], 0.0, 10.0)
     # a reference AP above 0 shifts every height
     assert hypervolume([(4, 2)], 1.0, 10.0) == pytest.approx(24.0)
+
+
+def test_a_trial_under_the_learned_floor_is_never_on_the_front():
+    from nas.runs.front import front_trials, learned_floor
+    from nas.runs.rows import TrialRow
+
+    def row(name: str, ap: float, ms: float, kind: str = "search") -> TrialRow:
+        return TrialRow(name, 0, kind, "", "a", "id", "finished", progress=1.0, latency_ms=ms, gps_ap=ap)
+
+    rows = [row("t0", 0.0, 1.0), row("t1", 0.9, 2.0), row("t2", 5.0, 3.0), row("t3", 4.0, 4.0), row("t4", 9.0, 9.0)]
+    assert front_trials(rows) == {"t0", "t1", "t2", "t4"}  # without a floor the fastest non-learner leads the front
+    assert front_trials(rows, floor=1.0) == {"t2", "t4"}  # 0.0 and 0.9 did not learn; t3 is dominated by t2
+    assert learned_floor({"objective": {"min_gps_ap": 1.0}}) == 1.0
+    assert learned_floor({"objective": {"kind": "pareto"}}) == 0.0  # a run recorded before the floor existed
