@@ -136,7 +136,7 @@ def main() -> None:
     state_path = cache / "state.json"
     state: dict[str, Any] = json.loads(state_path.read_text()) if state_path.is_file() else {}
     # programs of both dtypes in the bench's own cache: a cold build is part of the figure
-    env = {**os.environ, "NAS_CACHE": str(cache.parent / "programs"), "PYTHONWARNINGS": "ignore"}
+    env = {**os.environ, "NAS_CACHE": str(cache.parent), "PYTHONWARNINGS": "ignore"}  # programs in .cache/bench_int8/programs
     int8_dir, fp32_dir, validation_dir = cache / "int8", args.fp32_table or cache / "fp32", cache / f"validation-{args.samples}"
 
     def profile_int8() -> dict[str, Any]:
