@@ -103,7 +103,8 @@ def _fronts(trials: list[tuple[str, str, float]], int8, fp32) -> dict[str, Any]:
         keys = op_keys(arch, int8.rois)
         (uncovered if int8.missing(keys) or fp32.missing(keys) else covered).append((trial, arch))
     trials = [t for t, _ in covered]
-    lat = {"int8": [int8.predict_ms(a) for _, a in covered], "fp32": [fp32.predict_ms(a) for _, a in covered]}
+    # plain sums on both sides: only the int8 table is validated here, so only it may hold a correction
+    lat = {"int8": [int8.predict(a).sum_ms for _, a in covered], "fp32": [fp32.predict(a).sum_ms for _, a in covered]}
     fronts = {d: [trials[i][0] for i in front_indices([(t[2], ms) for t, ms in zip(trials, lat[d])])] for d in lat}
     both = set(fronts["int8"]) & set(fronts["fp32"])
     return {"trials": len(trials), "uncovered": [t[0] for t, _ in uncovered], "front_int8": fronts["int8"], "front_fp32": fronts["fp32"], "identical": fronts["int8"] == fronts["fp32"],
@@ -155,12 +156,17 @@ def main() -> None:
                                                                                                    "repeatability", "raw_measured", "correction")}}
 
     checked = _step(state, state_path, f"validation-{args.samples}", validate)
-    plain, ceiling = checked["plain_sum"], checked["repeatability"]
-    meets = plain["within_10"] >= ceiling["within_10"] - 0.05 and plain["spearman"] >= 0.98
-    print(f"{checked['samples']} int8 networks measured end to end ({checked['minutes']:.1f} min): table sums within ±10% "
+    plain, corrected, ceiling = checked["plain_sum"], checked["heldout"]["corrected"], checked["repeatability"]
+    # scored as the table predicts: with its correction when validation kept one (on the
+    # held-out half, which the correction was not fitted on), else its plain sums
+    scored_as = "corrected, held-out half" if checked["correction"]["kept"] else "plain sums"
+    scored = corrected if checked["correction"]["kept"] else plain
+    meets = scored["within_10"] >= ceiling["within_10"] - 0.05 and scored["spearman"] >= 0.98
+    print(f"{checked['samples']} int8 networks measured end to end ({checked['minutes']:.1f} min): plain sums within ±10% "
           f"{plain['within_10']:.0%}, Spearman {plain['spearman']:.3f} (MAPE {plain['mape']:.1f}%); corrected, held-out half: within ±10% "
-          f"{checked['heldout']['corrected']['within_10']:.0%}; repeatability (pass 2 vs pass 1): within ±10% {ceiling['within_10']:.0%}, "
-          f"Spearman {ceiling['spearman']:.3f}; target (within 5 points of the repeatability, Spearman >= 0.98) "
+          f"{corrected['within_10']:.0%}, Spearman {corrected['spearman']:.3f} (MAPE {corrected['mape']:.1f}%, correction "
+          f"{'kept' if checked['correction']['kept'] else 'not kept'}); repeatability (pass 2 vs pass 1): within ±10% {ceiling['within_10']:.0%}, "
+          f"Spearman {ceiling['spearman']:.3f}; target (within 5 points of the repeatability, Spearman >= 0.98) on the {scored_as}: "
           f"{'met' if meets else 'not met'}", flush=True)
 
     if args.fp32_table is None:
@@ -190,7 +196,7 @@ def main() -> None:
         "space": {"path": str(args.space), "name": space.name, "hash": space.hash}, "threads": args.threads, "workers": args.workers,
         "fill": not args.no_fill, "quantization": int8.meta.get("quantization"),
         "int8_table": {"measured_ops": len(int8), "fitted_ops": len(int8.fitted), "profile_min": profiled["minutes"], "fill": int8.meta.get("fill")},
-        "validation": checked, "target": {"within_10_floor": ceiling["within_10"] - 0.05, "spearman_floor": 0.98, "met": meets},
+        "validation": checked, "target": {"scored_as": scored_as, "within_10_floor": ceiling["within_10"] - 0.05, "spearman_floor": 0.98, "met": meets},
         "fp32_table": {"path": str(fp32_dir), "measured_ops": len(fp32), "profile_min": state.get("fp32_profile", {}).get("minutes")},
         "int8_over_fp32_by_kind": {k: r.to_dict() for k, r in ratios.items()},
         "fronts": {"source": source, **fronts},
