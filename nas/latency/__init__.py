@@ -9,6 +9,8 @@ Public API::
 Modules: :mod:`~nas.latency.opkinds` (key formats, rebuilding modules from keys),
 :mod:`~nas.latency.keys` (op providers per part, keys of an architecture or a space),
 :mod:`~nas.latency.units` (neck conv units), :mod:`~nas.latency.programs` (.pte cache),
+:mod:`~nas.latency.quantize` (the int8 pass before lowering), :mod:`~nas.latency.compare`
+(two tables' cost ratios per op kind),
 :mod:`~nas.latency.runtimes` and :mod:`~nas.latency.transports` (registries),
 :mod:`~nas.latency.runner` (the benchmark runner, also pushed to devices),
 :mod:`~nas.latency.parsers`, :mod:`~nas.latency.stats`, :mod:`~nas.latency.table`,
