@@ -34,16 +34,17 @@ def predict(
     from nas.space.references import resolve_arch
 
     arch = resolve_arch(spec)
-    result = LatencyTable.load(table).predict(arch)
+    lut = LatencyTable.load(table)
+    result, dtype = lut.predict(arch), lut.meta.get("dtype", "fp32")
     if as_json:
-        print_json({"arch": arch.to_string(), "id": arch.id, "table": str(table), **result.to_dict()})
+        print_json({"arch": arch.to_string(), "id": arch.id, "table": str(table), "dtype": dtype, **result.to_dict()})
         return
     console = Console()
     view = Table("part", "op", "key", "ms")
     for op, ms in result.breakdown:
         view.add_row(op.part, op.name, op.key, f"{ms:.3f}" + (f" ({_FITTED_BY.get(result.fitted_by, _FITTED_BY['fill'])[0]})" if op.key in result.fitted else ""))
     console.print(view)
-    console.print(f"[bold]{arch.id}[/bold]: {result.latency_ms:.2f} ms predicted (plain sum {result.sum_ms:.2f} ms over {len(result.breakdown)} ops)")
+    console.print(f"[bold]{arch.id}[/bold]: {result.latency_ms:.2f} ms predicted, {dtype} (plain sum {result.sum_ms:.2f} ms over {len(result.breakdown)} ops)")
     if result.fitted:
         n_fitted = sum(op.key in result.fitted for op, _ in result.breakdown)
         label, how = _FITTED_BY.get(result.fitted_by, _FITTED_BY["fill"])

@@ -159,3 +159,17 @@ def test_kind_ratios_by_hand(tmp_path) -> None:
     assert list(measured) == ["ir"] and measured["ir"].median == 0.5
     with pytest.raises(TableError, match="share no measured op"):
         table_ratios(table("c", {"ir-a": 1.0}, {}), table("d", {}, {"ir-a": 2.0}))
+
+
+def test_predict_names_an_int8_tables_dtype(tmp_path, tiny_space) -> None:
+    from nas.latency.synthetic import write_synthetic_table
+
+    table = write_synthetic_table(tmp_path / "int8", TINY_SPACE, baselines=(), dtype="int8")
+    meta = json.loads((table / "meta.json").read_text())
+    assert meta["dtype"] == "int8" and meta["quantization"] == INT8_SCHEME
+    arch = tiny_space.sample(0)
+    shown = run_nas("latency", "predict", "--table", str(table), arch.to_string(), "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["dtype"] == "int8"
+    shown = run_nas("latency", "predict", "--table", str(table), arch.to_string())
+    assert f"{LatencyTable.load(table).predict(arch).latency_ms:.2f} ms predicted, int8 (plain sum" in shown.stdout
