@@ -21,6 +21,11 @@ that finished it):
    trials: sampled architectures with random AP) ranked by GPS AP against each table's latency.
 
 Targets (issue 38): share within ±10% at most 5 points under the repeatability's, Spearman >= 0.98.
+
+``--ops-per-kind N`` runs only a quick part of step 3: N ops of every kind of the space
+(those nearest the kind's median cost in ``--fp32-table``, default the shipped table),
+lowered in both dtypes and timed in one interleaved pass (both dtypes under the same
+machine load), written to ``bench/reports/int8_kinds.json`` unless ``--json`` says otherwise.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPACE = ROOT / "search_spaces" / "densepose_mobile.yaml"
+SHIPPED_FP32 = ROOT / "latency_tables" / "cpu-epyc-executorch-xnnpack-t1"  # an AMD EPYC table, as this VM
 DEFAULT_TRIALS = ROOT / "bench" / "inputs" / "search_efficiency_runs" / "random-120-2000img-150steps.csv"
 SYNTHETIC_TRIALS = 120  # architectures of a synthetic trials set (the recorded random run's count)
 
@@ -113,6 +119,52 @@ def _fronts(trials: list[tuple[str, str, float]], int8, fp32) -> dict[str, Any]:
             "latency_spearman_int8_vs_fp32": float(spearmanr(lat["int8"], lat["fp32"]).statistic)}
 
 
+def kinds_sample(args: argparse.Namespace, space) -> None:
+    """``--ops-per-kind``: see the module doc."""
+    import statistics
+
+    from nas.latency.compare import kind_ratios
+    from nas.latency.keys import space_keys
+    from nas.latency.opkinds import key_kind
+    from nas.latency.programs import ProgramCache
+    from nas.latency.runner import interleaved, load_executorch, set_threads
+    from nas.latency.stats import summarize
+    from nas.latency.table import LatencyTable
+
+    reference = LatencyTable.load(args.fp32_table or SHIPPED_FP32)
+    by_kind: dict[str, list[str]] = {}
+    for key in space_keys(space):
+        if key in reference:
+            by_kind.setdefault(key_kind(key), []).append(key)
+    chosen = []
+    for keys in by_kind.values():
+        median = statistics.median(reference.rows[k].median_ms for k in keys)
+        chosen += sorted(keys, key=lambda k: (abs(reference.rows[k].median_ms / median - 1), k))[: args.ops_per_kind]
+    root = (args.cache or ROOT / ".cache" / "bench_int8") / "programs"
+    caches = {d: ProgramCache(root, d) for d in ("fp32", "int8")}
+    start = time.perf_counter()
+    for cache in caches.values():
+        cache.build(chosen, workers=args.workers, desc=f"building {cache.dtype} programs")
+    build_min = (time.perf_counter() - start) / 60
+    set_threads(args.threads)
+    timers = {f"{d}:{k}": load_executorch(str(c.path(k))) for d, c in caches.items() for k in chosen}
+    samples = interleaved(timers, warmup=5, rounds=15, seed=args.seed, budget_ms=150.0)
+    ms = {name: summarize(values).median_ms for name, values in samples.items()}
+    ratios = kind_ratios({k: ms[f"int8:{k}"] for k in chosen}, {k: ms[f"fp32:{k}"] for k in chosen})
+    print(f"{len(chosen)} ops of {space.name} ({args.ops_per_kind} a kind), built in {build_min:.1f} min, both dtypes timed interleaved")
+    print(f"{'kind':<9}{'ops':>5}{'int8/fp32':>11}  op (fp32 ms -> int8 ms)")
+    for kind, r in ratios.items():
+        ops = [k for k in chosen if key_kind(k) == kind]
+        print(f"{kind:<9}{r.ops:>5}{r.median:>11.2f}  " + "; ".join(f"{k} ({ms['fp32:' + k]:.3f} -> {ms['int8:' + k]:.3f})" for k in ops))
+    report = {"command": "python bench/bench_int8.py " + " ".join(sys.argv[1:]), "space": {"path": str(args.space), "hash": space.hash},
+              "threads": args.threads, "chosen_by": f"nearest the kind's median cost in {reference.path}", "build_min": build_min,
+              "ops": {k: {"fp32_ms": ms[f"fp32:{k}"], "int8_ms": ms[f"int8:{k}"]} for k in chosen},
+              "int8_over_fp32_by_kind": {k: r.to_dict() for k, r in ratios.items()}}
+    out = args.json or ROOT / "bench" / "reports" / "int8_kinds.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"report: {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--space", type=Path, default=DEFAULT_SPACE)
@@ -124,7 +176,8 @@ def main() -> None:
     parser.add_argument("--fp32-table", type=Path, help="an fp32 table of this machine and space instead of a fresh fp32 --fill pass")
     parser.add_argument("--trials", type=Path, help="trials.csv of a recorded run on --space (default: bench/inputs' random run on the default space)")
     parser.add_argument("--cache", type=Path, help="working folder (default .cache/bench_int8/<space>-t<threads>)")
-    parser.add_argument("--json", type=Path, default=ROOT / "bench" / "reports" / "int8.json")
+    parser.add_argument("--ops-per-kind", type=int, help="only the quick per-kind int8/fp32 ratio on N ops a kind (see the module doc)")
+    parser.add_argument("--json", type=Path, help="the report (default bench/reports/int8.json, int8_kinds.json with --ops-per-kind)")
     args = parser.parse_args()
 
     from nas.latency.compare import table_ratios
@@ -132,6 +185,10 @@ def main() -> None:
     from nas.space.search_space import SearchSpace
 
     space = SearchSpace.from_yaml(args.space)
+    if args.ops_per_kind:
+        kinds_sample(args, space)
+        return
+    args.json = args.json or ROOT / "bench" / "reports" / "int8.json"
     cache = args.cache or ROOT / ".cache" / "bench_int8" / f"{space.name}-{space.hash}-t{args.threads}-seed{args.seed}{'-nofill' if args.no_fill else ''}"
     cache.mkdir(parents=True, exist_ok=True)
     state_path = cache / "state.json"
