@@ -310,7 +310,7 @@ def validate_table(
     dtype = table.meta.get("dtype", "fp32")
     if runtime.dtype != dtype:
         raise LatencyError(f"latency table {table.path} holds {dtype} latencies but the runtime measures {runtime.dtype}: "
-                           f"validate it with a {dtype} runtime (nas latency validate takes the table's dtype)")
+                           f"validate it with a runtime of dtype {dtype} (nas latency validate takes the table's)")
     recorded, current, foreign = _devices(table, runtime, transport, other_device)
     if report_dir is None and foreign:
         report_dir = table.path / "other-devices" / fingerprint_id(current)

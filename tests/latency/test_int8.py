@@ -173,3 +173,15 @@ def test_predict_names_an_int8_tables_dtype(tmp_path, tiny_space) -> None:
     assert json.loads(shown.stdout)["dtype"] == "int8"
     shown = run_nas("latency", "predict", "--table", str(table), arch.to_string())
     assert f"{LatencyTable.load(table).predict(arch).latency_ms:.2f} ms predicted, int8 (plain sum" in shown.stdout
+
+
+def test_validating_an_int8_table_with_an_fp32_runtime_is_refused(tmp_path, tiny_space) -> None:
+    from nas.latency.synthetic import write_synthetic_table
+    from nas.latency.transports import LocalTransport
+    from nas.latency.transports.base import MeasureSettings
+    from nas.latency.validate import validate_table
+
+    table = LatencyTable.load(write_synthetic_table(tmp_path / "int8", TINY_SPACE, baselines=(), dtype="int8"))
+    with pytest.raises(LatencyError, match=r"holds int8 latencies but the runtime measures fp32: validate it with a runtime of dtype int8"):
+        validate_table(table, tiny_space, get_runtime("torch"), LocalTransport(), MeasureSettings(1, 1), samples=4)
+    assert not (tmp_path / "int8" / "validation.json").exists()
