@@ -70,7 +70,9 @@ def model_card(row: TrialRow, config: dict[str, Any], table_meta: dict[str, Any]
     device = f"{table_meta.get('device', '?')}, {table_meta.get('runtime', '?')}, {table_meta.get('threads', '?')} thread(s), {table_meta.get('dtype', 'fp32')}"
     fill = table_meta.get("fill")
     if isinstance(fill, dict) and fill.get("rows"):  # a table from nas profile --fill: some ops predicted, not timed
-        device += f" ({fill['rows']} of the table's ops fitted from measured ones by `nas profile --fill`)"
+        how = ("predicted from another device's table by `nas profile --adapt-from`" if fill.get("method") == "adapt"
+               else "fitted from measured ones by `nas profile --fill`")
+        device += f" ({fill['rows']} of the table's ops {how})"
     train_proxy = (f"nas train '{row.arch}' --data {data} --budget-steps {steps} --proxy-input {h} {w} "
                    f"--batch-size {proxy['batch_size']} --evals {proxy['evals']} --seed {proxy['seed']}"
                    + (f" --val-images {proxy['val_images']}" if proxy.get("val_images") else ""))

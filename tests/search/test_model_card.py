@@ -103,6 +103,9 @@ def test_model_card_says_the_latency_table_is_part_fitted() -> None:
     filled = _whole_card(_small_proxy(10, [128, 96]), {**meta, "fill": {"rows": 3508}})
     assert "--fill" not in plain and "42.00 ms" in plain
     assert "3508 of the table's ops fitted from measured ones by `nas profile --fill`" in filled
+    adapted = _whole_card(_small_proxy(10, [128, 96]), {**meta, "fill": {"rows": 3400, "method": "adapt"}})
+    assert "3400 of the table's ops predicted from another device's table by `nas profile --adapt-from`" in adapted
+    assert "--fill" not in adapted
 
 
 def test_card_names_paths_relative_to_the_run_folder() -> None:
