@@ -221,7 +221,7 @@ def plot(report: Report, path: Path) -> None:
         scatter.scatter([reference[a] for a in archs], [report.data["scores"][best][a] for a in archs], c=colours, s=18)
         scatter.set_xlabel("long runs: GPS AP (mean of two)")
         scatter.set_ylabel(f"{best}: GPS AP")
-        scatter.set_title(f"{best}: tau {summary[best]['all']['kendall_tau']:.2f} (orange: multi-level)", fontsize=9)
+        scatter.set_title(f"{best}\ntau {summary[best]['all']['kendall_tau']:.2f} (orange: multi-level necks)", fontsize=8)
     else:
         scatter.axis("off")
     fig.tight_layout()
@@ -258,7 +258,8 @@ def main() -> None:
         report.write()
         plot(report, args.json.with_suffix(".png"))
     summarise(report, archs, reference, whole, args.resamples)
-    report.data["command"] = "python bench/bench_supernet_fidelity.py " + " ".join(f"--supernet {f}" for f in args.supernet)
+    scored = [entry["folder"] for entry in report.data.get("supernets", {}).values()]
+    report.data["command"] = "python bench/bench_supernet_fidelity.py " + " ".join(f"--supernet {f}" for f in scored)
     report.write()
     plot(report, args.json.with_suffix(".png"))
     summary = report.data["summary"]
