@@ -44,6 +44,8 @@ class DemoSettings:
         trials: searched architectures (baselines come on top).
         steps, val_images: the shortened proxy (default proxy otherwise).
         export_top: front architectures exported.
+        min_gps_ap: the learned floor (``nas search --min-gps-ap``): a candidate under it is
+            never on the front.
     """
 
     data: str = "data/proxy"
@@ -57,6 +59,7 @@ class DemoSettings:
     seed: int = 0
     export_top: int = 3
     address: str | None = None
+    min_gps_ap: float = 1.0  # nas.search.objective.DEFAULT_MIN_GPS_AP (not imported here: the CLI reads these defaults)
 
 
 def _space_of(table: Path) -> str:
@@ -132,6 +135,13 @@ def run_demo(settings: DemoSettings, echo: Callable[[str], None] = print) -> Sea
     if note:
         echo(note)
     echo(f"plots: {plot_png(report, store.root / 'pareto.png')}  {plot_html(report, store.root / 'pareto.html')}")
+    if not report.front:  # every candidate under the learned floor: none is a trade-off worth deploying
+        from nas.runs.front import learned_floor
+
+        echo(f"no candidate reached the learned floor (--min-gps-ap {learned_floor(store.load_config()):g} GPS AP), so the front "
+             "is empty and nothing is exported; run more trials (`nas demo --trials N` continues this run) or a longer "
+             "proxy (--budget-steps)")
+        return summary
     from nas.export import export_run
 
     export_run(store.root, store.root / "export", top=settings.export_top, log=echo)
@@ -164,7 +174,7 @@ def _search_config(settings: DemoSettings, table: Path, data: Path) -> SearchCon
                            seed=settings.seed, device="cpu")
     proxy = build_proxy_config(options, DEFAULT_PROXY)
     return SearchConfig(space=str(Path(space).resolve()), table=str(table.resolve()), data=str(data.resolve()),
-                        out=str(Path(settings.out).resolve()), trials=settings.trials, sampler="tpe", objective=Objective(),
+                        out=str(Path(settings.out).resolve()), trials=settings.trials, sampler="tpe", objective=Objective(min_gps_ap=settings.min_gps_ap),
                         baselines=DEMO_BASELINES, proxy=proxy, seed=settings.seed, address=settings.address)
 
 

@@ -28,12 +28,13 @@ def register(app: typer.Typer) -> None:
         budget_steps: Annotated[int, typer.Option("--budget-steps", min=1, help="Proxy steps per trial.")] = defaults.steps,
         old_steps: StepsAliasOpt = None,
         seed: Annotated[int, typer.Option("--seed", min=0)] = defaults.seed,
+        min_gps_ap: Annotated[float, typer.Option("--min-gps-ap", help="GPS AP under which a candidate did not learn: never on the front (0: off).")] = defaults.min_gps_ap,
     ) -> None:
         """Run the whole job on this machine: data, search, Pareto front, export."""
         from nas.demo import run_demo
 
         settings = DemoSettings(out=out, data=data, table=table, space=space, trials=trials, steps=renamed(ctx, "budget_steps", "old_steps"),
-                                seed=seed)
+                                seed=seed, min_gps_ap=min_gps_ap)
         summary = run_demo(settings, echo=typer.echo)
         typer.echo(f"demo done: {summary.done}/{summary.requested} trials in {summary.out}; "
                    f"see {summary.out}/pareto.png, pareto.html and export/")

@@ -63,7 +63,10 @@ def export_run(run: str | Path, out: str | Path, top: int | None = None, dtypes:
     config = store.load_config()
     chosen = choose(store, top, config.get("objective", {}).get("kind", "pareto"))
     if not chosen:
-        raise ExportError(f"{store.root} has no finished search trial on a front to export (run `nas pareto {store.root}` to see its trials)")
+        floor = learned_floor(config)
+        under = f"; trials under the run's learned floor ({floor:g} GPS AP, --min-gps-ap) are never on it" if floor > 0 else ""
+        raise ExportError(f"{store.root} has no finished search trial on a front to export{under} (run `nas pareto "
+                          f"{store.root}` to see its trials)")
     try:
         meta = json.loads((Path(config["table"]) / "meta.json").read_text())
     except (OSError, ValueError):

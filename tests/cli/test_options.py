@@ -35,7 +35,7 @@ def _given(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], 
 
 
 def _train(monkeypatch, capsys, *options: str) -> object:
-    monkeypatch.setattr("nas.cli.train._checked_data", lambda data: data)  # no dataset: only the options are looked at
+    monkeypatch.setattr("nas.cli.train.checked_dataset", lambda data: data)  # no dataset: only the options are looked at
     return _given(monkeypatch, capsys, "nas.train.loop.train", 2, ["train", SPEC, "--data", "unused", *options])
 
 

@@ -23,7 +23,7 @@ def test_demo_command(tmp_path, tiny_dataset, tiny_table):
     demo_cli.register(app)
     out = tmp_path / "demo"
     args = ["demo", "--out", str(out), "--data", str(tiny_dataset), "--table", str(tiny_table), "--space", str(TINY_SPACE),
-            "--trials", "2", "--steps", "2"]
+            "--trials", "2", "--steps", "2", "--min-gps-ap", "0"]  # a 2-step proxy learns nothing: no floor
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     rows = ResultsStore(out).rows()
@@ -121,3 +121,10 @@ def test_space_and_table_are_checked_before_the_data_is_rendered(tmp_path, tiny_
     assert {"space file missing": "none.yaml does not exist", "space not the table's": "densepose_mobile",
             "unknown baseline": "no_such_net"}[problem] in str(caught.value)
     assert list(tmp_path.iterdir()) == []  # nothing rendered, no run folder
+
+
+def test_the_demo_floor_is_the_search_default() -> None:
+    from nas.demo import DemoSettings
+    from nas.search.objective import DEFAULT_MIN_GPS_AP
+
+    assert DemoSettings().min_gps_ap == DEFAULT_MIN_GPS_AP
