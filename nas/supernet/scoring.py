@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from nas.data import DensePoseDataset, collate
+from nas.data import collate
 from nas.data.source import DatasetSource
 from nas.errors import SupernetError
 from nas.eval.options import OFFICIAL, EvalOptions
@@ -30,7 +30,7 @@ from nas.train.budget import lr_factor
 from nas.train.config import TrainConfig
 from nas.train.evaluator import Evaluator
 from nas.train.precise_bn import recompute_bn_stats
-from nas.train.session import build_training_model, resolve_device
+from nas.train.session import build_training_model, training_device, training_set
 
 __all__ = ["ScoreConfig", "SupernetScore", "SupernetScorer"]
 
@@ -104,17 +104,12 @@ class SupernetScorer:
 
     def __init__(self, trained: TrainedSupernet, data: str | Path | DatasetSource, config: ScoreConfig | None = None) -> None:
         self.trained, self.config = trained, config or ScoreConfig()
-        if self.config.threads is not None:
-            torch.set_num_threads(self.config.threads)
-        self.device = resolve_device(self.config.device)
+        self.device = training_device(self.config.device, self.config.threads)
         source = data if isinstance(data, DatasetSource) else DatasetSource.load(data)
         trained_with = trained.config
         input_size = tuple(trained_with.input_size or trained.space.proxy_input)
         surface = source.open_surface()
-        self.train_set = DensePoseDataset(source.train.annotations, source.train.images, input_size=input_size, train=True,
-                                          surface=surface, mask_size=trained_with.mask_size)
-        if len(self.train_set) == 0:
-            raise SupernetError(f"{source.train.annotations} has no image with DensePose annotations to recalibrate on")
+        self.train_set = training_set(source, input_size, trained_with.mask_size, surface)  # type: ignore[arg-type]
         eval_config = replace(TrainConfig(), input_size=input_size, val_images=self.config.val_images,  # type: ignore[arg-type]
                               mask_size=trained_with.mask_size, device=str(self.device))
         self.evaluator = Evaluator(source, eval_config, self.device, surface=surface, options=self.config.options)

@@ -21,9 +21,8 @@ import torch
 from tqdm import tqdm
 
 from nas.data import DensePoseDataset, collate
-from nas.data.cache import cache_budget_bytes
 from nas.data.source import DatasetSource
-from nas.errors import Interrupted, NasError, SupernetError
+from nas.errors import Interrupted, SupernetError
 from nas.interrupts import interrupts_deferred
 from nas.space.search_space import SearchSpace
 from nas.supernet.config import SupernetTrainConfig
@@ -34,7 +33,7 @@ from nas.train.batches import images_to_device
 from nas.train.budget import lr_factor
 from nas.train.checkpoint import load_checkpoint, save_checkpoint
 from nas.train.loop import TrainingDiverged
-from nas.train.session import resolve_device
+from nas.train.session import training_device, training_set
 
 __all__ = ["train_supernet", "SupernetTrainResult", "LOSS_CURVE_EVERY"]
 
@@ -129,17 +128,9 @@ class _Run:
 
 
 def _set_up(space: SearchSpace, data: str | Path | DatasetSource, config: SupernetTrainConfig) -> _Run:
-    if config.threads is not None:
-        torch.set_num_threads(config.threads)
-    device = resolve_device(config.device)
-    if device.type == "cpu":
-        torch.set_flush_denormal(True)  # denormal gradients late in training: see nas.train.session.set_up
+    device = training_device(config.device, config.threads)
     source = data if isinstance(data, DatasetSource) else DatasetSource.load(data)
-    input_size = tuple(config.input_size or space.proxy_input)
-    train_set = DensePoseDataset(source.train.annotations, source.train.images, input_size=input_size, train=True,
-                                 surface=source.open_surface(), mask_size=config.mask_size, cache_bytes=cache_budget_bytes())
-    if len(train_set) == 0:
-        raise NasError(f"{source.train.annotations} has no image with DensePose annotations to train on")
+    train_set = training_set(source, tuple(config.input_size or space.proxy_input), config.mask_size)  # type: ignore[arg-type]
     torch.manual_seed(config.seed)
     supernet = Supernet(space).to(device).use_memory_format(torch.channels_last)
     optimizer = torch.optim.AdamW(supernet.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from nas.data import DensePoseDataset
+from nas.data import BodySurface, DensePoseDataset
 from nas.data.cache import cache_budget_bytes
 from nas.data.source import DatasetSource
 from nas.errors import NasError
@@ -21,7 +21,7 @@ from nas.train.ema import WeightAverage
 from nas.train.evaluator import Evaluator
 from nas.train.state import TrainState
 
-__all__ = ["TrainingSession", "set_up", "build_training_model", "resolve_device"]
+__all__ = ["TrainingSession", "set_up", "build_training_model", "resolve_device", "training_device", "training_set"]
 
 
 def resolve_device(name: str) -> torch.device:
@@ -108,29 +108,44 @@ def build_training_model(arch: ArchSpec, device: torch.device) -> DensePoseRCNN:
     return build_densepose_rcnn(arch).to(device).use_memory_format(torch.channels_last)
 
 
-def set_up(arch: ArchSpec, data: str | Path | DatasetSource, config: TrainConfig) -> TrainingSession:
-    """Threads, device, data (a dataset folder or descriptor, see :mod:`nas.data.source`),
-    seeded model, optimiser and weight average of a run.
-
-    The training set keeps its decoded images in memory up to ``$NAS_DATA_CACHE_MB`` MiB
-    (default 1024; 0: off; see :mod:`nas.data.cache`): later epochs skip the decoding."""
-    if config.threads is not None:
-        torch.set_num_threads(config.threads)
-    device = resolve_device(config.device)
+def training_device(name: str, threads: int | None) -> torch.device:
+    """Set torch's CPU threads (None: its default) and return the device ``name`` resolves
+    to, set up for training."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    device = resolve_device(name)
     if device.type == "cpu":
         # Late in training some gradients fall below 1e-38; x86 computes on such denormal
         # numbers in microcode: one r50_fpn proxy step went from 5 s to 18 s, and a conv
         # backward with denormal gradients takes 74x longer. Flushing them to zero changes
         # values no float32 sum can see.
         torch.set_flush_denormal(True)
+    return device
+
+
+def training_set(source: DatasetSource, input_size: tuple[int, int], mask_size: int, surface: BodySurface | None = None) -> DensePoseDataset:
+    """The augmented training split of ``source``, its decoded images cached in memory up to
+    ``$NAS_DATA_CACHE_MB`` MiB; refuses a split without a DensePose-annotated image."""
+    train_set = DensePoseDataset(source.train.annotations, source.train.images, input_size=input_size, train=True,
+                                 surface=surface if surface is not None else source.open_surface(), mask_size=mask_size,
+                                 cache_bytes=cache_budget_bytes())
+    if len(train_set) == 0:
+        raise NasError(f"{source.train.annotations} has no image with DensePose annotations to train on")
+    return train_set
+
+
+def set_up(arch: ArchSpec, data: str | Path | DatasetSource, config: TrainConfig) -> TrainingSession:
+    """Threads, device, data (a dataset folder or descriptor, see :mod:`nas.data.source`),
+    seeded model, optimiser and weight average of a run.
+
+    The training set keeps its decoded images in memory up to ``$NAS_DATA_CACHE_MB`` MiB
+    (default 1024; 0: off; see :mod:`nas.data.cache`): later epochs skip the decoding."""
+    device = training_device(config.device, config.threads)
     source = data if isinstance(data, DatasetSource) else DatasetSource.load(data)
     surface = source.open_surface()  # read once: flips of the training images and the evaluation use it
     torch.manual_seed(config.seed)
     model = build_training_model(arch, device)
-    train_set = DensePoseDataset(source.train.annotations, source.train.images, input_size=config.input_size, train=True,
-                                 surface=surface, mask_size=config.mask_size, cache_bytes=cache_budget_bytes())
-    if len(train_set) == 0:
-        raise NasError(f"{source.train.annotations} has no image with DensePose annotations to train on")
+    train_set = training_set(source, config.input_size, config.mask_size, surface)
     evaluator = Evaluator(source, config, device, surface=surface)
     # fused: one kernel updates every parameter (a mid-size network's step: 11 -> 4.5 ms on 2 CPU cores)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True)
