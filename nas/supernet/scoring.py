@@ -11,7 +11,7 @@ candidates' scores differ by their architectures and inherited weights alone.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,7 @@ class ScoreConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return {"bn_batches": self.bn_batches, "finetune_steps": self.finetune_steps, "finetune_lr": self.finetune_lr,
-                "val_images": self.val_images, "seed": self.seed, "options": self.options.__dict__.copy()}
+                "val_images": self.val_images, "seed": self.seed, "options": asdict(self.options)}
 
 
 @dataclass

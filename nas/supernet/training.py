@@ -106,9 +106,10 @@ class _Run:
     def save(self, folder: Path) -> None:
         """Checkpoint (to resume from) and weights (to score)."""
         rng = self.rng if self.rng is not None else torch.get_rng_state()
-        save_checkpoint({**self.description(), "model": self.supernet.state_dict(), "optimizer": self.optimizer.state_dict(),
+        description = self.description()  # one loss curve for both files
+        save_checkpoint({**description, "model": self.supernet.state_dict(), "optimizer": self.optimizer.state_dict(),
                          "scaler": self.scaler.state_dict(), "rng": rng, "losses": self.losses}, folder / CHECKPOINT)
-        save_weights(folder, self.supernet, self.description())
+        save_weights(folder, self.supernet, description)
 
     def restore(self, path: Path) -> None:
         """Continue the training saved at ``path``; refuses one of another space or settings."""
