@@ -25,8 +25,9 @@ def train_command(
                                       "A folder holding a training of the same space and settings is continued.")],
     steps: Annotated[int, typer.Option("--steps", min=1, help="Optimiser steps (the learning-rate schedule spans them).")],
     space: Annotated[Optional[Path], typer.Option("--space", help=f"Search space YAML (default: {DEFAULT_SPACE}).")] = None,
-    scheme: Annotated[str, typer.Option("--scheme", help="Sub-networks per step: uniform (one drawn path, as SPOS) or "
-                                        "sandwich (largest, smallest and two drawn, as BigNAS).")] = "uniform",
+    scheme: Annotated[str, typer.Option("--scheme", help="Sub-networks per step: uniform (one drawn path, as SPOS), "
+                                        "sandwich (largest, smallest and two drawn, as BigNAS) or fair (four covering "
+                                        "every block type and neck variant, as FairNAS).")] = "uniform",
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Images per sub-network forward.")] = 4,
     lr: Annotated[float, typer.Option("--lr", help="Peak AdamW learning rate.")] = 3e-3,
     seed: Annotated[int, typer.Option("--seed", min=0)] = 0,

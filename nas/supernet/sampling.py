@@ -2,7 +2,7 @@
 
 A scheme maps ``(space, seed, step)`` to the architectures of that step, drawn from the
 seed and the step number alone, so a resumed training draws what an uninterrupted one
-would have. Two schemes:
+would have. Three schemes:
 
 - ``uniform`` (single path, as SPOS): one architecture drawn uniformly at every decision.
   One forward and backward per step.
@@ -12,6 +12,11 @@ would have. Two schemes:
   add up before one optimiser step. Four forwards and backwards per step. The detector's
   outputs of two sub-networks do not line up (their proposals differ), so the small
   networks learn from the labels, not from the largest one's predictions.
+- ``fair`` (strict fairness, as FairNAS): four architectures whose categorical choices
+  (block type of every stage, activation, neck variant, depthwise or not) are a random
+  permutation of the choices across the four (tiled when a decision has fewer), so every
+  block type of a stage and every neck variant trains on the same batch at every step;
+  numeric choices are drawn uniformly. Four forwards and backwards per step.
 """
 
 from __future__ import annotations
@@ -83,5 +88,27 @@ def _sandwich(space: SearchSpace, rng: np.random.Generator) -> list[ArchSpec]:
     return [largest, smallest, space.sample(rng), space.sample(rng)]
 
 
+# architectures a fair step trains: the most choices any categorical decision of the default space has
+FAIR_ARCHS = 4
+
+
+def _fair(space: SearchSpace, rng: np.random.Generator) -> list[ArchSpec]:
+    permutations: dict[str, list[int]] = {}  # per categorical decision: the choice index of each architecture
+
+    def chooser(k: int) -> Callable[[str, Sequence[Any]], Any]:
+        def choose(name: str, choices: Sequence[Any]) -> Any:
+            if _ordered(choices):
+                return choices[int(rng.integers(len(choices)))]
+            if name not in permutations:  # tiled when it has fewer choices: each used equally often
+                tiled = [i % len(choices) for i in range(max(FAIR_ARCHS, len(choices)))]
+                permutations[name] = [tiled[i] for i in rng.permutation(len(tiled))]
+            return choices[permutations[name][k]]
+
+        return choose
+
+    return [space.build(chooser(k)) for k in range(FAIR_ARCHS)]
+
+
 SCHEMES.register("uniform", _uniform)
 SCHEMES.register("sandwich", _sandwich)
+SCHEMES.register("fair", _fair)

@@ -4,6 +4,7 @@ statistics), and the supernet folder's failure modes."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +58,19 @@ def test_sandwich_extremes_share_their_family_and_take_the_extreme_sizes(default
         assert largest.neck.channels == max(default_space.neck_channels) and smallest.neck.channels == min(default_space.neck_channels)
 
 
-@pytest.mark.parametrize("scheme", ["uniform", "sandwich"])
+def test_a_fair_step_trains_every_block_type_and_neck_variant_equally(default_space: SearchSpace) -> None:
+    for step in range(5):
+        archs = step_archs(default_space, "fair", 1, step)
+        assert len(archs) == 4
+        for index, choices in enumerate(default_space.stages):
+            used = Counter(a.stages[index].block for a in archs)
+            # a stage of fewer than four types: each used once or twice
+            assert set(used) == set(choices.blocks) and max(used.values()) - min(used.values()) <= 1, (index, used)
+        assert sorted(a.neck.variant for a in archs) == sorted(default_space.neck_variants)
+        assert len({a.to_string() for a in archs}) == 4
+
+
+@pytest.mark.parametrize("scheme", ["uniform", "sandwich", "fair"])
 def test_an_interrupted_training_resumes_exactly(scheme, tiny_space, tiny_dataset, tmp_path, monkeypatch) -> None:
     config = _config(scheme=scheme, steps=5, checkpoint_every=3)
     straight = train_supernet(tiny_space, tiny_dataset, config, tmp_path / "straight", progress=False)
