@@ -1,7 +1,7 @@
 """How well each scorer of the accuracy axis ranks architectures as long trainings do (issue 37).
 
-    python bench/bench_supernet_fidelity.py --supernet DIR [--supernet DIR ...] [--finetune-steps 20]
-        [--threads 1] [--json bench/reports/supernet_fidelity.json]
+    python bench/bench_supernet_fidelity.py --supernet DIR [--supernet DIR ...] [--medium-supernet DIR ...]
+        [--finetune-steps 20] [--threads 1] [--json bench/reports/supernet_fidelity.json]
 
 The 24 architectures of fidelity samples 2 and 3 (bench/reports/proxy_fidelity_2000img*.json)
 were trained 10x longer than the proxy (1,500 steps) on the 2,000-image proxy scenes, twice
@@ -20,7 +20,10 @@ Every score is evaluated as the long runs were recorded: on the proxy's validati
 with the evaluator's former project rules (:data:`nas.eval.options.PROJECT`). Per scorer:
 Kendall tau and Spearman with 95% bootstrap intervals over all 24 and over the multi-level
 necks alone, the spread of its scores, the median seconds per candidate; between supernets
-of one scheme trained at different seeds, the tau between their scores (repeatability).
+trained alike at different seeds, the tau between their scores (repeatability) and whether
+the networks' scores spread beyond the seed noise. A ``--medium-supernet`` (trained on the
+2,000-image ``medium`` scenes, where a short proxy learns nothing) is recalibrated and
+evaluated on those scenes' images.
 The report and its PNG are rewritten after every scored network and a rerun scores only
 what the report lacks.
 """
@@ -139,13 +142,16 @@ def score_static(report: Report, archs: list[str], data: Path) -> None:
         report.write()
 
 
-def score_supernet(report: Report, archs: list[str], data: Path, folder: Path, finetune_steps: int, threads: int | None) -> list[str]:
-    """The supernet scores of every network (and fine-tuned ones); returns the scorer names."""
+def score_supernet(report: Report, archs: list[str], data: Path, folder: Path, finetune_steps: int, threads: int | None,
+                   scenes: str = "proxy") -> list[str]:
+    """The supernet scores of every network (and fine-tuned ones) on ``data``, the scenes it
+    was trained on; returns the scorer names."""
     trained = load_supernet(folder)
     name = f"supernet {folder.name}"
     names = [name] + ([f"{name} +ft{finetune_steps}"] if finetune_steps else [])
     report.data.setdefault("supernets", {})[name] = {"folder": str(folder), "steps": trained.steps, "scheme": trained.config.scheme,
-                                                      "seed": trained.config.seed, "space_hash": trained.space.hash}
+                                                      "seed": trained.config.seed, "space_hash": trained.space.hash,
+                                                      "scenes": scenes}
     for scorer_name, steps in zip(names, (0, finetune_steps)):
         todo = [a for a in archs if not report.has(scorer_name, a)]
         if not todo:
@@ -160,6 +166,26 @@ def score_supernet(report: Report, archs: list[str], data: Path, folder: Path, f
     return names
 
 
+def seed_pair(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Two supernets trained alike (scheme, steps, scenes) at different seeds."""
+    alike = all(a.get(key, "proxy") == b.get(key, "proxy") for key in ("scheme", "steps", "scenes"))
+    return alike and a["seed"] != b["seed"]
+
+
+def seed_agreement(a: list[float], b: list[float]) -> dict[str, Any]:
+    """How two seeds' scores of the same networks agree, and whether the networks' spread
+    stands out of the seed noise: the noise of one score is the standard deviation of the
+    two seeds' differences over sqrt(2); the signal is the standard deviation of the scores
+    across networks (the mean of both seeds')."""
+    differences = np.subtract(a, b)
+    noise = float(np.std(differences, ddof=1) / np.sqrt(2))
+    signal = float((np.std(a, ddof=1) + np.std(b, ddof=1)) / 2)
+    return {"over": len(a), "kendall_tau": round(kendall_tau(a, b), 4),
+            "median_abs_difference": round(statistics.median(np.abs(differences).tolist()), 3),
+            "score_std_across_networks": round(signal, 3), "seed_noise_std": round(noise, 3),
+            "signal_to_noise": round(signal / noise, 3) if noise > 0 else None}
+
+
 def summarise(report: Report, archs: list[str], reference: dict[str, float], whole: dict[str, float], resamples: int) -> None:
     multi = [a for a in archs if multi_level(a)]
     long_values = [reference[a] for a in archs]
@@ -171,19 +197,18 @@ def summarise(report: Report, archs: list[str], reference: dict[str, float], who
                            "multi_level": agreement(scores, reference, multi, resamples),
                            "all_vs_all_val_reference": agreement(scores, whole, archs, resamples),
                            "spread": round(max(values) - min(values), 4) if values else None,
+                           "std": round(float(np.std(values, ddof=1)), 4) if len(values) > 1 else None,
                            "median_seconds_per_candidate": round(statistics.median(seconds), 3) if seconds else None}
     supernets = report.data.get("supernets", {})
     repeat = {}
     names = sorted(supernets)
     for i, a in enumerate(names):
         for b in names[i + 1:]:
-            if supernets[a]["scheme"] == supernets[b]["scheme"] and supernets[a]["seed"] != supernets[b]["seed"]:
+            if seed_pair(supernets[a], supernets[b]):
                 common = [x for x in archs if x in report.data["scores"].get(a, {}) and x in report.data["scores"].get(b, {})]
                 if len(common) >= 3:
-                    sa = [report.data["scores"][a][x] for x in common]
-                    sb = [report.data["scores"][b][x] for x in common]
-                    repeat[f"{a} vs {b}"] = {"over": len(common), "kendall_tau": round(kendall_tau(sa, sb), 4),
-                                             "median_abs_difference": round(statistics.median(abs(x - y) for x, y in zip(sa, sb)), 3)}
+                    repeat[f"{a} vs {b}"] = seed_agreement([report.data["scores"][a][x] for x in common],
+                                                           [report.data["scores"][b][x] for x in common])
     report.data.update(archs=archs, reference="mean of both long runs (1,500 steps), GPS AP on the proxy's 80 validation images, project rules",
                        long_spread=round(max(long_values) - min(long_values), 3), multi_level_over=len(multi), summary=summary,
                        repeatability=repeat, targets=TARGETS)
@@ -232,10 +257,13 @@ def plot(report: Report, path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--supernet", type=Path, action="append", default=[], help="a trained supernet folder (repeatable)")
+    parser.add_argument("--medium-supernet", type=Path, action="append", default=[],
+                        help="a supernet trained on the 2,000-image medium scenes, scored on them (repeatable)")
     parser.add_argument("--finetune-steps", type=int, default=20, help="also score after this many fine-tuning steps (0: not)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--archs", type=int, default=None, help="only the first N architectures (a quick look)")
     parser.add_argument("--data", help="the 2,000-image proxy scenes (default: rendered into .cache on first use)")
+    parser.add_argument("--medium-data", help="the 2,000-image medium scenes (default: rendered into .cache on first use)")
     parser.add_argument("--resamples", type=int, default=RESAMPLES)
     parser.add_argument("--json", type=Path, default=ROOT / "reports" / "supernet_fidelity.json")
     args = parser.parse_args()
@@ -251,15 +279,17 @@ def main() -> None:
     for arch in archs:
         report.put("short proxy", arch, proxy[arch], proxy_seconds[arch])
     score_static(report, archs, data)
-    for folder in args.supernet:
-        print(f"scoring from {folder}", flush=True)
-        score_supernet(report, archs, data, folder, args.finetune_steps, args.threads)
+    medium = benchmark_data(args.medium_data, CACHE, images=2000, scene="medium") if args.medium_supernet else None
+    for folder, scenes, scored_on in [(f, "proxy", data) for f in args.supernet] + [(f, "medium", medium) for f in args.medium_supernet]:
+        print(f"scoring from {folder} on {scenes} scenes", flush=True)
+        score_supernet(report, archs, scored_on, folder, args.finetune_steps, args.threads, scenes)
         summarise(report, archs, reference, whole, args.resamples)
         report.write()
         plot(report, args.json.with_suffix(".png"))
     summarise(report, archs, reference, whole, args.resamples)
-    scored = [entry["folder"] for entry in report.data.get("supernets", {}).values()]
-    report.data["command"] = "python bench/bench_supernet_fidelity.py " + " ".join(f"--supernet {f}" for f in scored)
+    scored = [(entry["folder"], entry.get("scenes", "proxy")) for entry in report.data.get("supernets", {}).values()]
+    report.data["command"] = "python bench/bench_supernet_fidelity.py " + " ".join(
+        f"--{'medium-' if scenes == 'medium' else ''}supernet {f}" for f, scenes in scored)
     report.write()
     plot(report, args.json.with_suffix(".png"))
     summary = report.data["summary"]
@@ -270,7 +300,8 @@ def main() -> None:
               f"{multi.get('kendall_tau', float('nan')):9.3f} {row.get('spearman', float('nan')):8.3f} "
               f"{summary[scorer]['spread'] or 0:7.2f} {summary[scorer]['median_seconds_per_candidate'] or 0:7.1f}")
     for pair, figures in report.data["repeatability"].items():
-        print(f"repeatability {pair}: tau {figures['kendall_tau']:.3f} over {figures['over']}")
+        print(f"repeatability {pair}: tau {figures['kendall_tau']:.3f} over {figures['over']}; score std across networks "
+              f"{figures['score_std_across_networks']:.2f} vs seed noise {figures['seed_noise_std']:.2f}")
     print(f"long runs spread {report.data['long_spread']:.1f} GPS AP; report {args.json}")
 
 
