@@ -92,9 +92,10 @@ def bootstrap_spearman(a: np.ndarray, b: np.ndarray, resamples: int, seed: int =
 
 
 def agreement(scores: dict[str, float], reference: dict[str, float], archs: list[str], resamples: int) -> dict[str, Any] | None:
-    """Kendall tau and Spearman of ``scores`` against ``reference`` with 95% intervals."""
+    """Kendall tau and Spearman of ``scores`` against ``reference`` with 95% intervals; None
+    when fewer than 3 networks are scored or all score alike (no rank to compare)."""
     chosen = [a for a in archs if a in scores and np.isfinite(scores[a])]
-    if len(chosen) < 3:
+    if len(chosen) < 3 or len({scores[a] for a in chosen}) == 1:
         return None
     s, r = np.array([scores[a] for a in chosen]), np.array([reference[a] for a in chosen])
     tau_low, tau_high = bootstrap_kendall_tau(s, r, resamples)
@@ -232,7 +233,9 @@ def plot(report: Report, path: Path) -> None:
         bars.barh(y + offset, taus, height=0.34, color=colour, xerr=[lows, highs], capsize=2, label=label)
     for part, style in (("all", "--"), ("multi_level", ":")):
         bars.axvline(TARGETS[part], color="grey", linestyle=style, linewidth=1, label=f"target {part.replace('_', '-')} {TARGETS[part]}")
-    bars.set_yticks(y, [f"{s} ({summary[s]['median_seconds_per_candidate']:.1f} s)" for s in order], fontsize=8)
+    labels = [f"{s} ({summary[s]['median_seconds_per_candidate']:.1f} s)" + ("" if summary[s]["all"] else ": all equal, no tau")
+              for s in order]
+    bars.set_yticks(y, labels, fontsize=8)
     bars.set_xlabel("Kendall tau vs the long runs (95% bootstrap interval)")
     bars.set_xlim(-1, 1)
     bars.legend(fontsize=7, loc="lower right")
