@@ -32,25 +32,28 @@ TARGET_CANDIDATES, TARGET_MINUTES = 500, 90.0
 WALL_FILE = "bench_wall.json"  # beside the run: the wall time of the command that made it
 
 
-def run_search(args: argparse.Namespace) -> float:
-    """Search afresh into ``--out``; its wall seconds."""
+def run_search(args: argparse.Namespace) -> None:
+    """Search afresh into ``--out``, its wall time in :data:`WALL_FILE` there."""
     if args.out.exists():
         shutil.rmtree(args.out)
     argv = [sys.executable, "-m", "nas", "search", "--space", str(args.space), "--table", str(args.table), "--data", str(args.data),
             "--supernet", str(args.supernet), "--trials", str(args.trials), "--no-baselines", "--cpus-per-trial", str(args.cpus_per_trial),
             "--seed", str(args.seed), "--out", str(args.out)]
     print("$", " ".join(argv[2:]), flush=True)
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     done = subprocess.run(argv, cwd=ROOT, check=False)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"nas search failed ({done.returncode}); see its output above")
-    (args.out / WALL_FILE).write_text(json.dumps({"seconds": seconds, "cores": os.cpu_count()}) + "\n")
-    return seconds
+    # the 1-minute load average at the end tells whether other work shared the cores (Ray's
+    # workers run at nice 15 and lose to any busy neighbour)
+    (args.out / WALL_FILE).write_text(json.dumps({"seconds": seconds, "cores": os.cpu_count(), "load_before": load_before,
+                                                  "load_after": os.getloadavg()[0]}) + "\n")
 
 
-def summarise(args: argparse.Namespace, seconds: float) -> dict[str, object]:
-    """The report of the run in ``--out``, searched in ``seconds``."""
+def summarise(args: argparse.Namespace, wall: dict[str, float]) -> dict[str, object]:
+    """The report of the run in ``--out``, as its :data:`WALL_FILE` recorded it."""
     import math
 
     from nas.runs.front import front_trials, learned_floor
@@ -63,6 +66,7 @@ def summarise(args: argparse.Namespace, seconds: float) -> dict[str, object]:
         raise SystemExit(f"{args.out}: no finished candidate to report on")
     scorers = sorted({r.scorer for r in finished})
     per_candidate = statistics.median(r.wall_seconds for r in finished)
+    seconds = wall["seconds"]
     per_minute = len(finished) / (seconds / 60)
     minutes_500 = TARGET_CANDIDATES / per_minute
     aps = [r.gps_ap for r in finished if math.isfinite(r.gps_ap)]
@@ -70,7 +74,7 @@ def summarise(args: argparse.Namespace, seconds: float) -> dict[str, object]:
     return {
         "command": "python bench/bench_supernet_search.py " + " ".join(sys.argv[1:]),
         "supernet": str(args.supernet), "data": str(args.data), "table": str(args.table), "cores": os.cpu_count(),
-        "cpus_per_trial": args.cpus_per_trial, "trials_requested": args.trials, "candidates_scored": len(finished),
+        "load_average": {"before": wall.get("load_before"), "after": wall.get("load_after")}, "cpus_per_trial": args.cpus_per_trial, "trials_requested": args.trials, "candidates_scored": len(finished),
         "failed_or_rejected": len(rows) - len(finished), "scorers": scorers, "search_minutes": seconds / 60,
         "median_seconds_per_candidate": per_candidate, "candidates_per_minute": per_minute, "minutes_for_500": minutes_500,
         "gps_ap_range": [min(aps), max(aps)] if aps else None, "front_size": len(front),
@@ -95,14 +99,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--trials {args.trials}: give at least 1 candidate")
     if not (args.supernet / "supernet.json").is_file():
         parser.error(f"--supernet {args.supernet}: not a trained supernet folder (no supernet.json); train one with nas supernet train")
-    if args.analyse_only:
-        wall = args.out / WALL_FILE
-        if not wall.is_file():
-            parser.error(f"--analyse-only: {args.out} holds no run of this bench (no {WALL_FILE})")
-        seconds = float(json.loads(wall.read_text())["seconds"])
-    else:
-        seconds = run_search(args)
-    report = summarise(args, seconds)
+    if args.analyse_only and not (args.out / WALL_FILE).is_file():
+        parser.error(f"--analyse-only: {args.out} holds no run of this bench (no {WALL_FILE})")
+    if not args.analyse_only:
+        run_search(args)
+    report = summarise(args, json.loads((args.out / WALL_FILE).read_text()))
     print(f"{report['candidates_scored']} candidates scored from {args.supernet.name} in {report['search_minutes']:.1f} min on "
           f"{report['cores']} cores ({report['median_seconds_per_candidate']:.1f} s median per candidate, {report['candidates_per_minute']:.1f} "
           f"per minute): 500 take {report['minutes_for_500']:.1f} min, target <= {TARGET_MINUTES:.0f}: "
