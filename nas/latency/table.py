@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from nas.errors import MissingKeysError, TableError
 from nas.io import atomic_write_text
 from nas.latency.keys import DEFAULT_ROIS, Op, arch_ops, op_keys
+from nas.latency.opkinds import key_kind
 from nas.latency.stats import OpStats
 from nas.space.spec import ArchSpec
 
@@ -207,12 +208,19 @@ class LatencyTable:
             missing,
         )
 
-    def correct(self, sum_ms: float, n_ops: int) -> float:
-        """Apply the table's fitted correction (identity when it has none)."""
+    def correct(self, ops_ms: list[tuple[str, float]]) -> float:
+        """The predicted latency of a network from its ops' (key, ms): their sum, corrected
+        by the table's fitted correction when it has one (:mod:`nas.latency.validate`): per
+        op kind ``(scale + kind_scales[kind]) * ms``, or, as validations stored it before
+        2026-12-05, ``scale * sum + per_op_ms * n_ops + offset_ms``."""
         c = self.meta.get("correction")
         if not c:
-            return sum_ms
-        return float(c["scale"]) * sum_ms + float(c["per_op_ms"]) * n_ops + float(c["offset_ms"])
+            return math.fsum(ms for _, ms in ops_ms)
+        scale = float(c["scale"])
+        if "kind_scales" in c:
+            kinds = c["kind_scales"]
+            return math.fsum((scale + float(kinds.get(key_kind(key), 0.0))) * ms for key, ms in ops_ms)
+        return scale * math.fsum(ms for _, ms in ops_ms) + float(c["per_op_ms"]) * len(ops_ms) + float(c["offset_ms"])
 
     def check_space(self, space: SearchSpace, space_path: str | Path) -> None:
         """Refuse a space this table was not profiled for (by hash): it cannot cover it, and a
@@ -228,10 +236,10 @@ class LatencyTable:
         keys = op_keys(arch, self.rois)
         ms = self._ms
         try:
-            total = sum(ms[k] for k in keys)
+            ops_ms = [(k, ms[k]) for k in keys]
         except KeyError:
             raise self._missing_error(arch, keys) from None
-        return self.correct(total, len(keys))
+        return self.correct(ops_ms)
 
     def predict(self, arch: ArchSpec) -> Prediction:
         """Predicted latency with the per-op breakdown."""
@@ -241,7 +249,7 @@ class LatencyTable:
             raise self._missing_error(arch, keys)
         breakdown = tuple((op, self._ms[op.key]) for op in ops)
         total = math.fsum(ms for _, ms in breakdown)
-        return Prediction(self.correct(total, len(ops)), total, breakdown, frozenset(k for k in keys if k in self.fitted), self.fitted_by)
+        return Prediction(self.correct([(op.key, ms) for op, ms in breakdown]), total, breakdown, frozenset(k for k in keys if k in self.fitted), self.fitted_by)
 
 
 def _read_rows(csv_path: Path) -> dict[str, OpStats]:

@@ -10,6 +10,7 @@ import pytest
 
 from nas.errors import MissingKeysError, TableError
 from nas.latency.keys import op_keys, space_keys
+from nas.latency.opkinds import key_kind
 from nas.latency.stats import OpStats
 from nas.latency.table import FORMAT, VERSION, LatencyTable
 
@@ -58,6 +59,16 @@ def test_correction_is_applied(table_dir, tiny_space) -> None:
     n = len(op_keys(arch))
     assert table.predict(arch).latency_ms == pytest.approx(0.5 * plain + 0.01 * n + 1.0)
     assert table.predict_ms(arch) == pytest.approx(0.5 * plain + 0.01 * n + 1.0)
+    # the per-kind form validations store since 2026-12-05
+    by_kind: dict[str, float] = {}
+    for op, ms in table.predict(arch).breakdown:
+        by_kind[key_kind(op.key)] = by_kind.get(key_kind(op.key), 0.0) + ms
+    kind, other = sorted(by_kind)[:2]
+    table.meta["correction"] = {"scale": 0.5, "kind_scales": {kind: 0.25, "not-in-this-net": 9.0}}
+    expected = 0.75 * by_kind[kind] + 0.5 * (plain - by_kind[kind])
+    assert table.predict(arch).latency_ms == pytest.approx(expected)
+    assert table.predict_ms(arch) == pytest.approx(expected)
+    assert other  # the arch has ops of two kinds at least, so the kind's own scale is tested apart
 
 
 def test_missing_keys_error_lists_keys_and_command(tmp_path, tiny_space) -> None:

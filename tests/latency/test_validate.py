@@ -21,11 +21,31 @@ def test_metrics_by_hand() -> None:
     assert m.spearman == pytest.approx(1.0) and m.kendall == pytest.approx(1.0)
 
 
-def test_fit_correction_recovers_coefficients() -> None:
-    sums, n_ops = [10.0, 20.0, 30.0, 12.0, 40.0], [10, 25, 12, 30, 18]
-    measured = [0.8 * s + 0.05 * n + 1.5 for s, n in zip(sums, n_ops)]
-    c = fit_correction(sums, n_ops, measured)
-    assert c == {"scale": pytest.approx(0.8), "per_op_ms": pytest.approx(0.05), "offset_ms": pytest.approx(1.5)}
+KIND_SUMS = [{"ir": 10.0, "unit": 2.0}, {"ir": 20.0, "unit": 9.0, "dw": 1.0}, {"ir": 30.0, "unit": 3.0}, {"ir": 12.0, "unit": 12.0, "dw": 4.0},
+             {"ir": 40.0, "unit": 1.0, "dw": 2.0}]
+
+
+def test_fit_correction_recovers_per_kind_scales_without_shrinkage() -> None:
+    truth = {"ir": 0.8, "unit": 1.1, "dw": 0.5}  # int8-like: kinds fuse differently in a whole network
+    measured = [sum(truth[k] * ms for k, ms in sums.items()) for sums in KIND_SUMS]
+    c = fit_correction(KIND_SUMS, measured, ridge=0.0)
+    # the common scale and the deviations are one degree of freedom apart without a ridge
+    assert {k: c["scale"] + d for k, d in c["kind_scales"].items()} == {k: pytest.approx(v) for k, v in truth.items()}
+
+
+def test_fit_correction_is_relative_and_shrinks_kinds_to_one_scale() -> None:
+    # an overwhelming ridge leaves one common scale, fitted on relative errors: the scale a
+    # minimising sum((a * s / m - 1)^2) is sum(s / m) / sum((s / m)^2), by hand
+    measured = [9.0, 30.0, 26.0, 30.0, 35.0]
+    ratios = [sum(sums.values()) / m for sums, m in zip(KIND_SUMS, measured)]
+    c = fit_correction(KIND_SUMS, measured, ridge=1e12)
+    assert c["scale"] == pytest.approx(sum(ratios) / sum(r * r for r in ratios), rel=1e-6)
+    assert all(abs(d) < 1e-6 for d in c["kind_scales"].values())
+    # relative: scaling one network's sums and measurement together changes nothing
+    scaled = [dict(sums) for sums in KIND_SUMS]
+    scaled[4] = {k: 100 * v for k, v in scaled[4].items()}
+    same, base = fit_correction(scaled, [*measured[:4], 100 * measured[4]]), fit_correction(KIND_SUMS, measured)
+    assert same["scale"] == pytest.approx(base["scale"]) and same["kind_scales"] == pytest.approx(base["kind_scales"])
 
 
 def test_sample_archs_is_seeded(tiny_space) -> None:
@@ -141,7 +161,7 @@ def test_another_space_is_refused_before_anything_runs(tmp_path) -> None:
 def test_report_parts_by_hand() -> None:
     from nas.latency.validate import Correction, SpeedFactors
 
-    correction = Correction(**fit_correction([10.0, 20.0, 30.0], [10, 25, 12], [9.5, 17.75, 26.1]), kept=True)
-    assert correction.apply(20.0, 25) == pytest.approx(17.75)
-    assert list(correction.to_dict()) == ["scale", "per_op_ms", "offset_ms", "kept"]  # validation.json's order
+    correction = Correction(scale=0.8, kind_scales={"ir": 0.1, "unit": -0.2}, kept=True)
+    assert correction.apply({"ir": 10.0, "unit": 5.0, "dw": 2.0}) == pytest.approx(0.9 * 10 + 0.6 * 5 + 0.8 * 2)
+    assert list(correction.to_dict()) == ["scale", "kind_scales", "kept"]  # validation.json's order
     assert SpeedFactors(["k"], [[0.98, 1.01], [1.03]]).span == (0.98, 1.03)
