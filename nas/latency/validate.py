@@ -14,11 +14,10 @@ one half of the samples (a seeded random half) and scored on the other half only
 squares on relative errors (the figures of merit are relative: a 12 ms network counts as
 much as a 300 ms one), the kinds' deviations from the common scale shrunk by a ridge
 (:data:`KIND_RIDGE`). It is kept (written to meta.json, then applied by ``predict``) only
-when it lowers the held-out error. Measured on 2026-12-05 (the held-out half within ±10%,
-each half fitting the other in turn): an int8 table 80% / 84%, where the former
-``scale * sum + per_op_ms * n_ops + offset_ms`` fitted on absolute errors reached 40%; the
-Xeon table 88% / 92% (84%). Tables validated before keep their stored correction of that
-older form, which ``predict`` still applies.
+when it lowers the held-out error (how it compares with the former
+``scale * sum + per_op_ms * n_ops + offset_ms`` on absolute errors: docs/latency.md).
+Tables validated before 2026-12-05 keep their stored correction of that older form, which
+``predict`` still applies.
 
 Every model is measured in ``passes`` separate passes over all samples (each interleaved
 in its own order, one pass after the other); the value compared is the median of all its
