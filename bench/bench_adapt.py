@@ -16,12 +16,15 @@ that a killed run goes on where it stopped:
    budget, from an empty program cache; its table starts with the fill table's reference
    rows, so that its rows and the validation's measurements share one nominal machine
    speed (:mod:`nas.latency.speed`). meta.json logs the ops measured after each chunk and
-   the minutes spent building and measuring by then.
+   the minutes spent building and measuring by then, and the calibration networks the
+   run measured whole after its first chunk (:func:`nas.latency.adapt.calibration_archs`).
 3. Per source and budget: the ops measured within that many minutes (the log's prefix of
    the design), the rest adapted from the source (:func:`nas.latency.adapt.fit_transform`),
    and the plain sums of the validated networks scored against their measurements (share
-   within ±10%, Spearman, MAPE), beside the source's rows as they are (budget 0), the cold
-   ``--fill`` table and the repeatability. Every source is scored on the first source's
+   within ±10%, Spearman, MAPE), and the same sums calibrated as the adapted table's
+   meta.json is (the correction fitted on the calibration networks, once they are measured
+   within the budget), beside the source's rows as they are (budget 0), the cold
+   ``--fill`` table (plain, and calibrated on the same networks) and the repeatability. Every source is scored on the first source's
    design (the others would order their ops a little differently: the designs rank ops by
    each source's rows, which machines rank alike).
 
@@ -40,11 +43,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,12 +109,13 @@ def _prefixes(chunks: list[dict[str, float]], budgets: list[float]) -> dict[floa
 
 
 def score(args: argparse.Namespace, sources: list[Path], design_source: Path, measured_dir: Path, chunks: list[dict[str, float]],
-          validation: dict[str, object]) -> dict[str, object]:
+          validation: dict[str, object], fill_table: Path) -> dict[str, object]:
     """Step 3 (see the module doc)."""
-    from nas.latency.adapt import adapt_design, fit_transform
+    from nas.latency.adapt import adapt_design, fit_transform, op_usage
     from nas.latency.keys import op_keys
     from nas.latency.table import LatencyTable
-    from nas.latency.validate import metrics
+    from nas.latency.validate import Correction, fit_correction, metrics
+    from nas.space.search_space import SearchSpace
     from nas.space.spec import ArchSpec
 
     measured_table = LatencyTable.load(measured_dir)
@@ -117,11 +123,22 @@ def score(args: argparse.Namespace, sources: list[Path], design_source: Path, me
     refs = list(measured_table.meta.get("speed_reference", {}).get("keys", []))
     design_rows = LatencyTable.load(design_source).rows
     design_ms = {k: design_rows[k].median_ms for k in keys}
-    order = list(dict.fromkeys([*refs, *adapt_design(design_ms)]))
+    order = list(dict.fromkeys([*refs, *adapt_design(design_ms, op_usage(SearchSpace.from_yaml(args.space), measured_table.rois))]))
     rows = validation["rows"]
     networks = [op_keys(ArchSpec.from_string(r["arch"]), measured_table.rois) for r in rows]
     truth = [float(r["measured_ms"]) for r in rows]
     prefixes = _prefixes(chunks, args.budgets)
+    calibration = measured_table.meta.get("fill", {}).get("networks", [])
+    calibration_keys = [op_keys(ArchSpec.from_string(n["arch"]), measured_table.rois) for n in calibration]
+    calibration_ms = [float(n["measured_ms"]) for n in calibration]
+    network_spent = next((c["spent_s"] for c in chunks if "networks" in c), math.inf)
+
+    def calibrated(table: dict[str, float]) -> dict[str, float]:
+        """The sums of ``table`` corrected as the adapted table's meta.json is (fitted on the
+        calibration networks), scored on the validated networks."""
+        fit = Correction(**fit_correction([_kind_sums(table, ks) for ks in calibration_keys], calibration_ms), kept=True)
+        return metrics([fit.apply(_kind_sums(table, ks)) for ks in networks], truth).to_dict()
+
     curves: dict[str, list[dict[str, object]]] = {}
     for source_path in sources:
         source_rows = LatencyTable.load(source_path).rows
@@ -134,19 +151,36 @@ def score(args: argparse.Namespace, sources: list[Path], design_source: Path, me
             measured = {k: measured_table.rows[k].median_ms for k in order[: prefix["ops"]]}
             fit = fit_transform(source, measured)
             table = {**fit.rows, **measured}
-            curve.append({"budget_min": budget, **prefix, **metrics([sum(table[k] for k in ks) for ks in networks], truth).to_dict()})
+            point = {"budget_min": budget, **prefix, **metrics([sum(table[k] for k in ks) for ks in networks], truth).to_dict()}
+            if calibration and network_spent <= 60 * budget:
+                point["calibrated"] = {"networks": len(calibration), **calibrated(table)}
+            curve.append(point)
         curves[str(source_path)] = curve
-    return curves
+    fill_rows = LatencyTable.load(fill_table)
+    fill_all = {k: fill_rows.rows[k].median_ms if k in fill_rows.rows else fill_rows.fitted[k] for k in keys}
+    return {"curves": curves, "fill_calibrated": {"networks": len(calibration), **calibrated(fill_all)} if calibration else None}
+
+
+def _kind_sums(table: Mapping[str, float], keys: list[str]) -> dict[str, float]:
+    """A network's plain sum of ``table``'s rows split by op kind (ms)."""
+    from nas.latency.opkinds import key_kind
+
+    out: dict[str, float] = {}
+    for key in keys:
+        out[key_kind(key)] = out.get(key_kind(key), 0.0) + table[key]
+    return out
 
 
 def simulate(args: argparse.Namespace) -> dict[str, object]:
     """--simulate (see the module doc)."""
-    from nas.latency.adapt import adapt_design, fit_transform
+    from nas.latency.adapt import adapt_design, fit_transform, op_usage
     from nas.latency.keys import op_keys
     from nas.latency.table import LatencyTable
     from nas.latency.validate import metrics
+    from nas.space.search_space import SearchSpace
     from nas.space.spec import ArchSpec
 
+    usage = op_usage(SearchSpace.from_yaml(args.space), 10)
     rows = {str(t): {k: r.median_ms for k, r in LatencyTable.load(t).rows.items()} for t in args.sources}
     pairs: list[dict[str, object]] = []
     for target in args.sources:
@@ -162,7 +196,7 @@ def simulate(args: argparse.Namespace) -> dict[str, object]:
             if source == target:
                 continue
             old = {k: rows[str(source)][k] for k in new}
-            design = adapt_design(old)
+            design = adapt_design(old, usage)
             curve = [{"ops": 0, **metrics([sum(old[k] for k in ks) for ks in networks], truth).to_dict()}]
             for n in args.ops:
                 fit = fit_transform(old, {k: new[k] for k in design[:n]})
@@ -209,22 +243,28 @@ def main() -> None:
     fill = cold_fill(args, args.cache / "fill")
     validation = json.loads((args.cache / "fill" / "validation" / "validation.json").read_text())
     measured = measure_design(args, sources[0], args.cache / "fill" / "table", args.cache / "measured")
-    curves = score(args, sources, sources[0], Path(measured["table"]), measured["chunks"], validation)
+    scored = score(args, sources, sources[0], Path(measured["table"]), measured["chunks"], validation, args.cache / "fill" / "table")
+    curves = scored["curves"]
     repeat, filled = validation["repeatability"], validation["plain_sum"]
     print(f"\n{len(validation['rows'])} networks measured end to end on this machine; it repeats itself (pass 2 vs pass 1) within ±10% for "
           f"{repeat['within_10']:.0%} (Spearman {repeat['spearman']:.3f}); a cold --fill table ({fill['profile_min']:.1f} min, "
           f"{fill['measured_ops']} ops measured) puts {filled['within_10']:.0%} within ±10% (Spearman {filled['spearman']:.3f}, MAPE {filled['mape']:.1f}%)")
-    print(f"{'source':<40} {'budget':>7} {'ops':>5} {'build':>6} {'measure':>7} {'±10%':>5} {'Spearman':>8} {'MAPE':>6}")
+    if (fill_cal := scored["fill_calibrated"]) is not None:
+        print(f"the cold --fill table calibrated on the adaptation's {fill_cal['networks']} networks: {fill_cal['within_10']:.0%} within ±10% "
+              f"(Spearman {fill_cal['spearman']:.3f}, MAPE {fill_cal['mape']:.1f}%)")
+    print(f"{'source':<40} {'budget':>7} {'ops':>5} {'build':>6} {'measure':>7} {'±10%':>5} {'Spearman':>8} {'MAPE':>6}   calibrated: {'±10%':>5} {'Spearman':>8} {'MAPE':>6}")
     for source, curve in curves.items():
         for point in curve:
             if "within_10" not in point:
                 print(f"{Path(source).name:<40} {point['budget_min']:>6}m {'-':>5}   {point['note']}")
                 continue
+            cal = point.get("calibrated")
             print(f"{Path(source).name:<40} {point['budget_min']:>6}m {point['ops']:>5} {point.get('build_min', 0):>5.1f}m {point.get('measure_min', 0):>6.1f}m "
-                  f"{point['within_10']:>5.0%} {point['spearman']:>8.3f} {point['mape']:>5.1f}%")
+                  f"{point['within_10']:>5.0%} {point['spearman']:>8.3f} {point['mape']:>5.1f}%"
+                  + (f"   {'':>11} {cal['within_10']:>5.0%} {cal['spearman']:>8.3f} {cal['mape']:>5.1f}%" if cal else ""))
     report = {"command": " ".join(sys.argv), "space": str(args.space), "samples": len(validation["rows"]), "budgets_min": args.budgets,
               "design_source": str(sources[0]), "repeatability": repeat, "cold_fill": {"profile_min": fill["profile_min"], "measured_ops": fill["measured_ops"],
-              "fitted_ops": fill["fitted_ops"], "plain_sum": filled}, "adapted": curves, "chunks": measured["chunks"],
+              "fitted_ops": fill["fitted_ops"], "plain_sum": filled, "calibrated": scored["fill_calibrated"]}, "adapted": curves, "chunks": measured["chunks"],
               "wall_min_this_run": (time.perf_counter() - start) / 60}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")

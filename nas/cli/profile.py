@@ -49,7 +49,7 @@ CpusOpt = Annotated[str, typer.Option("--cpus", help="taskset CPU mask on the de
 def _check_adapt(adapt_from: Path | None, budget_minutes: float | None, fill: bool, samples: int | None) -> None:
     """Refuse --adapt-from with another way of choosing ops, and a budget that measures nothing."""
     if adapt_from is None:
-        raise NasError("--budget-minutes bounds an adaptation: pass it with --adapt-from TABLE")
+        raise NasError("--budget-minutes and --networks belong to an adaptation: pass them with --adapt-from TABLE")
     if fill or samples is not None:
         raise NasError(f"--adapt-from and {'--fill' if fill else '--samples'} choose the ops to measure in two different ways: pass one of them")
     if budget_minutes is not None:
@@ -98,6 +98,7 @@ def register(app: typer.Typer) -> None:
         fill_whole_kinds: Annotated[int, typer.Option("--fill-whole-kinds", min=0, help="--fill: kinds with at most this many ops are measured whole.")] = WHOLE_KIND_OPS,
         adapt_from: Annotated[Path | None, typer.Option("--adapt-from", help="Complete table of another device (same space and dtype): measure a designed set of ops here for --budget-minutes and predict every other op from that table's rows, per op kind, into fitted.csv (re-run without --adapt-from to measure them).")] = None,
         budget_minutes: Annotated[float | None, typer.Option("--budget-minutes", help="--adapt-from: minutes of building and measuring ops on this device, over all runs into --out (default 5).")] = None,
+        networks: Annotated[int | None, typer.Option("--networks", min=0, help="--adapt-from: whole networks measured within the budget, once, to calibrate op sums to networks (default 6; 0: none).")] = None,
     ) -> None:
         """Profile every op a search space can produce into a latency table (resumable)."""
         check_workers(workers)
@@ -108,7 +109,7 @@ def register(app: typer.Typer) -> None:
         if out.is_file():  # before any work: listing the space's ops alone takes seconds
             raise NasError(f"--out {out} is a file; a latency table is a folder (e.g. latency_tables/NAME), "
                            "created or resumed by nas profile")
-        if adapt_from is not None or budget_minutes is not None:
+        if adapt_from is not None or budget_minutes is not None or networks is not None:
             _check_adapt(adapt_from, budget_minutes, fill, samples)
         from nas.latency.profile import FillSettings, KeySelection, profile_space
         from nas.latency.runtimes import get_runtime
@@ -127,7 +128,8 @@ def register(app: typer.Typer) -> None:
             from nas.latency.adapt import adapt_space
 
             done = adapt_space(space, adapt_from, out, rt, transport, settings, 5.0 if budget_minutes is None else budget_minutes, baselines=baselines,
-                               workers=workers, chunk=min(chunk, 16), extra_rounds=extra_rounds, speed_refs=speed_refs, limit=limit)
+                               workers=workers, chunk=min(chunk, 16), extra_rounds=extra_rounds, speed_refs=speed_refs, limit=limit,
+                               networks=networks)
             typer.echo(f"{out}: {done.total} keys in the space, {done.measured} measured on this device ({done.measured_now} now: build "
                        f"{done.build_s:.0f} s, measure {done.measure_s:.0f} s; {done.spent_s / 60:.1f} min of the budget spent), "
                        f"{done.adapted} adapted from {adapt_from} into {out}/fitted.csv (re-run without --adapt-from to measure them)")

@@ -6,9 +6,11 @@ networks within ±10% on a first-generation EPYC), but it ranks ops almost as th
 machine does: what differs is a per-kind speed ratio that drifts with op size (large
 convolutions gain more from wider vector units than small, memory-bound ops do). So
 the new device builds and measures a small designed set of ops (:func:`adapt_design`:
-every op kind, spread over each kind's sizes, in an order whose every prefix is spread
-too, so that a time budget can stop it anywhere), and one model fitted on them maps each
-source row to the new device (:func:`fit_transform`)::
+every op kind, spread over each kind's sizes, interleaved with the ops that weigh most
+in the space's networks (:func:`op_usage`: a DensePose head op is a third of a
+network's time, one of 2,000 inverted residuals a fraction of a percent), in an order
+whose every prefix is balanced too, so that a time budget can stop it anywhere), and one
+model fitted on them maps each source row to the new device (:func:`fit_transform`)::
 
     log(new ms) = a + b log(source ms)            pooled over all kinds
                 + a_kind + b_kind log(source ms)  the kind's own line (its slope only
@@ -19,7 +21,9 @@ source row to the new device (:func:`fit_transform`)::
 On the shipped tables (2026-12-05: the zen1 table's rows predicted from the Xeon's or
 the EPYC's and a 30-150 op prefix of the design taken from the zen1's own rows, sums
 scored against zen1's 50 measured networks) the key terms lowered the MAPE of the kind
-lines alone from 11-15% to 6-9%. Adapted rows live in ``fitted.csv`` as
+lines alone from 11-15% to 6-9%. A few whole networks measured once in the budget
+(:func:`calibration_archs`) calibrate the table's sums to whole networks, as a
+validation's correction does (:func:`calibrate`). Adapted rows live in ``fitted.csv`` as
 ``--fill``'s fitted rows do (``fill.method`` in meta.json is ``adapt``, and predictions
 say ``fitted_by: adapt``); a measured row always wins, and ``nas profile`` without
 ``--adapt-from`` on the table measures them.
@@ -43,17 +47,20 @@ import numpy as np
 from tqdm import tqdm
 
 from nas.errors import TableError
-from nas.latency.keys import DEFAULT_ROIS
+from nas.latency.heads import dense_program
+from nas.latency.keys import DEFAULT_ROIS, op_keys
 from nas.latency.opkinds import key_kind
 from nas.latency.profile import new_meta, open_table, profile_keys, space_and_baseline_keys, table_lock
 from nas.latency.runtimes.base import LatencyRuntime
 from nas.latency.speed import DEFAULT_REFERENCES, choose_references
 from nas.latency.table import LatencyTable
 from nas.latency.transports.base import MeasureSettings, Transport
+from nas.latency.validate import fit_correction, kind_sums, measure_networks, sample_archs
 from nas.space.references import DENSEPOSE_BASELINES
 from nas.space.search_space import SearchSpace
+from nas.space.spec import ArchSpec
 
-__all__ = ["ADAPT_METHOD", "MIN_SLOPE_OPS", "TERM_RIDGE", "adapt_design", "key_terms", "fit_transform", "AdaptFit", "check_budget", "check_source",
+__all__ = ["ADAPT_METHOD", "ADAPT_NETWORKS", "calibrate", "MIN_SLOPE_OPS", "TERM_RIDGE", "USAGE_DRAWS", "USAGE_SEED", "op_usage", "adapt_design", "calibration_archs", "key_terms", "fit_transform", "AdaptFit", "check_budget", "check_source",
            "AdaptReport", "adapt_space"]
 
 ADAPT_METHOD = "adapt"  # meta.json fill.method of an adapted table
@@ -62,6 +69,10 @@ _FIRST_ROUND = 2  # ops of every kind measured before any kind gets a third
 _FIRST_CHUNK = 4  # ops of a run's first chunk: it times what an op costs here before larger chunks are sized to the budget
 TERM_RIDGE = 1.0  # shrinkage of a key term (log units): on 2026-12-05's shipped tables 0.3 and 1 did alike
 _FREE_RIDGE = 1e-6  # a kind's own line: tiny, only so that the pooled line carries what kinds share
+USAGE_DRAWS = 300  # networks drawn to weigh ops by use: on the shipped tables 100, 300 and 1,000 designed alike
+USAGE_SEED = 7919  # not validation's default seed 0: the design is not drawn from the networks a validation scores
+ADAPT_NETWORKS = 6  # whole networks measured to calibrate sums to networks (2026-12-05: 4, 6 and 8 calibrated alike; 6 cost ~1 min)
+_BY_USE_EVERY = 3  # after the first round, every 3rd op comes from the spread order, the others by use
 
 
 def _spread(n: int) -> list[int]:
@@ -84,13 +95,54 @@ def _spread(n: int) -> list[int]:
     return order
 
 
-def adapt_design(source: Mapping[str, float]) -> list[str]:
+def op_usage(space: SearchSpace, rois: int = DEFAULT_ROIS, draws: int = USAGE_DRAWS, seed: int = USAGE_SEED) -> dict[str, float]:
+    """How many times each key occurs in a network of ``space``, on average over ``draws``
+    architectures sampled as validation samples them (keys no draw holds are absent)."""
+    counts: dict[str, float] = defaultdict(float)
+    for arch in tqdm(sample_archs(space, draws, seed), desc="weighing ops by use", unit="net", dynamic_ncols=True, leave=False):
+        for key in op_keys(arch, rois):
+            counts[key] += 1.0 / draws
+    return dict(counts)
+
+
+def calibration_archs(space: SearchSpace, networks: int = ADAPT_NETWORKS) -> list[ArchSpec]:
+    """The networks an adaptation measures whole: the first ``networks`` of
+    :func:`op_usage`'s draws (not validation's, so that a validation scores others)."""
+    return sample_archs(space, networks, USAGE_SEED)[:networks] if networks > 0 else []
+
+
+def adapt_design(source: Mapping[str, float], usage: Mapping[str, float] | None = None) -> list[str]:
     """Every key of ``source`` (key -> ms on the source device) in the order the new device
-    measures them: each kind's first :data:`_FIRST_ROUND` ops (its smallest and largest)
-    before any kind's third, then kinds in turn so that a kind of ``n`` ops holds about a
-    ``sqrt(n)`` share of the measured ones (a network holds one stem but many blocks, and a
-    kind's spread of sizes grows slower than its count); within a kind, ops spread over
-    its sizes (:func:`_spread` of the ops sorted by source ms)."""
+    measures them.
+
+    The spread order: each kind's first :data:`_FIRST_ROUND` ops (its smallest and
+    largest) before any kind's third, then kinds in turn so that a kind of ``n`` ops holds
+    about a ``sqrt(n)`` share of the measured ones (a network holds one stem but many
+    blocks, and a kind's spread of sizes grows slower than its count); within a kind, ops
+    spread over its sizes (:func:`_spread` of the ops sorted by source ms).
+
+    With ``usage`` (:func:`op_usage`), after the first round two of every
+    :data:`_BY_USE_EVERY` ops are those of the largest expected share of a network's time
+    (uses per network x source ms), the third the spread order's next: a network's sum is
+    off by its heaviest ops' errors, and the model still sees every kind's sizes
+    (docs/latency.md, "Adapting a table to a new device", compares both orders)."""
+    spread = _spread_design(source)
+    if usage is None:
+        return spread
+    first = _FIRST_ROUND * len({key_kind(k) for k in source})
+    by_use = iter(sorted(source, key=lambda k: (-usage.get(k, 0.0) * source[k], k)))
+    rest = iter(spread[first:])
+    order, seen = spread[:first], set(spread[:first])
+    while len(order) < len(source):
+        pick = by_use if (len(order) - first) % _BY_USE_EVERY else rest
+        key = next(k for k in pick if k not in seen)
+        order.append(key)
+        seen.add(key)
+    return order
+
+
+def _spread_design(source: Mapping[str, float]) -> list[str]:
+    """:func:`adapt_design`'s spread order."""
     by_kind: dict[str, list[str]] = defaultdict(list)
     for key in sorted(source, key=lambda k: (source[k], k)):
         by_kind[key_kind(key)].append(key)
@@ -285,13 +337,23 @@ def adapt_space(
     extra_rounds: int | None = None,
     speed_refs: int = DEFAULT_REFERENCES,
     limit: int | None = None,
+    networks: int | None = ADAPT_NETWORKS,
 ) -> AdaptReport:
     """Adapt the complete table at ``source_path`` to this device into ``out``: build and
     measure the ops of :func:`adapt_design` in order, ``chunk`` at a time (the table saved
     after each), until ``budget_minutes`` of building and measuring are spent (over all
     runs into ``out``: a killed run resumes with what is left) or ``limit`` ops are
-    measured, then predict the others (:func:`fit_transform`) into fitted.csv. Other
-    arguments as :func:`nas.latency.profile.profile_space`'s."""
+    measured, then predict the others (:func:`fit_transform`) into fitted.csv.
+
+    After the first chunk (the speed-reference ops), ``networks`` whole networks (None:
+    :data:`ADAPT_NETWORKS`)
+    (:func:`calibration_archs`) are built and measured once, within the budget: the
+    correction from a network's plain sum to the network (per op kind, as validation's,
+    :func:`nas.latency.validate.fit_correction`) is fitted on them and stored in meta.json,
+    refitted after every chunk. Isolated ops' sums miss whole networks by a share that
+    differs per machine (10% over on the 2026-12-05 EPYC VM, for a cold ``--fill`` table
+    too), which no op measurement can see. Other arguments as
+    :func:`nas.latency.profile.profile_space`'s."""
     check_budget(budget_minutes)
     space = SearchSpace.from_yaml(space_path)
     keys = space_and_baseline_keys(space, baselines, rois)
@@ -306,8 +368,10 @@ def adapt_space(
         source_ms = {k: source.rows[k].median_ms for k in keys}
         earlier = table.meta.get("fill", {}) if table.meta.get("fill", {}).get("method") == ADAPT_METHOD else {}
         log: list[dict[str, float]] = list(earlier.get("chunks", []))
+        calibration: list[dict[str, Any]] = list(earlier.get("networks", []))
+        pending = calibration_archs(space, ADAPT_NETWORKS if networks is None else networks) if not calibration else []
         spent = float(log[-1]["spent_s"]) if log else 0.0
-        todo = [k for k in [*refs, *adapt_design(source_ms)] if k not in table]
+        todo = [k for k in [*refs, *adapt_design(source_ms, op_usage(space, rois))] if k not in table]
         todo = list(dict.fromkeys(todo))
         if limit is not None:
             todo = todo[:limit]
@@ -325,8 +389,13 @@ def adapt_space(
                 build_s, measure_s, spent = build_s + chunk_build, measure_s + run.measure_s, spent + chunk_build + run.measure_s
                 log.append({"ops": len(table), "measured": counted + run.measured, "build_s": round(chunk_build, 3),
                             "measure_s": round(run.measure_s, 3), "spent_s": round(spent, 3)})
-                _save_fit(table, source_ms, str(source_path), log)  # a usable table after every chunk
-        _save_fit(table, source_ms, str(source_path), log)
+                if pending and spent < budget_s:
+                    calibration, net_build, net_measure = _measure_calibration(pending, table, builders, runtime, transport, settings, rois)
+                    pending, build_s, measure_s, spent = [], build_s + net_build, measure_s + net_measure, spent + net_build + net_measure
+                    log.append({"ops": len(table), "measured": counted + run.measured, "networks": len(calibration), "build_s": round(net_build, 3),
+                                "measure_s": round(net_measure, 3), "spent_s": round(spent, 3)})
+                _save_fit(table, source_ms, str(source_path), log, calibration)  # a usable table after every chunk
+        _save_fit(table, source_ms, str(source_path), log, calibration)
         kinds = table.meta.get("fill", {}).get("kinds", {})
         return AdaptReport(len(keys), len(table), done, len(table.fitted), build_s, measure_s, spent, kinds)
 
@@ -335,10 +404,12 @@ def _last_per_op(log: list[dict[str, float]]) -> float | None:
     """Seconds an op took in the last chunk of ``log`` (None before any): the first chunk
     of a run pays for starting the builders and building the reference ops, so the last
     chunk says better what the next will cost."""
-    if not log or not log[-1].get("measured"):
+    chunks = [i for i, entry in enumerate(log) if "networks" not in entry]  # not the calibration networks' entry
+    if not chunks or not log[chunks[-1]].get("measured"):
         return None
-    ops = log[-1]["measured"] - (log[-2].get("measured", 0) if len(log) > 1 else 0)
-    return (log[-1]["build_s"] + log[-1]["measure_s"]) / ops if ops > 0 else None
+    last = chunks[-1]
+    ops = log[last]["measured"] - (log[last - 1].get("measured", 0) if last > 0 else 0)
+    return (log[last]["build_s"] + log[last]["measure_s"]) / ops if ops > 0 else None
 
 
 def _prepare_one(runtime: LatencyRuntime, name: str) -> str:
@@ -396,9 +467,34 @@ class _Builders:
                 os.environ["TQDM_DISABLE"] = saved
 
 
-def _save_fit(table: LatencyTable, source_ms: dict[str, float], source: str, log: list[dict[str, float]]) -> None:
-    """Fit the transform on the table's measured rows, store the adapted rows and save."""
+def _measure_calibration(archs: list[ArchSpec], table: LatencyTable, builders: _Builders, runtime: LatencyRuntime, transport: Transport,
+                         settings: MeasureSettings, rois: int) -> tuple[list[dict[str, Any]], float, float]:
+    """Build and measure the calibration networks: their records (arch string, ms) and the
+    seconds spent building and measuring."""
+    names = [dense_program(a.to_string(), rois) for a in archs]
+    refs = [r for r in table.meta.get("speed_reference", {}).get("keys", []) if r in table.rows]
+    built_s = builders.build([*names, *refs])
+    start = time.perf_counter()
+    ms = measure_networks(table, names, runtime, transport, settings)
+    return [{"arch": a.to_string(), "measured_ms": round(m, 5)} for a, m in zip(archs, ms)], built_s, time.perf_counter() - start
+
+
+def calibrate(table: LatencyTable, calibration: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The correction (validation's form) fitted on measured networks (``arch``,
+    ``measured_ms``) against ``table``'s plain per-kind sums; None without networks."""
+    if not calibration:
+        return None
+    sums = [kind_sums(table.predict(ArchSpec.from_string(str(n["arch"])))) for n in calibration]
+    return {**fit_correction(sums, [float(n["measured_ms"]) for n in calibration]), "fitted_on": len(calibration), "by": ADAPT_METHOD}
+
+
+def _save_fit(table: LatencyTable, source_ms: dict[str, float], source: str, log: list[dict[str, float]],
+              calibration: list[dict[str, Any]]) -> None:
+    """Fit the transform on the table's measured rows, store the adapted rows, refit the
+    calibration's correction (kept as it was without networks) and save."""
     measured = {k: table.rows[k].median_ms for k in source_ms if k in table}
     fit = fit_transform(source_ms, measured)
-    table.set_fitted(fit.rows, {**fit.summary(source, len(measured)), "chunks": log})
+    table.set_fitted(fit.rows, {**fit.summary(source, len(measured)), "chunks": log, "networks": calibration})
+    if (correction := calibrate(table, calibration)) is not None:
+        table.meta["correction"] = correction
     table.save()

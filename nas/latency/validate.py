@@ -64,7 +64,7 @@ from nas.latency.transports.base import MeasureSettings, Transport
 from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
 
-__all__ = ["Metrics", "metrics", "fit_correction", "kind_sums", "KIND_RIDGE", "sample_archs", "validate_table", "check_samples", "MIN_SAMPLES",
+__all__ = ["Metrics", "metrics", "fit_correction", "kind_sums", "measure_networks", "KIND_RIDGE", "sample_archs", "validate_table", "check_samples", "MIN_SAMPLES",
            "ValidationReport", "ValidationRow", "Correction", "HeldOut", "SpeedFactors"]
 
 # Fewest architectures a validation takes: two per half, so that each half has an order.
@@ -388,6 +388,15 @@ def validate_table(
             table.meta["correction"] = {**coef, "fitted_on": len(fit_idx), "seed": seed, "heldout_mape": cor_test.mape}
         table.save()
     return report
+
+
+def measure_networks(table: LatencyTable, names: list[str], runtime: LatencyRuntime, transport: Transport, settings: MeasureSettings,
+                     chunk: int = 10) -> list[float]:
+    """Median ms of each built network program of ``names`` (:func:`dense_program`), one
+    pass, the machine's speed relative to ``table``'s divided out by its reference ops."""
+    refs = list(table.meta.get("speed_reference", {}).get("keys", []))
+    speed = SpeedReference(refs, {r: table.rows[r].median_ms for r in refs if r in table.rows})
+    return _measure(runtime, transport, settings, names, chunk, 1, speed).values
 
 
 def _devices(table: LatencyTable, runtime: LatencyRuntime, transport: Transport, other_device: bool

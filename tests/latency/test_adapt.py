@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from nas.errors import TableError
-from nas.latency.adapt import MIN_SLOPE_OPS, adapt_design, adapt_space, fit_transform, key_terms
+from nas.latency.adapt import (ADAPT_NETWORKS, MIN_SLOPE_OPS, adapt_design, adapt_space, calibrate, calibration_archs, fit_transform, key_terms,
+                               op_usage)
+from nas.latency.heads import DENSE_PREFIX, dense_program
 from nas.latency.keys import op_keys, space_keys
 from nas.latency.opkinds import key_kind
 from nas.latency.profile import profile_space
@@ -22,6 +24,7 @@ from nas.latency.table import LatencyTable
 from nas.latency.transports.local import LocalTransport
 from nas.latency.transports.base import MeasureSettings
 from nas.space.search_space import SearchSpace
+from nas.space.spec import ArchSpec
 
 from .conftest import HERE, TINY_SPACE, run_nas
 
@@ -30,6 +33,7 @@ SETTINGS = MeasureSettings(warmup=1, rounds=3)
 # the synthetic new device: per kind, new ms = exp(a) * source ms ** b
 TRUTH = {"ir": (0.3, 0.8), "unit": (-0.2, 1.2)}
 OTHER_KINDS = (0.5, 1.0)  # every other kind: its own offset (a + 0.1 x its rank), this slope
+NETWORK_RATIO = 0.9  # a whole network runs in this share of its ops' summed time
 
 
 def _transform(kind: str) -> tuple[float, float]:
@@ -41,7 +45,8 @@ def _transform(kind: str) -> tuple[float, float]:
 
 class TransformedDevice(LatencyRuntime):
     """A device whose every op takes a known per-kind transform of the source table's row
-    (returned as the run's duration, after sleeping ``sleep_ms`` of real time)."""
+    and a whole network :data:`NETWORK_RATIO` of its ops' sum (returned as the run's
+    duration, after sleeping ``sleep_ms`` of real time)."""
 
     name = "transformed"
 
@@ -50,6 +55,9 @@ class TransformedDevice(LatencyRuntime):
         self.source, self.sleep_ms = source, sleep_ms
 
     def truth(self, key: str) -> float:
+        if key.startswith(DENSE_PREFIX):
+            rois, arch = key.removeprefix(DENSE_PREFIX).split(":", 1)
+            return NETWORK_RATIO * sum(self.truth(k) for k in op_keys(ArchSpec.from_string(arch), int(rois.removeprefix("r"))))
         a, b = _transform(key_kind(key))
         return math.exp(a) * self.source.rows[key].median_ms ** b
 
@@ -87,6 +95,34 @@ def test_design_spreads_every_prefix_over_kinds_and_sizes(source) -> None:
     assert {design[i] for i in range(len(design)) if key_kind(design[i]) == "ir"} and ir[0] in first and ir[-1] in first  # ...its smallest and largest
     prefix = Counter(key_kind(k) for k in design[:40])
     assert prefix["ir"] > prefix["unit"] > prefix["rpn"]  # then about sqrt(ops) of each kind: 112 ir, 10 units, 3 rpn
+
+
+def test_design_by_use_puts_the_heaviest_ops_first_after_the_first_round(source) -> None:
+    ms = {k: r.median_ms for k, r in source.rows.items()}
+    spread = adapt_design(ms)
+    first = 2 * len({key_kind(k) for k in ms})
+    light = [k for k in spread[first:] if key_kind(k) == "ir"][-1]  # the spread order's last ir op...
+    usage = {k: 1.0 for k in ms} | {light: 1e6}  # ...used a million times per network
+    design = adapt_design(ms, usage)
+    assert sorted(design) == sorted(ms) and design[:first] == spread[:first]
+    assert design[first] == spread[first] and design[first + 1] == light  # every 3rd from the spread order, the others by use
+    by_use = [k for i, k in enumerate(design) if i > first and (i - first) % 3 != 0]
+    weight = [usage[k] * ms[k] for k in by_use]
+    assert weight[:20] == sorted(weight[:20], reverse=True)
+
+
+def test_op_usage_counts_each_key_per_sampled_network() -> None:
+    space = SearchSpace.from_yaml(TINY_SPACE)
+    usage = op_usage(space, draws=12, seed=3)
+    assert set(usage) <= set(space_keys(space))
+    stems = [k for k in usage if key_kind(k) == "stem"]
+    assert len(stems) == 1 and usage[stems[0]] == pytest.approx(1.0)  # one stem choice: once in every network
+    again = op_usage(space, draws=12, seed=3)
+    assert again == usage and op_usage(space, draws=12, seed=4) != usage
+    from nas.latency.validate import sample_archs
+
+    per_network = [len(op_keys(a)) for a in sample_archs(space, 12, 3)]
+    assert sum(usage.values()) == pytest.approx(sum(per_network) / 12)
 
 
 def test_key_terms_drop_channels_and_keep_parameters() -> None:
@@ -130,6 +166,21 @@ def test_adaptation_recovers_a_transformed_device_exactly(source, tmp_path) -> N
     assert kinds["ir"]["b"] == pytest.approx(0.8, abs=1e-4) and kinds["unit"]["b"] == pytest.approx(1.2, abs=1e-4)
     assert table.meta["fill"]["method"] == "adapt" and table.meta["fill"]["source"] == str(source.path)
     assert table.meta["runtime"] == "transformed" and table.fitted_by == "adapt"
+    # the calibration networks: measured once, after the reference ops, within the budget
+    networks = table.meta["fill"]["networks"]
+    assert [n["arch"] for n in networks] == [a.to_string() for a in calibration_archs(SearchSpace.from_yaml(FILL_SPACE))] and len(networks) == ADAPT_NETWORKS
+    assert [c.get("networks") for c in table.meta["fill"]["chunks"]][:3] == [None, ADAPT_NETWORKS, None]
+    correction = table.meta["correction"]
+    assert correction["scale"] == pytest.approx(NETWORK_RATIO, rel=1e-4) and all(abs(v) < 1e-4 for v in correction["kind_scales"].values())
+    arch = ArchSpec.from_string(networks[0]["arch"])
+    assert table.predict(arch).latency_ms == pytest.approx(device.truth(dense_program(arch.to_string(), table.rois)), rel=1e-4)
+
+
+def test_adaptation_without_networks_stores_no_correction(source, tmp_path) -> None:
+    adapt_space(FILL_SPACE, source.path, tmp_path / "new", TransformedDevice(source), LocalTransport(), SETTINGS, 10.0, baselines=(), limit=20, networks=0)
+    table = LatencyTable.load(tmp_path / "new")
+    assert len(table) == 20 and table.meta["fill"]["networks"] == [] and "correction" not in table.meta
+    assert calibrate(table, []) is None
 
 
 def test_adapted_rows_are_flagged_then_measured_by_a_plain_profile(source, tmp_path) -> None:
@@ -204,5 +255,7 @@ def test_a_source_of_another_dtype_is_refused(source, tmp_path) -> None:
 def test_adapt_with_fill_or_a_budget_alone_is_refused(source, tmp_path) -> None:
     _refused(_cli(tmp_path, source.path, "--fill"), "--adapt-from and --fill choose the ops", tmp_path)
     alone = run_nas("profile", "--baseline", "none", "--space", str(FILL_SPACE), "--runtime", "torch", "--out", str(tmp_path / "new"), "--budget-minutes", "3")
-    _refused(alone, "pass it with --adapt-from", tmp_path)
+    _refused(alone, "pass them with --adapt-from TABLE", tmp_path)
+    alone = run_nas("profile", "--baseline", "none", "--space", str(FILL_SPACE), "--runtime", "torch", "--out", str(tmp_path / "new"), "--networks", "3")
+    _refused(alone, "pass them with --adapt-from TABLE", tmp_path)
     assert json.loads((source.path / "meta.json").read_text())["space"]["name"] == "fill_latency"  # the source is left as it was
