@@ -345,14 +345,14 @@ def adapt_space(
     runs into ``out``: a killed run resumes with what is left) or ``limit`` ops are
     measured, then predict the others (:func:`fit_transform`) into fitted.csv.
 
-    After the first chunk (the speed-reference ops), ``networks`` whole networks (None:
-    :data:`ADAPT_NETWORKS`)
-    (:func:`calibration_archs`) are built and measured once, within the budget: the
+    After the first chunk (the speed-reference ops), ``networks`` whole networks
+    (:func:`calibration_archs`; None: :data:`ADAPT_NETWORKS`) are built and measured
+    once, within the budget: the
     correction from a network's plain sum to the network (per op kind, as validation's,
     :func:`nas.latency.validate.fit_correction`) is fitted on them and stored in meta.json,
     refitted after every chunk. Isolated ops' sums miss whole networks by a share that
-    differs per machine (10% over on the 2026-12-05 EPYC VM, for a cold ``--fill`` table
-    too), which no op measurement can see. Other arguments as
+    differs per machine (a median 11% over on the 2026-12-05 EPYC VM, for a cold
+    ``--fill`` table too), which no op measurement can see. Other arguments as
     :func:`nas.latency.profile.profile_space`'s."""
     check_budget(budget_minutes)
     space = SearchSpace.from_yaml(space_path)
