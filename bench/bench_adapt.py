@@ -171,6 +171,48 @@ def _kind_sums(table: Mapping[str, float], keys: list[str]) -> dict[str, float]:
     return out
 
 
+def plot(report: dict[str, object], path: Path) -> None:
+    """Share within ±10% and Spearman against minutes measured, per source (plain sums
+    dashed, calibrated solid), beside the cold --fill table and the repeatability."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (share, rank) = plt.subplots(1, 2, figsize=(11, 4.4), dpi=110)
+    colours = ["tab:blue", "tab:orange", "tab:green", "tab:purple"]
+    for colour, (source, curve) in zip(colours, report["adapted"].items()):
+        name = Path(source).name.removesuffix("-executorch-xnnpack-t1").removeprefix("cpu-") or "xeon"
+        name = {"cpu": "xeon"}.get(name, name)
+        points = [p for p in curve if "within_10" in p]
+        minutes = [p["budget_min"] for p in points]
+        share.plot(minutes, [100 * p["within_10"] for p in points], "--", color=colour, alpha=0.6, marker="o", markersize=3, label=f"from {name}, plain sums")
+        rank.plot(minutes, [p["spearman"] for p in points], "--", color=colour, alpha=0.6, marker="o", markersize=3)
+        cal = [p for p in points if "calibrated" in p]
+        if cal:
+            share.plot([p["budget_min"] for p in cal], [100 * p["calibrated"]["within_10"] for p in cal], "-", color=colour, marker="o",
+                       label=f"from {name}, calibrated ({cal[0]['calibrated']['networks']} networks)")
+            rank.plot([p["budget_min"] for p in cal], [p["calibrated"]["spearman"] for p in cal], "-", color=colour, marker="o")
+    fill, repeat = report["cold_fill"], report["repeatability"]
+    for ax, key, scale in ((share, "within_10", 100), (rank, "spearman", 1)):
+        ax.axhline(scale * repeat[key], color="black", linewidth=1, label="machine repeats itself (pass 2 vs 1)" if ax is share else None)
+        ax.axhline(scale * fill["plain_sum"][key], color="grey", linestyle=":", linewidth=1.5,
+                   label=f"cold --fill table ({fill['profile_min']:.0f} min)" if ax is share else None)
+        ax.axvline(5, color="grey", alpha=0.3)
+        ax.set_xlabel("minutes of building and measuring on the new device")
+        ax.grid(alpha=0.3)
+    share.axhline(100 * fill["plain_sum"]["within_10"] - 5, color="grey", linestyle=":", linewidth=0.8, alpha=0.6)
+    share.set_ylabel(f"share of {report['samples']} networks within ±10% (%)")
+    share.set_ylim(0, 100)
+    rank.set_ylabel("Spearman (predicted vs measured)")
+    rank.set_ylim(0.9, 1.0)
+    share.legend(fontsize=7, loc="lower right")
+    fig.suptitle("nas profile --adapt-from: accuracy against minutes measured (dotted: cold --fill and 5 points below it)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def simulate(args: argparse.Namespace) -> dict[str, object]:
     """--simulate (see the module doc)."""
     from nas.latency.adapt import adapt_design, fit_transform, op_usage
@@ -222,7 +264,13 @@ def main() -> None:
     parser.add_argument("--simulate", action="store_true", help="no measuring: between the shipped tables (see the module doc)")
     parser.add_argument("--ops", type=int, nargs="+", default=[30, 60, 100, 150, 300, 600], help="--simulate: ops measured")
     parser.add_argument("--json", type=Path, help="the report (default bench/reports/adapt.json, or adapt_simulate.json with --simulate)")
+    parser.add_argument("--replot", action="store_true", help="only draw the report's PNG again from its JSON")
     args = parser.parse_args()
+    if args.replot:
+        report_path = args.json or ROOT / "bench" / "reports" / "adapt.json"
+        plot(json.loads(report_path.read_text()), report_path.with_suffix(".png"))
+        print(f"plot: {report_path.with_suffix('.png')}")
+        return
     if args.simulate:
         report = simulate(args)
         out = args.json or ROOT / "bench" / "reports" / "adapt_simulate.json"
@@ -268,7 +316,8 @@ def main() -> None:
               "wall_min_this_run": (time.perf_counter() - start) / 60}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"report: {args.json}")
+    plot(report, args.json.with_suffix(".png"))
+    print(f"report: {args.json} and {args.json.with_suffix('.png')}")
 
 
 if __name__ == "__main__":
