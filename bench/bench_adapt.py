@@ -111,7 +111,8 @@ def _prefixes(chunks: list[dict[str, float]], budgets: list[float]) -> dict[floa
 def score(args: argparse.Namespace, sources: list[Path], design_source: Path, measured_dir: Path, chunks: list[dict[str, float]],
           validation: dict[str, object], fill_table: Path) -> dict[str, object]:
     """Step 3 (see the module doc)."""
-    from nas.latency.adapt import adapt_design, fit_transform, op_usage
+    from nas.latency.adapt import adapt_design, fit_transform
+    from nas.latency.usage import op_usage
     from nas.latency.keys import op_keys
     from nas.latency.table import LatencyTable
     from nas.latency.validate import Correction, fit_correction, metrics
@@ -215,7 +216,8 @@ def plot(report: dict[str, object], path: Path) -> None:
 
 def simulate(args: argparse.Namespace) -> dict[str, object]:
     """--simulate (see the module doc)."""
-    from nas.latency.adapt import adapt_design, fit_transform, op_usage
+    from nas.latency.adapt import adapt_design, fit_transform
+    from nas.latency.usage import op_usage
     from nas.latency.keys import op_keys
     from nas.latency.table import LatencyTable
     from nas.latency.validate import metrics

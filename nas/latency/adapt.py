@@ -7,7 +7,7 @@ machine does: what differs is a per-kind speed ratio that drifts with op size (l
 convolutions gain more from wider vector units than small, memory-bound ops do). So
 the new device builds and measures a small designed set of ops (:func:`adapt_design`:
 every op kind, spread over each kind's sizes, interleaved with the ops that weigh most
-in the space's networks (:func:`op_usage`: a DensePose head op is a third of a
+in the space's networks (:func:`nas.latency.usage.op_usage`: a DensePose head op is a third of a
 network's time, one of 2,000 inverted residuals a fraction of a percent), in an order
 whose every prefix is balanced too, so that a time budget can stop it anywhere), and one
 model fitted on them maps each source row to the new device (:func:`fit_transform`)::
@@ -48,19 +48,20 @@ from tqdm import tqdm
 
 from nas.errors import TableError
 from nas.latency.heads import dense_program
-from nas.latency.keys import DEFAULT_ROIS, op_keys
+from nas.latency.keys import DEFAULT_ROIS
 from nas.latency.opkinds import key_kind
 from nas.latency.profile import new_meta, open_table, profile_keys, space_and_baseline_keys, table_lock
 from nas.latency.runtimes.base import LatencyRuntime
 from nas.latency.speed import DEFAULT_REFERENCES, choose_references
 from nas.latency.table import LatencyTable
 from nas.latency.transports.base import MeasureSettings, Transport
+from nas.latency.usage import USAGE_SEED, by_weight, op_usage
 from nas.latency.validate import fit_correction, kind_sums, measure_networks, sample_archs
 from nas.space.references import DENSEPOSE_BASELINES
 from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
 
-__all__ = ["ADAPT_METHOD", "ADAPT_NETWORKS", "calibrate", "MIN_SLOPE_OPS", "TERM_RIDGE", "USAGE_DRAWS", "USAGE_SEED", "op_usage", "adapt_design", "calibration_archs", "key_terms", "fit_transform", "AdaptFit", "check_budget", "check_source",
+__all__ = ["ADAPT_METHOD", "ADAPT_NETWORKS", "calibrate", "MIN_SLOPE_OPS", "TERM_RIDGE", "adapt_design", "calibration_archs", "key_terms", "fit_transform", "AdaptFit", "check_budget", "check_source",
            "AdaptReport", "adapt_space"]
 
 ADAPT_METHOD = "adapt"  # meta.json fill.method of an adapted table
@@ -69,8 +70,6 @@ _FIRST_ROUND = 2  # ops of every kind measured before any kind gets a third
 _FIRST_CHUNK = 4  # ops of a run's first chunk: it times what an op costs here before larger chunks are sized to the budget
 TERM_RIDGE = 1.0  # shrinkage of a key term (log units): on 2026-12-05's shipped tables 0.3 and 1 did alike
 _FREE_RIDGE = 1e-6  # a kind's own line: tiny, only so that the pooled line carries what kinds share
-USAGE_DRAWS = 300  # networks drawn to weigh ops by use: on the shipped tables 100, 300 and 1,000 designed alike
-USAGE_SEED = 7919  # not validation's default seed 0: the design is not drawn from the networks a validation scores
 ADAPT_NETWORKS = 6  # whole networks measured to calibrate sums to networks (2026-12-05: 4, 6 and 8 calibrated alike; 6 cost ~1 min)
 _BY_USE_EVERY = 3  # after the first round, every 3rd op comes from the spread order, the others by use
 
@@ -95,19 +94,9 @@ def _spread(n: int) -> list[int]:
     return order
 
 
-def op_usage(space: SearchSpace, rois: int = DEFAULT_ROIS, draws: int = USAGE_DRAWS, seed: int = USAGE_SEED) -> dict[str, float]:
-    """How many times each key occurs in a network of ``space``, on average over ``draws``
-    architectures sampled as validation samples them (keys no draw holds are absent)."""
-    counts: dict[str, float] = defaultdict(float)
-    for arch in tqdm(sample_archs(space, draws, seed), desc="weighing ops by use", unit="net", dynamic_ncols=True, leave=False):
-        for key in op_keys(arch, rois):
-            counts[key] += 1.0 / draws
-    return dict(counts)
-
-
 def calibration_archs(space: SearchSpace, networks: int = ADAPT_NETWORKS) -> list[ArchSpec]:
     """The networks an adaptation measures whole: the first ``networks`` of
-    :func:`op_usage`'s draws (not validation's, so that a validation scores others)."""
+    :func:`nas.latency.usage.op_usage`'s draws (not validation's, so that a validation scores others)."""
     return sample_archs(space, networks, USAGE_SEED)[:networks] if networks > 0 else []
 
 
@@ -121,7 +110,7 @@ def adapt_design(source: Mapping[str, float], usage: Mapping[str, float] | None 
     blocks, and a kind's spread of sizes grows slower than its count); within a kind, ops
     spread over its sizes (:func:`_spread` of the ops sorted by source ms).
 
-    With ``usage`` (:func:`op_usage`), after the first round two of every
+    With ``usage`` (:func:`nas.latency.usage.op_usage`), after the first round two of every
     :data:`_BY_USE_EVERY` ops are those of the largest expected share of a network's time
     (uses per network x source ms), the third the spread order's next: a network's sum is
     off by its heaviest ops' errors, and the model still sees every kind's sizes
@@ -130,7 +119,7 @@ def adapt_design(source: Mapping[str, float], usage: Mapping[str, float] | None 
     if usage is None:
         return spread
     first = _FIRST_ROUND * len({key_kind(k) for k in source})
-    by_use = iter(sorted(source, key=lambda k: (-usage.get(k, 0.0) * source[k], k)))
+    by_use = iter(by_weight(list(source), usage, source))
     rest = iter(spread[first:])
     order, seen = spread[:first], set(spread[:first])
     while len(order) < len(source):

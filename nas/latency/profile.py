@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -251,7 +251,7 @@ def profile_space(
         refs = table.meta.get("speed_reference", {}).get("keys", [])
         missing = [k for k in keys if k not in table]
         features = _fill_features(keys, selection.fill)
-        todo = _select(missing, keys, refs, features, selection, space, rois, runtime)
+        todo = _select(missing, keys, refs, features, selection, space, rois, runtime, table.fitted)
         run = profile_keys(todo, table, runtime, transport, settings, workers, chunk, extra_rounds)
         already = len(keys) - len(missing)
         if selection.fill is None:
@@ -306,8 +306,9 @@ def _fill_features(keys: list[str], fill: FillSettings | None) -> dict[str, dict
 
 
 def _select(missing: list[str], keys: list[str], refs: list[str], features: dict[str, dict[str, float]], selection: KeySelection,
-            space: SearchSpace, rois: int, runtime: LatencyRuntime) -> list[str]:
-    """The ``missing`` keys ``selection`` chooses, reference ops first (a limit keeps them)."""
+            space: SearchSpace, rois: int, runtime: LatencyRuntime, fitted: Mapping[str, float]) -> list[str]:
+    """The ``missing`` keys ``selection`` chooses, reference ops first (a limit keeps them);
+    with ``fitted`` rows (key -> ms) and neither ``--samples`` nor ``--fill``, heaviest first."""
     todo = missing
     if selection.samples is not None:
         from nas.latency.validate import sample_archs
@@ -321,6 +322,12 @@ def _select(missing: list[str], keys: list[str], refs: list[str], features: dict
     if not selection.build:
         unbuilt = set(runtime.unbuilt(todo)) - set(refs)  # references are built regardless
         todo = [k for k in todo if k not in unbuilt]
+    if fitted and selection.samples is None and selection.fill is None:
+        # completing a filled or adapted table: the heaviest ops in the space's networks
+        # first, so that a part (--limit) replaces the fitted rows that weigh most
+        from nas.latency.usage import by_weight, op_usage
+
+        todo = by_weight(todo, op_usage(space, rois), fitted)
     todo = [*(r for r in refs if r in todo), *(k for k in todo if k not in refs)]
     return todo if selection.limit is None else todo[: selection.limit]
 

@@ -11,18 +11,18 @@ from pathlib import Path
 import pytest
 
 from nas.errors import TableError
-from nas.latency.adapt import (ADAPT_NETWORKS, MIN_SLOPE_OPS, adapt_design, adapt_space, calibrate, calibration_archs, fit_transform, key_terms,
-                               op_usage)
+from nas.latency.adapt import ADAPT_NETWORKS, MIN_SLOPE_OPS, adapt_design, adapt_space, calibrate, calibration_archs, fit_transform, key_terms
 from nas.latency.heads import DENSE_PREFIX, dense_program
 from nas.latency.keys import op_keys, space_keys
 from nas.latency.opkinds import key_kind
-from nas.latency.profile import profile_space
+from nas.latency.profile import KeySelection, profile_space
 from nas.latency.runner import TimedFn
 from nas.latency.runtimes.base import LatencyRuntime
 from nas.latency.synthetic import write_synthetic_table
 from nas.latency.table import LatencyTable
 from nas.latency.transports.local import LocalTransport
 from nas.latency.transports.base import MeasureSettings
+from nas.latency.usage import by_weight, op_usage
 from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
 
@@ -203,6 +203,17 @@ def test_adapted_rows_are_flagged_then_measured_by_a_plain_profile(source, tmp_p
     assert set(after.rows) == set(space_keys(space)) and all(after.rows[k] == v for k, v in measured_before.items())
     # (rel 1e-4: the speed factor against reference rows read back with 6 decimals is 1 within that)
     assert all(r.median_ms == pytest.approx(device.truth(k), rel=1e-4, abs=1e-6) for k, r in after.rows.items())
+
+
+def test_completing_an_adapted_table_in_parts_measures_the_heaviest_ops_first(source, tmp_path) -> None:
+    device, _ = _adapt(source, tmp_path / "new", limit=20)
+    before = LatencyTable.load(tmp_path / "new")
+    heaviest = by_weight(list(before.fitted), op_usage(SearchSpace.from_yaml(FILL_SPACE)), before.fitted)[:10]
+    profile_space(FILL_SPACE, tmp_path / "new", device, LocalTransport(), SETTINGS, KeySelection(limit=10), baselines=())
+    after = LatencyTable.load(tmp_path / "new")
+    assert set(after.rows) - set(before.rows) == set(heaviest)
+    weight = {k: before.fitted[k] * n for k, n in op_usage(SearchSpace.from_yaml(FILL_SPACE)).items() if k in before.fitted}
+    assert min(weight.get(k, 0.0) for k in heaviest) >= max(w for k, w in weight.items() if k not in heaviest)
 
 
 def test_budget_stops_measuring_and_a_rerun_resumes_within_it(source, tmp_path) -> None:
