@@ -7,8 +7,8 @@ machine does: what differs is a per-kind speed ratio that drifts with op size (l
 convolutions gain more from wider vector units than small, memory-bound ops do). So
 the new device builds and measures a small designed set of ops (:func:`adapt_design`:
 every op kind, spread over each kind's sizes, interleaved with the ops that weigh most
-in the space's networks (:func:`nas.latency.usage.op_usage`: a DensePose head op is a third of a
-network's time, one of 2,000 inverted residuals a fraction of a percent), in an order
+in the space's networks (:func:`nas.latency.usage.op_usage`: one of the few DensePose
+head ops weighs more in a network than hundreds of inverted residuals), in an order
 whose every prefix is balanced too, so that a time budget can stop it anywhere), and one
 model fitted on them maps each source row to the new device (:func:`fit_transform`)::
 
@@ -340,8 +340,8 @@ def adapt_space(
     correction from a network's plain sum to the network (per op kind, as validation's,
     :func:`nas.latency.validate.fit_correction`) is fitted on them and stored in meta.json,
     refitted after every chunk. Isolated ops' sums miss whole networks by a share that
-    differs per machine (a median 11% over on the 2026-12-05 EPYC VM, for a cold
-    ``--fill`` table too), which no op measurement can see. Other arguments as
+    differs per machine (a cold ``--fill`` table's too; docs/latency.md), which no op
+    measurement can see. Other arguments as
     :func:`nas.latency.profile.profile_space`'s."""
     check_budget(budget_minutes)
     space = SearchSpace.from_yaml(space_path)
