@@ -49,7 +49,6 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,7 +114,7 @@ def score(args: argparse.Namespace, sources: list[Path], design_source: Path, me
     from nas.latency.usage import op_usage
     from nas.latency.keys import op_keys
     from nas.latency.table import LatencyTable
-    from nas.latency.validate import Correction, fit_correction, metrics
+    from nas.latency.validate import Correction, fit_correction, kind_sums_of, metrics
     from nas.space.search_space import SearchSpace
     from nas.space.spec import ArchSpec
 
@@ -137,8 +136,8 @@ def score(args: argparse.Namespace, sources: list[Path], design_source: Path, me
     def calibrated(table: dict[str, float]) -> dict[str, float]:
         """The sums of ``table`` corrected as the adapted table's meta.json is (fitted on the
         calibration networks), scored on the validated networks."""
-        fit = Correction(**fit_correction([_kind_sums(table, ks) for ks in calibration_keys], calibration_ms), kept=True)
-        return metrics([fit.apply(_kind_sums(table, ks)) for ks in networks], truth).to_dict()
+        fit = Correction(**fit_correction([kind_sums_of((k, table[k]) for k in ks) for ks in calibration_keys], calibration_ms), kept=True)
+        return metrics([fit.apply(kind_sums_of((k, table[k]) for k in ks)) for ks in networks], truth).to_dict()
 
     curves: dict[str, list[dict[str, object]]] = {}
     for source_path in sources:
@@ -162,16 +161,6 @@ def score(args: argparse.Namespace, sources: list[Path], design_source: Path, me
     return {"curves": curves, "fill_calibrated": {"networks": len(calibration), **calibrated(fill_all)} if calibration else None}
 
 
-def _kind_sums(table: Mapping[str, float], keys: list[str]) -> dict[str, float]:
-    """A network's plain sum of ``table``'s rows split by op kind (ms)."""
-    from nas.latency.opkinds import key_kind
-
-    out: dict[str, float] = {}
-    for key in keys:
-        out[key_kind(key)] = out.get(key_kind(key), 0.0) + table[key]
-    return out
-
-
 def plot(report: dict[str, object], path: Path) -> None:
     """Share within ±10% and Spearman against minutes measured, per source (plain sums
     dashed, calibrated solid), beside the cold --fill table and the repeatability."""
@@ -183,8 +172,8 @@ def plot(report: dict[str, object], path: Path) -> None:
     fig, (share, rank) = plt.subplots(1, 2, figsize=(11, 4.4), dpi=110)
     colours = ["tab:blue", "tab:orange", "tab:green", "tab:purple"]
     for colour, (source, curve) in zip(colours, report["adapted"].items()):
-        name = Path(source).name.removesuffix("-executorch-xnnpack-t1").removeprefix("cpu-") or "xeon"
-        name = {"cpu": "xeon"}.get(name, name)
+        name = Path(source).name.removesuffix("-executorch-xnnpack-t1").removeprefix("cpu-")
+        name = {"cpu": "xeon"}.get(name, name)  # the Intel table's folder names no family
         points = [p for p in curve if "within_10" in p]
         minutes = [p["budget_min"] for p in points]
         share.plot(minutes, [100 * p["within_10"] for p in points], "--", color=colour, alpha=0.6, marker="o", markersize=3, label=f"from {name}, plain sums")

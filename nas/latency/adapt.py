@@ -336,12 +336,11 @@ def adapt_space(
 
     After the first chunk (the speed-reference ops), ``networks`` whole networks
     (:func:`calibration_archs`; None: :data:`ADAPT_NETWORKS`) are built and measured
-    once, within the budget: the
-    correction from a network's plain sum to the network (per op kind, as validation's,
-    :func:`nas.latency.validate.fit_correction`) is fitted on them and stored in meta.json,
-    refitted after every chunk. Isolated ops' sums miss whole networks by a share that
-    differs per machine (a cold ``--fill`` table's too; docs/latency.md), which no op
-    measurement can see. Other arguments as
+    once, within the budget: the correction from a network's plain sum to the network
+    (per op kind, as validation's, :func:`nas.latency.validate.fit_correction`) is fitted
+    on them and stored in meta.json, refitted after every chunk. Isolated ops' sums miss
+    whole networks by a share that differs per machine (a cold ``--fill`` table's too;
+    docs/latency.md), which no op measurement can see. Other arguments as
     :func:`nas.latency.profile.profile_space`'s."""
     check_budget(budget_minutes)
     space = SearchSpace.from_yaml(space_path)

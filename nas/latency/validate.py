@@ -41,7 +41,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -64,7 +64,7 @@ from nas.latency.transports.base import MeasureSettings, Transport
 from nas.space.search_space import SearchSpace
 from nas.space.spec import ArchSpec
 
-__all__ = ["Metrics", "metrics", "fit_correction", "kind_sums", "measure_networks", "KIND_RIDGE", "sample_archs", "validate_table", "check_samples", "MIN_SAMPLES",
+__all__ = ["Metrics", "metrics", "fit_correction", "kind_sums", "kind_sums_of", "measure_networks", "KIND_RIDGE", "sample_archs", "validate_table", "check_samples", "MIN_SAMPLES",
            "ValidationReport", "ValidationRow", "Correction", "HeldOut", "SpeedFactors"]
 
 # Fewest architectures a validation takes: two per half, so that each half has an order.
@@ -127,9 +127,14 @@ def fit_correction(kind_sums: Sequence[Mapping[str, float]], measured: Sequence[
 
 def kind_sums(prediction: Prediction) -> dict[str, float]:
     """A prediction's plain sum split by op kind (ms)."""
+    return kind_sums_of((op.key, ms) for op, ms in prediction.breakdown)
+
+
+def kind_sums_of(ops_ms: Iterable[tuple[str, float]]) -> dict[str, float]:
+    """The plain sum of ops' (key, ms) split by op kind (ms)."""
     out: dict[str, float] = {}
-    for op, ms in prediction.breakdown:
-        kind = key_kind(op.key)
+    for key, ms in ops_ms:
+        kind = key_kind(key)
         out[kind] = out.get(kind, 0.0) + ms
     return out
 
